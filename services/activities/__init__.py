@@ -1,0 +1,1 @@
+"""Activities: support recorded by sponsor units."""

@@ -1,0 +1,1 @@
+"""How the outside reaches the activities service: HTTP routes, Kafka consumers."""

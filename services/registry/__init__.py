@@ -1,0 +1,1 @@
+"""Registry: programmes, sponsor units, administrative units, assignments."""

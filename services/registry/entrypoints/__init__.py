@@ -1,0 +1,1 @@
+"""How the outside reaches the registry service: HTTP routes, Kafka consumers."""

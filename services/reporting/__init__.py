@@ -1,0 +1,1 @@
+"""Reporting: projections and the reports provinces owe."""

@@ -1,0 +1,1 @@
+"""How the outside reaches the reporting service: HTTP routes, Kafka consumers."""

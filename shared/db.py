@@ -1,0 +1,32 @@
+"""The async SQLAlchemy engine of a service, bound to the service's own schema."""
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+def create_engine(database_url: str, schema: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An engine whose connections resolve unqualified table names in `schema` first.
+
+    Each service owns one schema of the database; setting `search_path` on every
+    connection keeps table definitions and SQL free of schema names.
+    """
+    return create_async_engine(
+        database_url,
+        pool_size=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"search_path": schema}},
+    )
+
+
+async def ensure_schema(engine: AsyncEngine, schema: str) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
+
+async def database_reachable(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    return True

@@ -1,0 +1,47 @@
+"""`python -m shared.devstack up|down|status|env`: the local Kafka and PostgreSQL."""
+
+import argparse
+import json
+import sys
+
+from shared.devstack.processes import StackError
+from shared.devstack.stack import LocalStack
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared.devstack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start Kafka and PostgreSQL (idempotent)")
+    up.add_argument("--reset", action="store_true", help="wipe Kafka and database data first")
+    up.add_argument("--services", action="store_true",
+                    help="also migrate and start the three services")
+    commands.add_parser("down", help="stop the services, Kafka and PostgreSQL; keep data")
+    commands.add_parser("status", help="what runs, as JSON")
+    commands.add_parser("env", help="print KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL exports")
+    args = parser.parse_args(argv)
+
+    stack = LocalStack()
+    try:
+        if args.command == "up":
+            endpoints = stack.up(reset=args.reset)
+            print(f"Kafka      {endpoints.kafka_bootstrap_servers}")
+            print(f"PostgreSQL {endpoints.database_url}")
+            if args.services:
+                for name, url in stack.start_services(endpoints).items():
+                    print(f"{name:<10} {url}/docs  ({url}/readyz, {url}/metrics)")
+        elif args.command == "down":
+            stack.down()
+            print("stopped; data kept in", stack.home)
+        elif args.command == "status":
+            print(json.dumps(stack.status(), indent=2))
+        else:
+            for name, value in stack.endpoints().environment().items():
+                print(f"export {name}='{value}'")
+    except StackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

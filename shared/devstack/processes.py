@@ -1,0 +1,77 @@
+"""Detached processes the stack starts, remembered by PID, and the ports they listen on."""
+
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
+
+
+class StackError(RuntimeError):
+    """The local stack cannot start; the message says what to do."""
+
+
+def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.5) -> bool:
+    """Call `check` until it returns True (then True) or `timeout` passes (then False).
+    An exception from `check` ends the wait at once and propagates."""
+    waiting = Retrying(
+        retry=retry_if_result(lambda ready: not ready),
+        wait=wait_fixed(interval),
+        stop=stop_after_delay(timeout),
+        retry_error_callback=lambda _state: False,
+    )
+    return bool(waiting(check))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def is_running(pid: int | None, marker: str) -> bool:
+    """True when `pid` is alive and its command line contains `marker`.
+
+    The marker (a path of ours) keeps a recycled PID from being taken for our process.
+    """
+    if not pid:
+        return False
+    try:
+        process = psutil.Process(pid)
+        alive = process.status() != psutil.STATUS_ZOMBIE
+        return alive and marker in " ".join(process.cmdline())
+    except psutil.Error:
+        return False
+
+
+def stop(pid: int, marker: str, timeout: float = 30.0) -> None:
+    """SIGTERM, wait for a clean exit, SIGKILL if it does not come."""
+    if not is_running(pid, marker):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not is_running(pid, marker):
+            return
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    if not path.exists():
+        return f"(no log at {path})"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

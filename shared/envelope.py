@@ -1,0 +1,71 @@
+"""The CloudEvents 1.0 envelope of every event, in Kafka binary content mode.
+
+Binary mode puts the attributes in `ce_` headers and the JSON data in the value; the
+Kafka key is the partition key (a commune or assignment id), so the events of one
+commune stay in one partition, in order.
+"""
+
+from collections.abc import Mapping
+from typing import Any, Self
+from uuid import UUID
+
+from cloudevents.core.bindings import kafka as ce_kafka
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+EVENT_TYPE_PATTERN = r"^vn\.ketnghia\.[a-z_]+(\.[a-z_]+)+\.v[1-9][0-9]*$"
+_JSON = JSONFormat()
+
+
+class InvalidEnvelope(ValueError):
+    """A Kafka message that is not a CloudEvent of ours; the reason says which part."""
+
+
+class Envelope(BaseModel):
+    """A CloudEvent with the extension attributes the platform requires.
+
+    Extension names follow the CloudEvents rule (lower-case letters and digits only).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    source: str = Field(min_length=1, description="URI reference of the producing service")
+    type: str = Field(pattern=EVENT_TYPE_PATTERN, description="versioned event type")
+    specversion: str = Field(default="1.0", pattern=r"^1\.0$")
+    time: AwareDatetime
+    subject: str = Field(min_length=1, description="the event stream (aggregate) id")
+    datacontenttype: str = Field(default="application/json", pattern=r"^application/json$")
+    province: str = Field(min_length=1, description="the tenant: province code")
+    partitionkey: str = Field(min_length=1, description="the Kafka key")
+    correlationid: UUID
+    causationid: UUID | None = None
+    streamversion: int = Field(ge=1, description="the event's version within its stream")
+    data: dict[str, Any]
+
+    def to_kafka(self) -> ce_kafka.KafkaMessage:
+        attributes = self.model_dump(mode="json", exclude={"data"}, exclude_none=True)
+        attributes["time"] = self.time  # the binding formats datetimes as RFC 3339
+        return ce_kafka.to_binary(CloudEvent(attributes, self.data), _JSON)
+
+    @classmethod
+    def from_kafka(
+        cls, headers: Mapping[str, bytes] | list[tuple[str, bytes]], key: bytes | None, value: bytes
+    ) -> Self:
+        """Parse and validate a consumed message; raises `InvalidEnvelope` with the reason."""
+        header_map = dict(headers)
+        if "ce_specversion" not in header_map:
+            raise InvalidEnvelope("not a binary-mode CloudEvent: no ce_specversion header")
+        try:
+            event = ce_kafka.from_binary(
+                ce_kafka.KafkaMessage(headers=header_map, key=key, value=value), _JSON
+            )
+            return cls.model_validate({**event.get_attributes(), "data": event.get_data()})
+        except Exception as error:  # the SDK and pydantic both raise several kinds
+            raise InvalidEnvelope(f"{type(error).__name__}: {error}") from error
+
+    def kafka_headers(self) -> dict[str, str]:
+        """The `ce_` headers as text, the form faststream's `publish` takes."""
+        return {name: raw.decode() for name, raw in self.to_kafka().headers.items()}
+

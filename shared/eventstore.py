@@ -1,0 +1,158 @@
+"""The PostgreSQL event store: append with an expected version, load a stream.
+
+An append writes the event rows and their outbox rows in the caller's transaction, so
+the command's own writes, its events and their publication stand or fall together.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import Row, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.envelope import Envelope
+from shared.tables import events, outbox
+
+
+class ConcurrencyConflict(Exception):
+    """Another writer appended to the stream first; the caller's view is stale."""
+
+    def __init__(self, stream_id: str, expected_version: int, actual_version: int | None):
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+        actual = "unknown" if actual_version is None else str(actual_version)
+        super().__init__(
+            f"stream {stream_id!r} is at version {actual}, "
+            f"the write expected version {expected_version}"
+        )
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event a command decided on, before it is stored."""
+
+    type: str
+    data: dict[str, Any]
+    province: str
+    partition_key: str
+    correlation_id: UUID
+    causation_id: UUID | None = None
+    event_id: UUID = field(default_factory=uuid4)
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    position: int
+    event_id: UUID
+    stream_id: str
+    version: int
+    type: str
+    province: str
+    partition_key: str
+    data: dict[str, Any]
+    correlation_id: UUID
+    causation_id: UUID | None
+    occurred_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> "StoredEvent":
+        """From a row that selected `STORED_COLUMNS` (and possibly more)."""
+        return cls(**{column.name: row._mapping[column.name] for column in STORED_COLUMNS})
+
+    def to_envelope(self, source: str) -> Envelope:
+        return Envelope(
+            id=self.event_id,
+            source=source,
+            type=self.type,
+            time=self.occurred_at,
+            subject=self.stream_id,
+            province=self.province,
+            partitionkey=self.partition_key,
+            correlationid=self.correlation_id,
+            causationid=self.causation_id,
+            streamversion=self.version,
+            data=self.data,
+        )
+
+
+STORED_COLUMNS = (
+    events.c.position,
+    events.c.event_id,
+    events.c.stream_id,
+    events.c.version,
+    events.c.type,
+    events.c.province,
+    events.c.partition_key,
+    events.c.data,
+    events.c.correlation_id,
+    events.c.causation_id,
+    events.c.occurred_at,
+)
+
+
+async def stream_version(conn: AsyncConnection, stream_id: str) -> int:
+    """The stream's current version; 0 for a stream with no events."""
+    found = await conn.scalar(
+        select(func.coalesce(func.max(events.c.version), 0)).where(
+            events.c.stream_id == stream_id
+        )
+    )
+    return int(found or 0)
+
+
+async def append(
+    conn: AsyncConnection,
+    stream_id: str,
+    expected_version: int,
+    new_events: Sequence[NewEvent],
+    *,
+    topic: str,
+) -> list[StoredEvent]:
+    """Append `new_events` after `expected_version` and mark them for publication on `topic`.
+
+    Raises `ConcurrencyConflict` when the stream is not at `expected_version`; the caller's
+    transaction is then unusable and must be rolled back, so nothing is half-written.
+    """
+    if not new_events:
+        return []
+    current = await stream_version(conn, stream_id)
+    if current != expected_version:
+        raise ConcurrencyConflict(stream_id, expected_version, current)
+    rows = [
+        {
+            "event_id": event.event_id,
+            "stream_id": stream_id,
+            "version": expected_version + offset,
+            "type": event.type,
+            "province": event.province,
+            "partition_key": event.partition_key,
+            "data": event.data,
+            "correlation_id": event.correlation_id,
+            "causation_id": event.causation_id,
+            "occurred_at": event.occurred_at,
+        }
+        for offset, event in enumerate(new_events, start=1)
+    ]
+    try:
+        result = await conn.execute(insert(events).returning(*STORED_COLUMNS), rows)
+    except IntegrityError as error:
+        # A concurrent writer committed the same versions between our read and insert.
+        if "events_stream_version_key" in str(error.orig):
+            raise ConcurrencyConflict(stream_id, expected_version, None) from error
+        raise
+    stored = sorted((StoredEvent.from_row(row) for row in result), key=lambda e: e.position)
+    await conn.execute(insert(outbox), [{"position": e.position, "topic": topic} for e in stored])
+    return stored
+
+
+async def load_stream(conn: AsyncConnection, stream_id: str) -> list[StoredEvent]:
+    result = await conn.execute(
+        select(*STORED_COLUMNS).where(events.c.stream_id == stream_id).order_by(events.c.version)
+    )
+    return [StoredEvent.from_row(row) for row in result]

@@ -1,0 +1,45 @@
+"""`/healthz` says the process is alive; `/readyz` says its database and broker answer."""
+
+import asyncio
+
+from faststream.kafka import KafkaBroker
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db import database_reachable
+
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+def health_router(engine: AsyncEngine, broker: KafkaBroker) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        database, kafka = await asyncio.gather(
+            _within_timeout(database_reachable(engine)),
+            _within_timeout(broker.ping(timeout=READINESS_TIMEOUT_SECONDS)),
+        )
+        checks = {
+            "database": "ok" if database else "unreachable",
+            "kafka": "ok" if kafka else "unreachable",
+        }
+        ready = database and kafka
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return router
+
+
+async def _within_timeout(check: "asyncio.Future[bool] | object") -> bool:
+    try:
+        return bool(await asyncio.wait_for(check, READINESS_TIMEOUT_SECONDS))  # type: ignore[arg-type]
+    except Exception:
+        return False

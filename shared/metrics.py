@@ -1,0 +1,63 @@
+"""The Prometheus figures operations teams watch, defined once for every service.
+
+Label sets stay small: event type and topic are bounded by the code, the province by
+the number of provinces (34). Request paths are route templates, never raw URLs.
+"""
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_APPENDED = Counter(
+    "ketnghia_events_appended_total",
+    "Events committed to the service's event store",
+    ["type"],
+)
+OUTBOX_PUBLISHED = Counter(
+    "ketnghia_outbox_published_total",
+    "Events the outbox relay published to Kafka and removed from the outbox",
+    ["topic"],
+)
+OUTBOX_BACKLOG = Gauge(
+    "ketnghia_outbox_backlog",
+    "Events in the outbox not yet published",
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "ketnghia_outbox_oldest_age_seconds",
+    "Age of the oldest unpublished event (0 when the outbox is empty)",
+)
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "ketnghia_outbox_publish_failures_total",
+    "Relay batches that failed to publish and will be retried",
+)
+CONSUMER_APPLIED = Counter(
+    "ketnghia_consumer_events_applied_total",
+    "Events a consumer applied to its projections",
+    ["consumer", "type"],
+)
+CONSUMER_DUPLICATES = Counter(
+    "ketnghia_consumer_duplicates_total",
+    "Redelivered events a consumer recognised and skipped",
+    ["consumer"],
+)
+HTTP_REQUESTS = Histogram(
+    "ketnghia_http_request_duration_seconds",
+    "HTTP request latency by route and status",
+    ["method", "route", "status"],
+)
+
+
+async def observe_request(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """HTTP middleware: request count and latency, labelled by route template."""
+    started = time.perf_counter()
+    response = await call_next(request)
+    route = request.scope.get("route")
+    template = getattr(route, "path", "unmatched")
+    HTTP_REQUESTS.labels(request.method, template, str(response.status_code)).observe(
+        time.perf_counter() - started
+    )
+    return response

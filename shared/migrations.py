@@ -1,0 +1,134 @@
+"""Alembic for every service: each service keeps its migrations in `<service>/migrations`
+and its version table in its own schema.
+
+    python -m shared.migrations registry      # upgrade the registry's schema to head
+
+A service's `migrations/env.py` is one call to `run_env()`; its first revision calls
+`create_plumbing_tables()`.
+"""
+
+import asyncio
+import importlib
+import sys
+
+import sqlalchemy as sa
+from alembic import command, context, op
+from alembic.config import Config
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection
+
+from shared.db import create_engine, ensure_schema
+from shared.settings import ServiceSettings
+
+SERVICES = ("registry", "activities", "reporting")
+
+
+def alembic_config(service: str, database_url: str, schema: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", f"services.{service}:migrations")
+    config.set_main_option("sqlalchemy.url", database_url)
+    config.set_main_option("schema", schema)
+    return config
+
+
+def upgrade(service: str, database_url: str, schema: str) -> None:
+    """Bring the service's schema to the newest revision (blocking: call from a thread)."""
+    command.upgrade(alembic_config(service, database_url, schema), "head")
+
+
+def service_settings(service: str) -> ServiceSettings:
+    settings_class = importlib.import_module(f"services.{service}.config").Settings
+    settings: ServiceSettings = settings_class()
+    return settings
+
+
+def run_env() -> None:
+    """The body of every service's `migrations/env.py` (online mode only)."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    schema = context.config.get_main_option("schema")
+    if not url or not schema:
+        raise RuntimeError("alembic config needs sqlalchemy.url and schema")
+    asyncio.run(_run_online(url, schema))
+
+
+async def _run_online(url: str, schema: str) -> None:
+    engine = create_engine(url, schema, pool_size=1)
+    try:
+        await ensure_schema(engine, schema)
+        async with engine.connect() as conn:
+            await conn.run_sync(_run_migrations, schema)
+            await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+def _run_migrations(connection: Connection, schema: str) -> None:
+    context.configure(connection=connection, version_table_schema=schema)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def create_plumbing_tables() -> None:
+    """Revision 1 of every service: the tables described in `shared.tables`."""
+    timestamp = sa.DateTime(timezone=True)
+    op.create_table(
+        "events",
+        sa.Column("position", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("event_id", sa.Uuid, nullable=False, unique=True),
+        sa.Column("stream_id", sa.Text, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("type", sa.Text, nullable=False),
+        sa.Column("province", sa.Text, nullable=False),
+        sa.Column("partition_key", sa.Text, nullable=False),
+        sa.Column("data", JSONB, nullable=False),
+        sa.Column("correlation_id", sa.Uuid, nullable=False),
+        sa.Column("causation_id", sa.Uuid),
+        sa.Column("occurred_at", timestamp, nullable=False),
+        sa.Column("recorded_at", timestamp, nullable=False, server_default=sa.func.now()),
+        sa.UniqueConstraint("stream_id", "version", name="events_stream_version_key"),
+    )
+    op.create_index("events_province_position", "events", ["province", "position"])
+    op.create_table(
+        "outbox",
+        sa.Column("position", sa.BigInteger, sa.ForeignKey("events.position"), primary_key=True),
+        sa.Column("topic", sa.Text, nullable=False),
+    )
+    op.create_table(
+        "outbox_relay_state",
+        sa.Column("relay", sa.Text, primary_key=True),
+        sa.Column("last_position", sa.BigInteger, nullable=False),
+        sa.Column("published_total", sa.BigInteger, nullable=False),
+        sa.Column("updated_at", timestamp, nullable=False),
+    )
+    op.create_table(
+        "processed_events",
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("event_id", sa.Uuid, primary_key=True),
+        sa.Column("processed_at", timestamp, nullable=False, server_default=sa.func.now()),
+    )
+    op.create_table(
+        "consumer_positions",
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("topic", sa.Text, primary_key=True),
+        sa.Column("partition", sa.Integer, primary_key=True),
+        sa.Column("next_offset", sa.BigInteger, nullable=False),
+        sa.Column("event_time", timestamp),
+        sa.Column("updated_at", timestamp, nullable=False),
+    )
+
+
+def main(argv: list[str]) -> int:
+    services = argv or list(SERVICES)
+    unknown = [name for name in services if name not in SERVICES]
+    if unknown:
+        print(f"unknown service(s): {', '.join(unknown)}; expected {', '.join(SERVICES)}")
+        return 2
+    for service in services:
+        settings = service_settings(service)
+        upgrade(service, settings.database_url, settings.database_schema)
+        print(f"{service}: schema {settings.database_schema!r} is at head")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

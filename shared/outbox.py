@@ -1,0 +1,154 @@
+"""The transactional outbox relay: publishes stored events to Kafka, in order, none lost.
+
+Commands write their events and the outbox rows in one transaction (`eventstore.append`).
+The relay reads the oldest outbox rows, publishes them, waits for every acknowledgement
+and only then deletes those rows and records how far it got, all in one transaction.
+If the broker is down the transaction rolls back, the rows stay, and the relay retries
+with a growing pause: a broker outage delays events, it never loses them.
+
+A retried batch may publish an event twice; consumers are idempotent by event id.
+Order per key holds: rows are read in position order, and the producer is idempotent
+with one request in flight per partition, so a failed send fails the sends behind it.
+The rows are read `FOR UPDATE`, so a second relay of the same service waits its turn.
+"""
+
+import asyncio
+from datetime import UTC, datetime
+
+import structlog
+from faststream.kafka import KafkaBroker
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+
+from shared.eventstore import STORED_COLUMNS, StoredEvent
+from shared.metrics import (
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PUBLISH_FAILURES,
+    OUTBOX_PUBLISHED,
+)
+from shared.tables import events, outbox, outbox_relay_state
+
+log = structlog.get_logger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        broker: KafkaBroker,
+        *,
+        source: str,
+        name: str = "outbox",
+        batch_size: int = 500,
+        poll_seconds: float = 0.2,
+        publish_timeout_seconds: float = 30.0,
+    ) -> None:
+        self._engine = engine
+        self._broker = broker
+        self._source = source
+        self._name = name
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._publish_timeout = publish_timeout_seconds
+
+    async def publish_batch(self) -> int:
+        """Publish the oldest pending events (at most one batch); returns how many."""
+        async with self._engine.begin() as conn:
+            batch = await self._pending(conn)
+            if batch:
+                await asyncio.wait_for(self._publish(batch), self._publish_timeout)
+                await self._mark_published(conn, batch)
+            await self._observe_backlog(conn)
+        for topic, _ in batch:
+            OUTBOX_PUBLISHED.labels(topic=topic).inc()
+        return len(batch)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until `stop` is set: batches back to back while there is a backlog."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            wait=wait_exponential(multiplier=0.2, max=5.0),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        while not stop.is_set():
+            published = await retrying(self.publish_batch)
+            if published == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), self._poll_seconds)
+                except TimeoutError:
+                    pass
+
+    async def _pending(self, conn: AsyncConnection) -> list[tuple[str, StoredEvent]]:
+        rows = await conn.execute(
+            select(outbox.c.topic, *STORED_COLUMNS)
+            .join(events, events.c.position == outbox.c.position)
+            .order_by(outbox.c.position)
+            .limit(self._batch_size)
+            .with_for_update(of=outbox)
+        )
+        return [(row.topic, StoredEvent.from_row(row)) for row in rows]
+
+    async def _publish(self, batch: list[tuple[str, StoredEvent]]) -> None:
+        acknowledgements = []
+        for topic, stored in batch:
+            envelope = stored.to_envelope(self._source)
+            message = envelope.to_kafka()
+            acknowledgements.append(
+                await self._broker.publish(
+                    message.value,
+                    topic,
+                    key=envelope.partitionkey.encode(),
+                    headers=envelope.kafka_headers(),
+                    correlation_id=str(envelope.correlationid),
+                    no_confirm=True,
+                )
+            )
+        await asyncio.gather(*acknowledgements)
+
+    async def _mark_published(
+        self, conn: AsyncConnection, batch: list[tuple[str, StoredEvent]]
+    ) -> None:
+        positions = [stored.position for _, stored in batch]
+        await conn.execute(delete(outbox).where(outbox.c.position.in_(positions)))
+        now = datetime.now(UTC)
+        upsert = pg_insert(outbox_relay_state).values(
+            relay=self._name, last_position=max(positions), published_total=len(batch),
+            updated_at=now,
+        )
+        await conn.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[outbox_relay_state.c.relay],
+                set_={
+                    "last_position": func.greatest(
+                        outbox_relay_state.c.last_position, upsert.excluded.last_position
+                    ),
+                    "published_total": outbox_relay_state.c.published_total
+                    + upsert.excluded.published_total,
+                    "updated_at": now,
+                },
+            )
+        )
+
+    @staticmethod
+    async def _observe_backlog(conn: AsyncConnection) -> None:
+        backlog, oldest = (
+            await conn.execute(
+                select(func.count(), func.min(events.c.recorded_at)).select_from(
+                    outbox.join(events, events.c.position == outbox.c.position)
+                )
+            )
+        ).one()
+        OUTBOX_BACKLOG.set(backlog)
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+        OUTBOX_OLDEST_AGE.set(max(age, 0.0))
+
+    @staticmethod
+    def _log_retry(state: object) -> None:
+        OUTBOX_PUBLISH_FAILURES.inc()
+        outcome = getattr(state, "outcome", None)
+        error = outcome.exception() if outcome is not None else None
+        log.warning("outbox publish failed, will retry", error=repr(error))

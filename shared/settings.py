@@ -1,0 +1,27 @@
+"""The settings every service reads from its environment."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Base of each service's `config.Settings`; environment variables, case-insensitive.
+
+    A service subclass sets its own defaults for `service_name`, `database_schema` and
+    `http_port`; deployments override them through the environment.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str
+    database_url: str = Field(
+        description="SQLAlchemy URL of the PostgreSQL database, e.g. "
+        "postgresql+asyncpg://user@host:5432/ketnghia",
+    )
+    database_schema: str = Field(description="The service's own schema in that database")
+    kafka_bootstrap_servers: str = Field(description="host:port[,host:port...] of Kafka")
+    http_host: str = "127.0.0.1"
+    http_port: int
+    log_level: str = "INFO"
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_poll_seconds: float = Field(default=0.2, gt=0)
