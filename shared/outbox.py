@@ -10,10 +10,17 @@ A retried batch may publish an event twice; consumers are idempotent by event id
 Order per key holds: rows are read in position order, and the producer is idempotent
 with one request in flight per partition, so a failed send fails the sends behind it.
 The rows are read `FOR UPDATE`, so a second relay of the same service waits its turn.
+
+The relay owns its producer. After a failed batch it drops it and connects a new one:
+aiokafka's client may never refresh its metadata after the broker restarts
+(aio-libs/aiokafka#267, seen here as a busy loop), and a new producer bootstraps again.
 """
 
 import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from faststream.kafka import KafkaBroker
@@ -33,12 +40,28 @@ from shared.tables import events, outbox, outbox_relay_state
 
 log = structlog.get_logger(__name__)
 
+BrokerFactory = Callable[[], KafkaBroker]
+
+
+def publishing_broker(
+    bootstrap_servers: str, client_id: str, middlewares: Sequence[Any] = ()
+) -> KafkaBroker:
+    """A broker for publishing only: every replica acknowledges, no duplicates on retry."""
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=10_000,
+        middlewares=middlewares,
+    )
+
 
 class OutboxRelay:
     def __init__(
         self,
         engine: AsyncEngine,
-        broker: KafkaBroker,
+        new_broker: BrokerFactory,
         *,
         source: str,
         name: str = "outbox",
@@ -47,7 +70,8 @@ class OutboxRelay:
         publish_timeout_seconds: float = 30.0,
     ) -> None:
         self._engine = engine
-        self._broker = broker
+        self._new_broker = new_broker
+        self._broker: KafkaBroker | None = None
         self._source = source
         self._name = name
         self._batch_size = batch_size
@@ -59,7 +83,11 @@ class OutboxRelay:
         async with self._engine.begin() as conn:
             batch = await self._pending(conn)
             if batch:
-                await asyncio.wait_for(self._publish(batch), self._publish_timeout)
+                try:
+                    await asyncio.wait_for(self._publish(batch), self._publish_timeout)
+                except Exception:
+                    await self._drop_broker()
+                    raise
                 await self._mark_published(conn, batch)
             await self._observe_backlog(conn)
         for topic, _ in batch:
@@ -74,13 +102,31 @@ class OutboxRelay:
             before_sleep=self._log_retry,
             reraise=True,
         )
-        while not stop.is_set():
-            published = await retrying(self.publish_batch)
-            if published == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), self._poll_seconds)
-                except TimeoutError:
-                    pass
+        try:
+            while not stop.is_set():
+                published = await retrying(self.publish_batch)
+                if published == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self._poll_seconds)
+        finally:
+            await self._drop_broker()
+
+    async def _connected(self) -> KafkaBroker:
+        if self._broker is None:
+            broker = self._new_broker()
+            try:
+                await broker.start()
+            except BaseException:
+                await broker.stop()
+                raise
+            self._broker = broker
+        return self._broker
+
+    async def _drop_broker(self) -> None:
+        broker, self._broker = self._broker, None
+        if broker is not None:
+            with contextlib.suppress(Exception):
+                await broker.stop()
 
     async def _pending(self, conn: AsyncConnection) -> list[tuple[str, StoredEvent]]:
         rows = await conn.execute(
@@ -93,12 +139,13 @@ class OutboxRelay:
         return [(row.topic, StoredEvent.from_row(row)) for row in rows]
 
     async def _publish(self, batch: list[tuple[str, StoredEvent]]) -> None:
+        broker = await self._connected()
         acknowledgements = []
         for topic, stored in batch:
             envelope = stored.to_envelope(self._source)
             message = envelope.to_kafka()
             acknowledgements.append(
-                await self._broker.publish(
+                await broker.publish(
                     message.value,
                     topic,
                     key=envelope.partitionkey.encode(),

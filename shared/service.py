@@ -13,14 +13,14 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from faststream.kafka.fastapi import KafkaRouter
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from prometheus_client import REGISTRY, make_asgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import create_engine
 from shared.health import health_router
 from shared.logs import configure_logging
 from shared.metrics import observe_request
-from shared.outbox import OutboxRelay
+from shared.outbox import OutboxRelay, publishing_broker
 from shared.settings import ServiceSettings
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -40,20 +40,18 @@ class ServiceParts:
 def create_service_app(settings: ServiceSettings, *, title: str, description: str) -> ServiceParts:
     configure_logging(settings.service_name, settings.log_level)
     engine = create_engine(settings.database_url, settings.database_schema)
+    client_id = f"ketnghia-{settings.service_name}"
+    prometheus = KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name)
     kafka = KafkaRouter(
         settings.kafka_bootstrap_servers,
-        client_id=f"ketnghia-{settings.service_name}",
-        acks="all",
-        enable_idempotence=True,
-        middlewares=[
-            KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name)
-        ],
+        client_id=client_id,
+        middlewares=[prometheus],
         schema_url="/asyncapi",
         include_in_schema=True,
     )
     relay = OutboxRelay(
         engine,
-        kafka.broker,
+        lambda: publishing_broker(settings.kafka_bootstrap_servers, client_id, [prometheus]),
         source=f"/ketnghia/{settings.service_name}",
         batch_size=settings.outbox_batch_size,
         poll_seconds=settings.outbox_poll_seconds,
@@ -74,10 +72,14 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     app = FastAPI(title=title, description=description)
     app.include_router(kafka)
     app.include_router(health_router(engine, kafka.broker))
-    app.mount("/metrics", make_asgi_app(REGISTRY))
+    app.add_api_route("/metrics", metrics, include_in_schema=False)
     app.middleware("http")(observe_request)
     app.middleware("http")(bind_correlation_id)
     return ServiceParts(app=app, engine=engine, kafka=kafka, relay=relay)
+
+
+def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 async def bind_correlation_id(

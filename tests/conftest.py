@@ -1,0 +1,66 @@
+"""One real Kafka broker and one real PostgreSQL server per test session.
+
+They come from `shared.devstack.provided_endpoints`: the environment, else
+testcontainers, else the local stack. Each test gets its own schema and topic names, so
+tests cannot see each other's rows or messages.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream.kafka import KafkaBroker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db import create_engine
+from shared.devstack import Endpoints, provided_endpoints
+from shared.migrations import upgrade
+
+
+@pytest.fixture(scope="session")
+def endpoints() -> Iterator[Endpoints]:
+    with provided_endpoints() as provided:
+        yield provided
+
+
+@pytest.fixture
+def schema() -> str:
+    return f"test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def engine(endpoints: Endpoints, schema: str) -> AsyncIterator[AsyncEngine]:
+    """A fresh schema migrated with the services' plumbing revision, dropped afterwards."""
+    await asyncio.to_thread(upgrade, "registry", endpoints.database_url, schema)
+    engine = create_engine(endpoints.database_url, schema, pool_size=20)
+    yield engine
+    async with engine.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def topic(endpoints: Endpoints) -> str:
+    """A new topic with 3 partitions, so per-key order is tested across partitions."""
+    name = f"test.{uuid.uuid4().hex[:12]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])
+    finally:
+        await admin.close()
+    return name
+
+
+@pytest.fixture
+async def broker(endpoints: Endpoints) -> AsyncIterator[KafkaBroker]:
+    broker = KafkaBroker(
+        endpoints.kafka_bootstrap_servers, acks="all", enable_idempotence=True,
+        request_timeout_ms=10_000,
+    )
+    await broker.start()
+    yield broker
+    await broker.stop()
