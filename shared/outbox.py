@@ -95,16 +95,23 @@ class OutboxRelay:
         return len(batch)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Relay until `stop` is set: batches back to back while there is a backlog."""
+        """Relay until `stop` is set: batches back to back while there is a backlog,
+        failures retried with a growing pause until they pass or `stop` is set."""
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(Exception),
             wait=wait_exponential(multiplier=0.2, max=5.0),
+            stop=lambda _state: stop.is_set(),
             before_sleep=self._log_retry,
             reraise=True,
         )
         try:
             while not stop.is_set():
-                published = await retrying(self.publish_batch)
+                try:
+                    published = await retrying(self.publish_batch)
+                except Exception:
+                    if stop.is_set():
+                        break  # shutting down while the broker or database is away
+                    raise
                 if published == 0:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self._poll_seconds)

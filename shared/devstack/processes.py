@@ -35,7 +35,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether a server could listen on `port` now; like Kafka and PostgreSQL, the probe
+    binds with SO_REUSEADDR, so a port with connections in TIME_WAIT counts as free."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -1,0 +1,89 @@
+"""The frame every service runs in: health, readiness, metrics, and the relay it starts."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.registry.config import Settings
+from shared.devstack import Endpoints
+from shared.devstack.processes import free_port
+from shared.eventstore import append
+from shared.service import CORRELATION_HEADER, create_service_app
+from tests.factories import new_event
+from tests.kafka_reading import read_records
+
+
+@pytest.fixture
+async def running(endpoints: Endpoints, schema: str, engine: AsyncEngine) -> AsyncIterator[
+    httpx.AsyncClient
+]:
+    """The registry's frame on this test's schema, started with its real lifespan."""
+    settings = Settings(
+        database_url=endpoints.database_url, database_schema=schema,
+        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers, outbox_poll_seconds=0.05,
+    )
+    app = create_service_app(settings, title="t", description="t").app
+    async with serve(app) as client:
+        yield client
+
+
+def serve(app: FastAPI) -> "httpx.AsyncClient":
+    class Served(httpx.AsyncClient):
+        async def __aenter__(self) -> "Served":
+            self._lifespan = app.router.lifespan_context(app)
+            await self._lifespan.__aenter__()
+            await super().__aenter__()
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            await super().__aexit__(*exc)
+            await self._lifespan.__aexit__(None, None, None)
+
+    return Served(transport=httpx.ASGITransport(app=app), base_url="http://service")
+
+
+async def test_ready_when_database_and_broker_answer(running: httpx.AsyncClient) -> None:
+    alive = await running.get("/healthz")
+    ready = await running.get("/readyz")
+    assert alive.json() == {"status": "alive"}
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
+
+
+async def test_not_ready_when_the_database_is_unreachable(endpoints: Endpoints) -> None:
+    settings = Settings(
+        database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/ketnghia",
+        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+    )
+    app = create_service_app(settings, title="t", description="t").app
+    async with serve(app) as client:
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"database": "unreachable", "kafka": "ok"}
+
+
+async def test_events_appended_by_a_command_reach_kafka_through_the_service_relay(
+    running: httpx.AsyncClient, engine: AsyncEngine, endpoints: Endpoints, topic: str
+) -> None:
+    async with engine.begin() as conn:
+        [stored] = await append(conn, "assignment-9", 0, [new_event("commune-22945")], topic=topic)
+
+    [record] = await read_records(endpoints.kafka_bootstrap_servers, topic, expected=1)
+
+    assert dict(record.headers)["ce_id"] == str(stored.event_id).encode()
+    assert dict(record.headers)["ce_source"] == b"/ketnghia/registry"
+    counted = f'ketnghia_outbox_published_total{{topic="{topic}"}} 1.0'
+    for _attempt in range(50):  # the relay counts after its commit, just after the send
+        if counted in (await running.get("/metrics")).text:
+            break
+        await asyncio.sleep(0.1)
+    assert counted in (await running.get("/metrics")).text
+
+
+async def test_a_request_returns_the_callers_correlation_id(running: httpx.AsyncClient) -> None:
+    response = await running.get("/healthz", headers={CORRELATION_HEADER: "abc-123"})
+    assert response.headers[CORRELATION_HEADER] == "abc-123"
