@@ -68,4 +68,3 @@ class Envelope(BaseModel):
     def kafka_headers(self) -> dict[str, str]:
         """The `ce_` headers as text, the form faststream's `publish` takes."""
         return {name: raw.decode() for name, raw in self.to_kafka().headers.items()}
-

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import RowMapping, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -61,9 +61,9 @@ class StoredEvent:
     occurred_at: datetime
 
     @classmethod
-    def from_row(cls, row: Row[Any]) -> "StoredEvent":
-        """From a row that selected `STORED_COLUMNS` (and possibly more)."""
-        return cls(**{column.name: row._mapping[column.name] for column in STORED_COLUMNS})
+    def from_row(cls, row: RowMapping) -> "StoredEvent":
+        """From a row's mapping that selected `STORED_COLUMNS` (and possibly more)."""
+        return cls(**{column.name: row[column.name] for column in STORED_COLUMNS})
 
     def to_envelope(self, source: str) -> Envelope:
         return Envelope(
@@ -99,9 +99,7 @@ STORED_COLUMNS = (
 async def stream_version(conn: AsyncConnection, stream_id: str) -> int:
     """The stream's current version; 0 for a stream with no events."""
     found = await conn.scalar(
-        select(func.coalesce(func.max(events.c.version), 0)).where(
-            events.c.stream_id == stream_id
-        )
+        select(func.coalesce(func.max(events.c.version), 0)).where(events.c.stream_id == stream_id)
     )
     return int(found or 0)
 
@@ -146,7 +144,9 @@ async def append(
         if "events_stream_version_key" in str(error.orig):
             raise ConcurrencyConflict(stream_id, expected_version, None) from error
         raise
-    stored = sorted((StoredEvent.from_row(row) for row in result), key=lambda e: e.position)
+    stored = sorted(
+        (StoredEvent.from_row(row._mapping) for row in result), key=lambda e: e.position
+    )
     await conn.execute(insert(outbox), [{"position": e.position, "topic": topic} for e in stored])
     return stored
 
@@ -155,4 +155,4 @@ async def load_stream(conn: AsyncConnection, stream_id: str) -> list[StoredEvent
     result = await conn.execute(
         select(*STORED_COLUMNS).where(events.c.stream_id == stream_id).order_by(events.c.version)
     )
-    return [StoredEvent.from_row(row) for row in result]
+    return [StoredEvent.from_row(row._mapping) for row in result]

@@ -2,9 +2,9 @@
 
 import asyncio
 
-from faststream.kafka import KafkaBroker
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import database_reachable

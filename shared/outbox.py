@@ -107,7 +107,7 @@ class OutboxRelay:
         try:
             while not stop.is_set():
                 try:
-                    published = await retrying(self.publish_batch)
+                    published: int = await retrying(self.publish_batch)
                 except Exception:
                     if stop.is_set():
                         break  # shutting down while the broker or database is away
@@ -116,7 +116,11 @@ class OutboxRelay:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self._poll_seconds)
         finally:
-            await self._drop_broker()
+            await self.close()
+
+    async def close(self) -> None:
+        """Disconnect the producer; the next batch connects a new one."""
+        await self._drop_broker()
 
     async def _connected(self) -> KafkaBroker:
         if self._broker is None:
@@ -143,7 +147,7 @@ class OutboxRelay:
             .limit(self._batch_size)
             .with_for_update(of=outbox)
         )
-        return [(row.topic, StoredEvent.from_row(row)) for row in rows]
+        return [(row.topic, StoredEvent.from_row(row._mapping)) for row in rows]
 
     async def _publish(self, batch: list[tuple[str, StoredEvent]]) -> None:
         broker = await self._connected()
@@ -170,7 +174,9 @@ class OutboxRelay:
         await conn.execute(delete(outbox).where(outbox.c.position.in_(positions)))
         now = datetime.now(UTC)
         upsert = pg_insert(outbox_relay_state).values(
-            relay=self._name, last_position=max(positions), published_total=len(batch),
+            relay=self._name,
+            last_position=max(positions),
+            published_total=len(batch),
             updated_at=now,
         )
         await conn.execute(

@@ -93,7 +93,9 @@ async def bind_correlation_id(
     response.headers[CORRELATION_HEADER] = correlation_id
     if request.url.path not in ("/healthz", "/readyz", "/metrics"):
         log.info(
-            "request", method=request.method, path=request.url.path,
+            "request",
+            method=request.method,
+            path=request.url.path,
             status=response.status_code,
         )
     return response

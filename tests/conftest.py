@@ -58,7 +58,9 @@ async def topic(endpoints: Endpoints) -> str:
 @pytest.fixture
 async def broker(endpoints: Endpoints) -> AsyncIterator[KafkaBroker]:
     broker = KafkaBroker(
-        endpoints.kafka_bootstrap_servers, acks="all", enable_idempotence=True,
+        endpoints.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
         request_timeout_ms=10_000,
     )
     await broker.start()

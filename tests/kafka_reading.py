@@ -1,4 +1,5 @@
 """Reading a topic back with a plain aiokafka consumer, independent of the code under test."""
+
 import time
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -9,8 +10,11 @@ async def read_records(
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of `topic` from the beginning, until `expected` arrived or `timeout`."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-        enable_auto_commit=False, group_id=None,
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
     )
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []

@@ -13,8 +13,9 @@ def main(argv: list[str]) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start Kafka and PostgreSQL (idempotent)")
     up.add_argument("--reset", action="store_true", help="wipe Kafka and database data first")
-    up.add_argument("--services", action="store_true",
-                    help="also migrate and start the three services")
+    up.add_argument(
+        "--services", action="store_true", help="also migrate and start the three services"
+    )
     commands.add_parser("down", help="stop the services, Kafka and PostgreSQL; keep data")
     commands.add_parser("status", help="what runs, as JSON")
     commands.add_parser("env", help="print KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL exports")

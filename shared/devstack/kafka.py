@@ -46,9 +46,18 @@ class LocalKafka:
             _require("mvn", "Apache Maven (e.g. apt-get install maven)")
             self.home.mkdir(parents=True, exist_ok=True)
             result = subprocess.run(
-                ["mvn", "-q", "-B", "-f", str(self.pom), "dependency:build-classpath",
-                 f"-Dmdep.outputFile={cached}"],
-                capture_output=True, text=True, check=False,
+                [
+                    "mvn",
+                    "-q",
+                    "-B",
+                    "-f",
+                    str(self.pom),
+                    "dependency:build-classpath",
+                    f"-Dmdep.outputFile={cached}",
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if result.returncode != 0 or not cached.exists():
                 raise StackError(
@@ -61,19 +70,36 @@ class LocalKafka:
         classpath = self.classpath()
         self.home.mkdir(parents=True, exist_ok=True)
         self._write_config(port, controller_port)
+        processes.stop_orphans(str(self.config))
         if not (self.data_dir / "meta.properties").exists():
             self._format(classpath)
         log4j = self.pom.parent / "log4j2.properties"
         with self.log.open("ab") as out:
             process = subprocess.Popen(
-                ["java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC",
-                 f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={self.home}",
-                 "-cp", classpath, MAIN_CLASS, str(self.config)],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                [
+                    "java",
+                    "-Xms256m",
+                    "-Xmx768m",
+                    "-XX:+UseG1GC",
+                    f"-Dlog4j2.configurationFile={log4j}",
+                    f"-Dkafka.logs.dir={self.home}",
+                    "-cp",
+                    classpath,
+                    MAIN_CLASS,
+                    str(self.config),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,  # outlives this command; stopped by PID
             )
         broker = KafkaProcess(process.pid, port, controller_port)
-        if not self.wait_ready(broker.bootstrap, timeout=90, pid=process.pid):
+        try:
+            ready = self.wait_ready(broker.bootstrap, timeout=90, pid=process.pid)
+        except BaseException:
+            processes.stop(process.pid, str(self.config))
+            raise
+        if not ready:
             processes.stop(process.pid, str(self.config))
             raise StackError(
                 f"Kafka did not become ready on {broker.bootstrap}; its log "
@@ -135,9 +161,20 @@ class LocalKafka:
     def _format(self, classpath: str) -> None:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         result = subprocess.run(
-            ["java", "-cp", classpath, "kafka.tools.StorageTool", "format",
-             "-t", cluster_id, "-c", str(self.config)],
-            capture_output=True, text=True, check=False,
+            [
+                "java",
+                "-cp",
+                classpath,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(self.config),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise StackError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")

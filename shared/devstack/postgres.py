@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import warnings
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -44,14 +45,33 @@ class LocalPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self.data_dir.mkdir(exist_ok=True)
             self._own(user)
-            self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "-U", "postgres",
-                      "--encoding=UTF8", "--locale=C.UTF-8", user=user)
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                user=user,
+            )
         self._own(user)
+        processes.stop_orphans(str(self.data_dir))
         self._run(
-            "pg_ctl", "-D", str(self.data_dir), "-w", "-t", "60", "-l", str(self.log),
-            "-o", f"-p {port} -h 127.0.0.1 -c unix_socket_directories='' "
-                  "-c max_connections=200 -c fsync=on",
-            "start", user=user,
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.log),
+            "-o",
+            f"-p {port} -h 127.0.0.1 -c unix_socket_directories='' "
+            "-c max_connections=200 -c fsync=on",
+            "start",
+            user=user,
         )
         asyncio.run(self._ensure_database(port))
         pid = self.pid()
@@ -88,9 +108,7 @@ class LocalPostgres:
         return asyncio.run(ask())
 
     async def _ensure_database(self, port: int) -> None:
-        conn = await asyncpg.connect(
-            f"postgresql://postgres@127.0.0.1:{port}/postgres", timeout=10
-        )
+        conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", timeout=10)
         try:
             exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE)
             if not exists:
@@ -104,7 +122,9 @@ class LocalPostgres:
         try:
             pwd.getpwnam(SYSTEM_USER)
         except KeyError:
-            subprocess.run(["useradd", "--system", "--no-create-home", SYSTEM_USER], check=True)
+            subprocess.run(
+                ["useradd", "--system", "--user-group", "--no-create-home", SYSTEM_USER], check=True
+            )
         return SYSTEM_USER
 
     def _own(self, user: str | None) -> None:
@@ -112,18 +132,31 @@ class LocalPostgres:
         if user is None:
             return
         entry = pwd.getpwnam(user)
-        for folder in [*self.data_dir.parents, POSTGRES_BIN_PATH.parent, *POSTGRES_BIN_PATH.parents]:
-            folder.chmod(folder.stat().st_mode | 0o005)
+        for folder in [*self.data_dir.parents, *POSTGRES_BIN_PATH.parents]:
+            folder.chmod(folder.stat().st_mode | 0o005)  # others may read and traverse
         for path in [self.home, self.data_dir, *self.data_dir.rglob("*")]:
             os.chown(path, entry.pw_uid, entry.pw_gid)
         if self.log.exists():
             os.chown(self.log, entry.pw_uid, entry.pw_gid)
 
     def _run(self, program: str, *args: str, user: str | None) -> None:
+        # As root: the server's user, with its own group and none of root's groups.
+        identity: dict[str, Any] = (
+            {}
+            if user is None
+            else {
+                "user": user,
+                "group": user,
+                "extra_groups": [],
+            }
+        )
         result = subprocess.run(
             [str(POSTGRES_BIN_PATH / program), *args],
-            capture_output=True, text=True, check=False, user=user,
+            capture_output=True,
+            text=True,
+            check=False,
             stdin=subprocess.DEVNULL,
+            **identity,
         )
         if result.returncode != 0:
             raise StackError(

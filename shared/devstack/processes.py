@@ -61,6 +61,14 @@ def is_running(pid: int | None, marker: str) -> bool:
         return False
 
 
+def stop_orphans(marker: str) -> None:
+    """Stop processes of ours whose PID was never recorded (a start that was cut off):
+    they would hold the data directory's lock."""
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        if marker in " ".join(process.info["cmdline"] or []):
+            stop(process.info["pid"], marker)
+
+
 def stop(pid: int, marker: str, timeout: float = 30.0) -> None:
     """SIGTERM, wait for a clean exit, SIGKILL if it does not come."""
     if not is_running(pid, marker):

@@ -1,5 +1,6 @@
 """The stack's state, the order in which Kafka and PostgreSQL are found, and the services."""
 
+import functools
 import json
 import os
 import subprocess
@@ -87,8 +88,10 @@ class LocalStack:
     def endpoints(self, state: StackState | None = None) -> Endpoints:
         state = state or self.state()
         if state.kafka_port is None or state.postgres_port is None:
-            raise StackError("the local stack has never been started: run `make run` or "
-                             "`python -m shared.devstack up`")
+            raise StackError(
+                "the local stack has never been started: run `make run` or "
+                "`python -m shared.devstack up`"
+            )
         return Endpoints(f"127.0.0.1:{state.kafka_port}", self.postgres.url(state.postgres_port))
 
     def down(self) -> None:
@@ -138,7 +141,9 @@ class LocalStack:
         environment = {**os.environ, **endpoints.environment()}
         subprocess.run(
             [sys.executable, "-m", "shared.migrations", *SERVICE_PORTS],
-            env=environment, cwd=PROJECT_ROOT, check=True,
+            env=environment,
+            cwd=PROJECT_ROOT,
+            check=True,
         )
         state = self.state()
         logs = self.home / "logs"
@@ -150,16 +155,29 @@ class LocalStack:
                 raise StackError(f"port {port} for the {name} service is taken by another process")
             with (logs / f"{name}.log").open("ab") as out:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "uvicorn", _app_path(name),
-                     "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-                    env=environment, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL, start_new_session=True,
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        _app_path(name),
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--no-access-log",
+                    ],
+                    env=environment,
+                    cwd=PROJECT_ROOT,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
                 )
             state.services[name] = process.pid
             self._save(state)
         urls = {name: f"http://127.0.0.1:{port}" for name, port in SERVICE_PORTS.items()}
         for name, url in urls.items():
-            if not processes.wait_until(lambda url=url: _ready(url), timeout=60):
+            if not processes.wait_until(functools.partial(_ready, url), timeout=60):
                 raise StackError(
                     f"the {name} service did not become ready at {url}/readyz; its log ends:\n"
                     f"{processes.tail(logs / f'{name}.log')}"

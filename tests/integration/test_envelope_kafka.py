@@ -11,7 +11,9 @@ async def test_an_envelope_crosses_a_real_topic_intact(
 ) -> None:
     sent = envelope("commune-25606", value_vnd=200_000_000, households=7, crop="thanh long")
     await broker.publish(
-        sent.to_kafka().value, topic, key=sent.partitionkey.encode(),
+        sent.to_kafka().value,
+        topic,
+        key=sent.partitionkey.encode(),
         headers=sent.kafka_headers(),
     )
 

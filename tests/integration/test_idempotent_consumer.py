@@ -43,7 +43,9 @@ async def test_the_same_events_delivered_twice_are_applied_once(
     for _delivery_round in range(2):  # a producer retry: every event reaches Kafka twice
         for event in sent:
             await broker.publish(
-                event.to_kafka().value, topic, key=event.partitionkey.encode(),
+                event.to_kafka().value,
+                topic,
+                key=event.partitionkey.encode(),
                 headers=event.kafka_headers(),
             )
     records = await read_records(endpoints.kafka_bootstrap_servers, topic, expected=60)
@@ -65,7 +67,7 @@ async def test_the_same_events_delivered_twice_are_applied_once(
             text("SELECT partition, next_offset FROM consumer_positions WHERE consumer='totals'")
         )
         stored = {row.partition: row.next_offset for row in positions}
-    last_offsets = {}
+    last_offsets: dict[int, int] = {}
     for record in records:
         last_offsets[record.partition] = max(last_offsets.get(record.partition, -1), record.offset)
     assert stored == {partition: offset + 1 for partition, offset in last_offsets.items()}

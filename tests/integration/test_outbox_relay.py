@@ -32,7 +32,10 @@ async def write_events(engine: AsyncEngine, topic: str, appended: list[UUID]) ->
         commune = f"commune-{number % COMMUNES}"
         async with engine.begin() as conn:
             [stored] = await append(
-                conn, f"stream-{commune}", versions[commune], [new_event(commune, n=number)],
+                conn,
+                f"stream-{commune}",
+                versions[commune],
+                [new_event(commune, n=number)],
                 topic=topic,
             )
         versions[commune] += 1
@@ -51,7 +54,9 @@ async def test_every_event_arrives_in_order_per_key_across_a_broker_outage(
     relay = OutboxRelay(
         engine,
         lambda: publishing_broker(endpoints.kafka_bootstrap_servers, "tests"),
-        source="/ketnghia/tests", batch_size=100, poll_seconds=0.05,
+        source="/ketnghia/tests",
+        batch_size=100,
+        poll_seconds=0.05,
         publish_timeout_seconds=8,
     )
     stop = asyncio.Event()

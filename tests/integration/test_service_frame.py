@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -18,32 +19,30 @@ from tests.kafka_reading import read_records
 
 
 @pytest.fixture
-async def running(endpoints: Endpoints, schema: str, engine: AsyncEngine) -> AsyncIterator[
-    httpx.AsyncClient
-]:
+async def running(
+    endpoints: Endpoints, schema: str, engine: AsyncEngine
+) -> AsyncIterator[httpx.AsyncClient]:
     """The registry's frame on this test's schema, started with its real lifespan."""
     settings = Settings(
-        database_url=endpoints.database_url, database_schema=schema,
-        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers, outbox_poll_seconds=0.05,
+        database_url=endpoints.database_url,
+        database_schema=schema,
+        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        outbox_poll_seconds=0.05,
     )
     app = create_service_app(settings, title="t", description="t").app
     async with serve(app) as client:
         yield client
 
 
-def serve(app: FastAPI) -> "httpx.AsyncClient":
-    class Served(httpx.AsyncClient):
-        async def __aenter__(self) -> "Served":
-            self._lifespan = app.router.lifespan_context(app)
-            await self._lifespan.__aenter__()
-            await super().__aenter__()
-            return self
-
-        async def __aexit__(self, *exc: object) -> None:
-            await super().__aexit__(*exc)
-            await self._lifespan.__aexit__(None, None, None)
-
-    return Served(transport=httpx.ASGITransport(app=app), base_url="http://service")
+@asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its real lifespan (broker, relay), reached in-process over ASGI."""
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://service") as client,
+    ):
+        yield client
 
 
 async def test_ready_when_database_and_broker_answer(running: httpx.AsyncClient) -> None:
