@@ -1,6 +1,7 @@
 """`/healthz` says the process is alive; `/readyz` says its database and broker answer."""
 
 import asyncio
+from collections.abc import Awaitable
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -38,8 +39,8 @@ def health_router(engine: AsyncEngine, broker: KafkaBroker) -> APIRouter:
     return router
 
 
-async def _within_timeout(check: "asyncio.Future[bool] | object") -> bool:
+async def _within_timeout(check: Awaitable[bool]) -> bool:
     try:
-        return bool(await asyncio.wait_for(check, READINESS_TIMEOUT_SECONDS))  # type: ignore[arg-type]
+        return bool(await asyncio.wait_for(check, READINESS_TIMEOUT_SECONDS))
     except Exception:
         return False

@@ -10,11 +10,6 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request, Response
 from prometheus_client import Counter, Gauge, Histogram
 
-EVENTS_APPENDED = Counter(
-    "ketnghia_events_appended_total",
-    "Events committed to the service's event store",
-    ["type"],
-)
 OUTBOX_PUBLISHED = Counter(
     "ketnghia_outbox_published_total",
     "Events the outbox relay published to Kafka and removed from the outbox",

@@ -86,7 +86,7 @@ class OutboxRelay:
                 try:
                     await asyncio.wait_for(self._publish(batch), self._publish_timeout)
                 except Exception:
-                    await self._drop_broker()
+                    await self.close()
                     raise
                 await self._mark_published(conn, batch)
             await self._observe_backlog(conn)
@@ -118,10 +118,6 @@ class OutboxRelay:
         finally:
             await self.close()
 
-    async def close(self) -> None:
-        """Disconnect the producer; the next batch connects a new one."""
-        await self._drop_broker()
-
     async def _connected(self) -> KafkaBroker:
         if self._broker is None:
             broker = self._new_broker()
@@ -133,7 +129,8 @@ class OutboxRelay:
             self._broker = broker
         return self._broker
 
-    async def _drop_broker(self) -> None:
+    async def close(self) -> None:
+        """Disconnect the producer; the next batch connects a new one."""
         broker, self._broker = self._broker, None
         if broker is not None:
             with contextlib.suppress(Exception):

@@ -20,7 +20,6 @@ class ServiceSettings(BaseSettings):
     )
     database_schema: str = Field(description="The service's own schema in that database")
     kafka_bootstrap_servers: str = Field(description="host:port[,host:port...] of Kafka")
-    http_host: str = "127.0.0.1"
     http_port: int
     log_level: str = "INFO"
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)

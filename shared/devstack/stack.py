@@ -251,11 +251,14 @@ def provided_endpoints(stack: LocalStack | None = None) -> Iterator[Endpoints]:
 def _from_containers(
     cleanup: ExitStack, kafka: str | None, database: str | None
 ) -> tuple[str, str]:
-    from testcontainers.kafka import KafkaContainer
-    from testcontainers.postgres import PostgresContainer
+    from testcontainers.community.kafka import KafkaContainer
+    from testcontainers.community.postgres import PostgresContainer
 
     if not kafka:
-        container = cleanup.enter_context(KafkaContainer("apache/kafka:4.1.1").with_kraft())
+        # testcontainers' start script is written for Confluent's build of Apache Kafka.
+        container = cleanup.enter_context(
+            KafkaContainer("confluentinc/cp-kafka:7.9.0").with_kraft()
+        )
         kafka = container.get_bootstrap_server()
     if not database:
         postgres = cleanup.enter_context(PostgresContainer("postgres:17", driver="asyncpg"))
