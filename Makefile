@@ -14,6 +14,7 @@ $(VENV)/.installed: pyproject.toml
 ## Start Kafka, PostgreSQL and the three services (detached); print where to look.
 run: $(VENV)/.installed
 	$(PY) -m shared.devstack up --services
+	$(PY) -m shared.devstack exec -- $(PY) -m services.registry.entrypoints.load_admin_units
 
 ## Stop what `make run` started (data is kept under .local/stack).
 stop: $(VENV)/.installed

@@ -6,15 +6,16 @@ A service's `entrypoints/http.py` calls `create_service_app()` and adds its own 
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Annotated
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from faststream.kafka.fastapi import KafkaRouter
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db import create_engine
 from shared.health import health_router
@@ -70,12 +71,23 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
         await engine.dispose()
 
     app = FastAPI(title=title, description=description)
+    app.state.engine = engine
     app.include_router(kafka)
     app.include_router(health_router(engine, kafka.broker))
     app.add_api_route("/metrics", metrics, include_in_schema=False)
     app.middleware("http")(observe_request)
     app.middleware("http")(bind_correlation_id)
     return ServiceParts(app=app, engine=engine, kafka=kafka, relay=relay)
+
+
+async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    engine: AsyncEngine = request.app.state.engine
+    async with engine.connect() as conn:
+        yield conn
+
+
+Connection = Annotated[AsyncConnection, Depends(_connection)]
+"""A database connection of the service's engine, for a route's parameters."""
 
 
 def metrics() -> Response:

@@ -2,6 +2,8 @@
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 
 from shared.devstack.processes import StackError
@@ -19,6 +21,8 @@ def main(argv: list[str]) -> int:
     commands.add_parser("down", help="stop the services, Kafka and PostgreSQL; keep data")
     commands.add_parser("status", help="what runs, as JSON")
     commands.add_parser("env", help="print KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL exports")
+    run = commands.add_parser("exec", help="run a command with the stack's environment")
+    run.add_argument("argv", nargs=argparse.REMAINDER, help="the command, after --")
     args = parser.parse_args(argv)
 
     stack = LocalStack()
@@ -35,6 +39,10 @@ def main(argv: list[str]) -> int:
             print("stopped; data kept in", stack.home)
         elif args.command == "status":
             print(json.dumps(stack.status(), indent=2))
+        elif args.command == "exec":
+            argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+            environment = {**os.environ, **stack.endpoints().environment()}
+            return subprocess.run(argv, env=environment, check=False).returncode
         else:
             for name, value in stack.endpoints().environment().items():
                 print(f"export {name}='{value}'")

@@ -2,11 +2,9 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.registry.config import Settings
@@ -15,6 +13,7 @@ from shared.devstack.processes import free_port
 from shared.eventstore import append
 from shared.service import CORRELATION_HEADER, create_service_app
 from tests.factories import new_event
+from tests.http import serve
 from tests.kafka_reading import read_records
 
 
@@ -31,17 +30,6 @@ async def running(
     )
     app = create_service_app(settings, title="t", description="t").app
     async with serve(app) as client:
-        yield client
-
-
-@asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its real lifespan (broker, relay), reached in-process over ASGI."""
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://service") as client,
-    ):
         yield client
 
 

@@ -1,0 +1,1 @@
+"""The registry's domain: pure, importing nothing from infrastructure."""

@@ -1,0 +1,50 @@
+"""HTTP routes for administrative units and the 2025 lineage of communes."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from services.registry.domain.admin_units import Edition, Level
+from services.registry.service_layer import admin_units
+from shared.service import Connection
+
+router = APIRouter(tags=["Đơn vị hành chính (administrative units)"])
+
+
+@router.get("/admin-units/{edition}/{level}/{code}")
+async def get_unit(edition: Edition, level: Level, code: str, conn: Connection) -> Any:
+    unit = await admin_units.find_unit(conn, edition, level, code)
+    if unit is None:
+        raise HTTPException(
+            404,
+            f"Không có đơn vị hành chính cấp {level} mã {code} (phiên bản {edition}) / "
+            f"no {level} with code {code} in edition {edition}",
+        )
+    return unit
+
+
+@router.get("/admin-units")
+async def search(
+    conn: Connection,
+    q: Annotated[str, Query(min_length=2, description="tên, có hoặc không dấu")],
+    edition: Edition | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[dict[str, Any]]:
+    return await admin_units.search_units(conn, q, edition, limit)
+
+
+@router.get("/lineage/communes/{old_code}")
+async def lineage(old_code: str, conn: Connection) -> dict[str, Any]:
+    """What pre-2025 commune `old_code` became on 1 July 2025."""
+    old = await admin_units.find_unit(conn, Edition.BEFORE_2025, Level.COMMUNE, old_code)
+    if old is None:
+        raise HTTPException(
+            404,
+            f"Không có xã mã {old_code} trước 01/7/2025 / no pre-2025 commune with code {old_code}",
+        )
+    successors = await admin_units.successors(conn, old_code)
+    return {
+        "old": old,
+        "split": any(s["share"] == "part" for s in successors),
+        "successors": successors,
+    }

@@ -1,0 +1,33 @@
+"""`python -m services.registry.entrypoints.load_admin_units`: load both editions of the
+administrative units and the 2025 lineage into the registry (skipped when this dataset
+version is already loaded)."""
+
+import asyncio
+import time
+
+from services.registry.adapters.admin_dataset import load_dataset
+from services.registry.config import Settings
+from services.registry.service_layer.admin_units import load_admin_units
+from shared.db import create_engine
+
+
+async def main() -> None:
+    settings = Settings()
+    started = time.perf_counter()
+    dataset = load_dataset()
+    print(
+        f"đọc {len(dataset.units)} đơn vị, {len(dataset.successions)} quan hệ kế thừa "
+        f"({dataset.version}) in {time.perf_counter() - started:.1f} s"
+    )
+    engine = create_engine(settings.database_url, settings.database_schema)
+    try:
+        async with engine.begin() as conn:
+            loaded = await load_admin_units(conn, dataset)
+    finally:
+        await engine.dispose()
+    outcome = "loaded" if loaded else "already loaded, nothing written"
+    print(f"{dataset.version}: {outcome} in {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
