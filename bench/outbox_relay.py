@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from shared.db import create_engine
 from shared.devstack import Endpoints, provided_endpoints
-from shared.envelope import Envelope
+from shared.envelope import Envelope, publish_envelope
 from shared.eventstore import NewEvent, StoredEvent, append
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay, publishing_broker
@@ -89,14 +89,7 @@ async def raw_publish(bootstrap: str, topic: str, messages: list[Envelope]) -> f
     try:
         started = time.perf_counter()
         acknowledgements = [
-            await broker.publish(
-                message.to_kafka().value,
-                topic,
-                key=message.partitionkey.encode(),
-                headers=message.kafka_headers(),
-                no_confirm=True,
-            )
-            for message in messages
+            await publish_envelope(broker, topic, message, no_confirm=True) for message in messages
         ]
         await asyncio.gather(*acknowledgements)
         return time.perf_counter() - started

@@ -12,6 +12,7 @@ from uuid import UUID
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
+from faststream.kafka import KafkaBroker
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 EVENT_TYPE_PATTERN = r"^vn\.ketnghia\.[a-z_]+(\.[a-z_]+)+\.v[1-9][0-9]*$"
@@ -65,6 +66,18 @@ class Envelope(BaseModel):
         except Exception as error:  # the SDK and pydantic both raise several kinds
             raise InvalidEnvelope(f"{type(error).__name__}: {error}") from error
 
-    def kafka_headers(self) -> dict[str, str]:
-        """The `ce_` headers as text, the form faststream's `publish` takes."""
-        return {name: raw.decode() for name, raw in self.to_kafka().headers.items()}
+
+async def publish_envelope(
+    broker: KafkaBroker, topic: str, envelope: Envelope, **options: Any
+) -> Any:
+    """Publish `envelope` in binary mode, serialised once. faststream takes headers as text;
+    `options` go to `KafkaBroker.publish` (e.g. `no_confirm=True` returns the ack future)."""
+    message = envelope.to_kafka()
+    return await broker.publish(
+        message.value,
+        topic,
+        key=envelope.partitionkey.encode(),
+        headers={name: raw.decode() for name, raw in message.headers.items()},
+        correlation_id=str(envelope.correlationid),
+        **options,
+    )

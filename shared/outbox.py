@@ -18,6 +18,7 @@ aiokafka's client may never refresh its metadata after the broker restarts
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
+from shared.envelope import publish_envelope
 from shared.eventstore import STORED_COLUMNS, StoredEvent
 from shared.metrics import (
     OUTBOX_BACKLOG,
@@ -41,6 +43,9 @@ from shared.tables import events, outbox, outbox_relay_state
 log = structlog.get_logger(__name__)
 
 BrokerFactory = Callable[[], KafkaBroker]
+# Counting the outbox costs a scan of it: while a backlog drains, refresh the gauges
+# at most this often rather than after every batch.
+BACKLOG_OBSERVE_SECONDS = 1.0
 
 
 def publishing_broker(
@@ -77,6 +82,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._publish_timeout = publish_timeout_seconds
+        self._observed_at = 0.0  # monotonic time the backlog gauges were last refreshed
 
     async def publish_batch(self) -> int:
         """Publish the oldest pending events (at most one batch); returns how many."""
@@ -89,7 +95,9 @@ class OutboxRelay:
                     await self.close()
                     raise
                 await self._mark_published(conn, batch)
-            await self._observe_backlog(conn)
+            caught_up = len(batch) < self._batch_size
+            if caught_up or time.monotonic() - self._observed_at >= BACKLOG_OBSERVE_SECONDS:
+                await self._observe_backlog(conn)
         for topic, _ in batch:
             OUTBOX_PUBLISHED.labels(topic=topic).inc()
         return len(batch)
@@ -151,16 +159,8 @@ class OutboxRelay:
         acknowledgements = []
         for topic, stored in batch:
             envelope = stored.to_envelope(self._source)
-            message = envelope.to_kafka()
             acknowledgements.append(
-                await broker.publish(
-                    message.value,
-                    topic,
-                    key=envelope.partitionkey.encode(),
-                    headers=envelope.kafka_headers(),
-                    correlation_id=str(envelope.correlationid),
-                    no_confirm=True,
-                )
+                await publish_envelope(broker, topic, envelope, no_confirm=True)
             )
         await asyncio.gather(*acknowledgements)
 
@@ -190,8 +190,8 @@ class OutboxRelay:
             )
         )
 
-    @staticmethod
-    async def _observe_backlog(conn: AsyncConnection) -> None:
+    async def _observe_backlog(self, conn: AsyncConnection) -> None:
+        self._observed_at = time.monotonic()
         backlog, oldest = (
             await conn.execute(
                 select(func.count(), func.min(events.c.recorded_at)).select_from(

@@ -1,7 +1,7 @@
 from faststream.kafka import KafkaBroker
 
 from shared.devstack import Endpoints
-from shared.envelope import Envelope
+from shared.envelope import Envelope, publish_envelope
 from tests.factories import envelope
 from tests.kafka_reading import read_records
 
@@ -10,12 +10,7 @@ async def test_an_envelope_crosses_a_real_topic_intact(
     broker: KafkaBroker, endpoints: Endpoints, topic: str
 ) -> None:
     sent = envelope("commune-25606", value_vnd=200_000_000, households=7, crop="thanh long")
-    await broker.publish(
-        sent.to_kafka().value,
-        topic,
-        key=sent.partitionkey.encode(),
-        headers=sent.kafka_headers(),
-    )
+    await publish_envelope(broker, topic, sent)
 
     [record] = await read_records(endpoints.kafka_bootstrap_servers, topic, expected=1)
 

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.consumer import Delivery, IdempotentConsumer
 from shared.devstack import Endpoints
-from shared.envelope import Envelope
+from shared.envelope import Envelope, publish_envelope
 from tests.factories import envelope
 from tests.kafka_reading import read_records
 
@@ -42,12 +42,7 @@ async def test_the_same_events_delivered_twice_are_applied_once(
     sent = [envelope(COMMUNES[n % 3], value_vnd=1_000_000 * (n + 1)) for n in range(30)]
     for _delivery_round in range(2):  # a producer retry: every event reaches Kafka twice
         for event in sent:
-            await broker.publish(
-                event.to_kafka().value,
-                topic,
-                key=event.partitionkey.encode(),
-                headers=event.kafka_headers(),
-            )
+            await publish_envelope(broker, topic, event)
     records = await read_records(endpoints.kafka_bootstrap_servers, topic, expected=60)
     deliveries = [Delivery.from_record(record) for record in records]
     consumer = IdempotentConsumer(engine, "totals")
