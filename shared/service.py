@@ -12,12 +12,15 @@ from typing import Annotated
 
 import structlog
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from faststream.kafka.fastapi import KafkaRouter
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db import create_engine
+from shared.errors import AlreadyExists, NotFound, RuleViolation
+from shared.eventstore import ConcurrencyConflict
 from shared.health import health_router
 from shared.logs import configure_logging
 from shared.metrics import observe_request
@@ -72,11 +75,14 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
 
     app = FastAPI(title=title, description=description)
     app.state.engine = engine
+    app.state.settings = settings
     app.include_router(kafka)
     app.include_router(health_router(engine, kafka.broker))
     app.add_api_route("/metrics", metrics, include_in_schema=False)
     app.middleware("http")(observe_request)
     app.middleware("http")(bind_correlation_id)
+    for error, handler in ERROR_HANDLERS.items():
+        app.add_exception_handler(error, handler)
     return ServiceParts(app=app, engine=engine, kafka=kafka, relay=relay)
 
 
@@ -90,6 +96,15 @@ Connection = Annotated[AsyncConnection, Depends(_connection)]
 """A database connection of the service's engine, for a route's parameters."""
 
 
+def _correlation_id(request: Request) -> uuid.UUID:
+    correlation_id: uuid.UUID = request.state.correlation_id
+    return correlation_id
+
+
+CorrelationId = Annotated[uuid.UUID, Depends(_correlation_id)]
+"""The request's correlation id, which the events it causes carry."""
+
+
 def metrics() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
@@ -97,12 +112,13 @@ def metrics() -> Response:
 async def bind_correlation_id(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """Take the caller's correlation id (or make one), log with it, and return it."""
-    correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+    """Take the caller's correlation id (a UUID; else make one), log with it, return it."""
+    correlation_id = _parse_uuid(request.headers.get(CORRELATION_HEADER)) or uuid.uuid4()
+    request.state.correlation_id = correlation_id
     structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
+    structlog.contextvars.bind_contextvars(correlation_id=str(correlation_id))
     response = await call_next(request)
-    response.headers[CORRELATION_HEADER] = correlation_id
+    response.headers[CORRELATION_HEADER] = str(correlation_id)
     if request.url.path not in ("/healthz", "/readyz", "/metrics"):
         log.info(
             "request",
@@ -111,3 +127,65 @@ async def bind_correlation_id(
             status=response.status_code,
         )
     return response
+
+
+def _parse_uuid(text: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text) if text else None
+    except ValueError:
+        return None
+
+
+async def _rule_violation(_request: Request, error: Exception) -> JSONResponse:
+    """422 in the shape of FastAPI's own validation errors, so clients read one format."""
+    assert isinstance(error, RuleViolation)
+    location = [error.location, *error.field.split(".")]
+    detail = [{"type": "rule_violation", "loc": location, "msg": str(error)}]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def _not_found(_request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(error)}, status_code=404)
+
+
+async def _already_exists(_request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(error)}, status_code=409)
+
+
+async def _concurrency_conflict(_request: Request, error: Exception) -> JSONResponse:
+    """409 with the version the caller should reload, also as the ETag."""
+    assert isinstance(error, ConcurrencyConflict)
+    body: dict[str, object] = {
+        "detail": "Dữ liệu đã bị người khác thay đổi, hãy tải lại / "
+        f"changed by someone else, reload and retry: {error}",
+        "current_version": error.actual_version,
+    }
+    headers = {} if error.actual_version is None else {"ETag": etag(error.actual_version)}
+    return JSONResponse(body, status_code=409, headers=headers)
+
+
+ERROR_HANDLERS = {
+    RuleViolation: _rule_violation,
+    NotFound: _not_found,
+    AlreadyExists: _already_exists,
+    ConcurrencyConflict: _concurrency_conflict,
+}
+
+
+def etag(version: int) -> str:
+    """An aggregate's version as an HTTP entity tag; `If-Match` sends it back."""
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an `If-Match` header names (`"3"`, `W/"3"` or `3`); None when absent."""
+    if if_match is None:
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise RuleViolation(
+            "If-Match",
+            f'If-Match phải là số phiên bản như "3" / must be a version like "3": {if_match!r}',
+            location="header",
+        )
+    return int(text)

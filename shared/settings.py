@@ -21,6 +21,12 @@ class ServiceSettings(BaseSettings):
     database_schema: str = Field(description="The service's own schema in that database")
     kafka_bootstrap_servers: str = Field(description="host:port[,host:port...] of Kafka")
     http_port: int
+    registry_topic: str = Field(
+        default="ketnghia.registry", description="Topic of the registry's events"
+    )
+    activities_topic: str = Field(
+        default="ketnghia.activities", description="Topic of the support activities' events"
+    )
     log_level: str = "INFO"
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)

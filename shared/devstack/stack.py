@@ -159,6 +159,7 @@ class LocalStack:
                         sys.executable,
                         "-m",
                         "uvicorn",
+                        "--factory",
                         _app_path(name),
                         "--host",
                         "127.0.0.1",
@@ -193,7 +194,7 @@ class LocalStack:
 
 
 def _app_path(service: str) -> str:
-    return f"services.{service}.entrypoints.http:app"
+    return f"services.{service}.entrypoints.http:create_app"
 
 
 def _ready(url: str) -> bool:

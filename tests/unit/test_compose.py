@@ -54,10 +54,11 @@ def test_each_service_matches_its_settings_and_app(
 
     command = service["command"]
     assert f"python -m shared.migrations {name} &&" in command, "migrations run before start"
-    app_path = re.search(r"uvicorn (\S+):app .*--port (\d+)", command)
+    app_path = re.search(r"uvicorn --factory (\S+):(\w+) .*--port (\d+)", command)
     assert app_path is not None
-    assert int(app_path.group(2)) == settings.http_port
-    assert importlib.util.find_spec(app_path.group(1)) is not None
+    assert int(app_path.group(3)) == settings.http_port
+    module = importlib.import_module(app_path.group(1))
+    assert callable(getattr(module, app_path.group(2)))
     assert service["depends_on"] == {
         "kafka": {"condition": "service_healthy"},
         "postgres": {"condition": "service_healthy"},

@@ -1,11 +1,14 @@
-"""The activities service's HTTP app: `uvicorn services.activities.entrypoints.http:app`."""
+"""The activities service's HTTP app (`uvicorn --factory ...entrypoints.http:create_app`)."""
+
+from fastapi import FastAPI
 
 from services.activities.config import Settings
 from shared.service import create_service_app
 
-parts = create_service_app(
-    Settings(),
-    title="Activities: support recorded by sponsor units",
-    description="Hoạt động hỗ trợ của các đơn vị kết nghĩa",
-)
-app = parts.app
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or Settings(),
+        title="Activities: support recorded by sponsor units",
+        description="Hoạt động hỗ trợ của các đơn vị kết nghĩa",
+    ).app

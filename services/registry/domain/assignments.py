@@ -10,11 +10,18 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from services.registry.domain.admin_units import Edition
-from services.registry.domain.errors import RuleViolation
-from services.registry.domain.programmes import LegalBasis, Period
+from services.registry.domain.admin_units import Edition, Level
+from services.registry.domain.events import Event, event_type, unit_key
+from services.registry.domain.programmes import (
+    LegalBasis,
+    Period,
+    legal_basis,
+    legal_basis_data,
+    period_data,
+)
+from shared.errors import RuleViolation
 
-EVENT_PREFIX = "vn.ketnghia.registry.assignment"
+EVENT_PREFIX = event_type("assignment", "")
 
 
 class TargetKind(StrEnum):
@@ -25,9 +32,29 @@ class TargetKind(StrEnum):
 
 @dataclass(frozen=True)
 class Target:
+    """What an assignment helps. For a village, `edition` and `code` name its commune."""
+
     kind: TargetKind
     edition: Edition
     code: str
+    village_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.kind == TargetKind.VILLAGE) != (self.village_id is not None):
+            raise RuleViolation("target.village_id", "chỉ mục tiêu thôn, bản có village_id")
+        if self.kind == TargetKind.DISTRICT and self.edition != Edition.BEFORE_2025:
+            raise RuleViolation(
+                "target.edition", "huyện chỉ có trước 01/7/2025 / districts ended in 2025"
+            )
+
+    @property
+    def level(self) -> Level:
+        return Level.DISTRICT if self.kind == TargetKind.DISTRICT else Level.COMMUNE
+
+    @property
+    def partition_key(self) -> str:
+        """A village's events go with its commune's, so one commune's stay in order."""
+        return unit_key(self.level, self.edition, self.code)
 
 
 @dataclass(frozen=True)
@@ -39,13 +66,8 @@ class Membership:
     def active_in(self, year: int) -> bool:
         return self.joined_on.year <= year and (self.left_on is None or self.left_on.year >= year)
 
-
-@dataclass(frozen=True)
-class Event:
-    """A recorded fact; `type` is its versioned CloudEvents type."""
-
-    type: str
-    data: dict[str, Any]
+    def active_on(self, day: date) -> bool:
+        return self.joined_on <= day and (self.left_on is None or day <= self.left_on)
 
 
 @dataclass
@@ -55,10 +77,11 @@ class Assignment:
     period: Period
     province: str
     target: Target
-    legal_basis: LegalBasis
+    legal_basis: LegalBasis | None  # None when the province has not cited a document yet
     members: dict[str, Membership] = field(default_factory=dict)
     leads: dict[int, str] = field(default_factory=dict)
     former_targets: list[Target] = field(default_factory=list)
+    ended_on: date | None = None
     version: int = 0
     pending: list[Event] = field(default_factory=list)
 
@@ -71,7 +94,7 @@ class Assignment:
         period: Period,
         province: str,
         target: Target,
-        legal_basis: LegalBasis,
+        legal_basis: LegalBasis | None,
         members: list[Membership],
         leads: dict[int, str],
     ) -> "Assignment":
@@ -90,14 +113,10 @@ class Assignment:
             {
                 "assignment_id": assignment_id,
                 "programme_id": programme_id,
-                "period": {"start_year": period.start_year, "end_year": period.end_year},
+                "period": period_data(period),
                 "province": province,
                 "target": _target_data(target),
-                "legal_basis": {
-                    "number": legal_basis.number,
-                    "issued_on": legal_basis.issued_on.isoformat(),
-                    "issuer": legal_basis.issuer,
-                },
+                "legal_basis": legal_basis_data(legal_basis) if legal_basis else None,
                 "members": [_membership_data(m) for m in members],
                 "leads": {str(year): unit for year, unit in sorted(leads.items())},
             },
@@ -105,22 +124,24 @@ class Assignment:
         return assignment
 
     def assign_lead(self, year: int, sponsor_unit_id: str) -> None:
+        self._check_not_ended()
         self._check_lead(year, sponsor_unit_id, self.members)
         if self.leads.get(year) != sponsor_unit_id:
             self._record("lead_assigned.v1", {"year": year, "sponsor_unit_id": sponsor_unit_id})
 
     def join(self, membership: Membership) -> None:
+        self._check_not_ended()
         self._check_membership(membership)
         if membership.sponsor_unit_id in self.members:
             raise RuleViolation("sponsor_unit_id", "đơn vị đã là thành viên / already a member")
         self._record("member_joined.v1", _membership_data(membership))
 
     def leave(self, sponsor_unit_id: str, left_on: date) -> None:
+        self._check_not_ended()
         current = self.members.get(sponsor_unit_id)
         if current is None:
             raise RuleViolation("sponsor_unit_id", "đơn vị không phải thành viên / not a member")
-        if left_on < current.joined_on:
-            raise RuleViolation("left_on", "ngày rời trước ngày tham gia / leaves before joining")
+        self._check_membership(Membership(sponsor_unit_id, current.joined_on, left_on))
         led_later = sorted(
             year
             for year, unit in self.leads.items()
@@ -139,6 +160,7 @@ class Assignment:
     def continue_on(self, successor: Target, reason: str) -> None:
         """The target was merged by the 2025 reform: carry on with its successor, keeping
         the old target in the history."""
+        self._check_not_ended()
         if successor.edition != Edition.FROM_2025 or self.target.edition == Edition.FROM_2025:
             raise RuleViolation(
                 "target",
@@ -150,14 +172,46 @@ class Assignment:
             {"from": _target_data(self.target), "to": _target_data(successor), "reason": reason},
         )
 
+    def end(self, ended_on: date, reason: str) -> None:
+        """The assignment stops (superseded by a new decision, the commune left the
+        programme); its history stays, and the target may be assigned again."""
+        self._check_not_ended()
+        if not reason.strip():
+            raise RuleViolation("reason", "cần ghi lý do / the reason is missing")
+        self._check_day("ended_on", ended_on)
+        self._record("ended.v1", {"ended_on": ended_on.isoformat(), "reason": reason.strip()})
+
+    @property
+    def active(self) -> bool:
+        return self.ended_on is None
+
+    def members_on(self, day: date) -> list[str]:
+        return [unit for unit, membership in self.members.items() if membership.active_on(day)]
+
     # -- rules ----------------------------------------------------------------------
-    def _check_membership(self, membership: Membership) -> None:
-        if not self.period.first_day <= membership.joined_on <= self.period.last_day:
+    def _check_not_ended(self) -> None:
+        if self.ended_on is not None:
             raise RuleViolation(
-                "joined_on",
-                f"ngày {membership.joined_on:%d/%m/%Y} ngoài giai đoạn {self.period} / "
+                "assignment",
+                f"phân công đã kết thúc ngày {self.ended_on:%d/%m/%Y} / the assignment has ended",
+            )
+
+    def _check_day(self, name: str, day: date) -> None:
+        if not self.period.first_day <= day <= self.period.last_day:
+            raise RuleViolation(
+                name,
+                f"ngày {day:%d/%m/%Y} ngoài giai đoạn {self.period} / "
                 f"outside the programme period {self.period}",
             )
+
+    def _check_membership(self, membership: Membership) -> None:
+        self._check_day("joined_on", membership.joined_on)
+        if membership.left_on is not None:
+            self._check_day("left_on", membership.left_on)
+            if membership.left_on < membership.joined_on:
+                raise RuleViolation(
+                    "left_on", "ngày rời trước ngày tham gia / leaves before joining"
+                )
 
     def _check_lead(self, year: int, unit: str, members: dict[str, Membership]) -> None:
         if year not in self.period:
@@ -175,13 +229,13 @@ class Assignment:
 
     # -- events ---------------------------------------------------------------------
     def _record(self, name: str, data: dict[str, Any]) -> None:
-        event = Event(f"{EVENT_PREFIX}.{name}", data)
+        event = Event(f"{EVENT_PREFIX}{name}", data)
         self.apply(event)
         self.pending.append(event)
 
     def apply(self, event: Event) -> None:
         data = event.data
-        kind = event.type.removeprefix(f"{EVENT_PREFIX}.")
+        kind = event.type.removeprefix(EVENT_PREFIX)
         if kind == "created.v1":
             for membership in data["members"]:
                 self.members[membership["sponsor_unit_id"]] = _membership(membership)
@@ -198,6 +252,8 @@ class Assignment:
         elif kind == "target_succeeded.v1":
             self.former_targets.append(self.target)
             self.target = _target(data["to"])
+        elif kind == "ended.v1":
+            self.ended_on = date.fromisoformat(data["ended_on"])
         else:
             raise ValueError(f"unknown assignment event {event.type}")
         self.version += 1
@@ -214,7 +270,7 @@ class Assignment:
             Period(**created["period"]),
             created["province"],
             _target(created["target"]),
-            LegalBasis(basis["number"], date.fromisoformat(basis["issued_on"]), basis["issuer"]),
+            legal_basis(basis) if basis else None,
         )
         for event in events:
             assignment.apply(event)
@@ -223,13 +279,25 @@ class Assignment:
     def lead_of(self, year: int) -> str | None:
         return self.leads.get(year)
 
+    @property
+    def recorded_target(self) -> Target:
+        """The target as the assignment was made; its events keep this Kafka key."""
+        return self.former_targets[0] if self.former_targets else self.target
 
-def _target_data(target: Target) -> dict[str, str]:
-    return {"kind": target.kind, "edition": target.edition, "code": target.code}
+
+def _target_data(target: Target) -> dict[str, str | None]:
+    return {
+        "kind": target.kind,
+        "edition": target.edition,
+        "code": target.code,
+        "village_id": target.village_id,
+    }
 
 
-def _target(data: dict[str, str]) -> Target:
-    return Target(TargetKind(data["kind"]), Edition(data["edition"]), data["code"])
+def _target(data: dict[str, Any]) -> Target:
+    return Target(
+        TargetKind(data["kind"]), Edition(data["edition"]), data["code"], data.get("village_id")
+    )
 
 
 def _membership_data(membership: Membership) -> dict[str, str | None]:

@@ -1,10 +1,12 @@
-"""Programmes: a period of years and the legal documents behind them."""
+"""Programmes: a province's twinning programme, its period of years and the legal documents
+behind it."""
 
 import re
 from dataclasses import dataclass
 from datetime import date
 
-from services.registry.domain.errors import RuleViolation
+from services.registry.domain.events import Event, event_type
+from shared.errors import RuleViolation
 
 # "2072/QĐ-UBND", "417-TB/TU", "12-KH/BDVTU": a number, then the document kind and issuer.
 DOCUMENT_NUMBER = re.compile(r"^\d{1,5}[/-][A-ZĐ]{1,10}([/-][A-ZĐ]{1,10}){0,3}$")
@@ -57,3 +59,59 @@ class Period:
 
     def __str__(self) -> str:
         return f"{self.start_year}-{self.end_year}"
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A province's twinning programme for a period, on the strength of its legal bases."""
+
+    id: str
+    province: str
+    name: str  # "Kết nghĩa, giúp đỡ xã đặc biệt khó khăn giai đoạn 2021-2025"
+    period: Period
+    scope: str  # which communes and villages it covers, in the decision's words
+    legal_bases: tuple[LegalBasis, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise RuleViolation("name", "thiếu tên chương trình / the programme's name is missing")
+
+    def created(self) -> Event:
+        return Event(
+            event_type("programme", "created.v1"),
+            {
+                "programme_id": self.id,
+                "province": self.province,
+                "name": self.name.strip(),
+                "period": period_data(self.period),
+                "scope": self.scope,
+                "legal_bases": [legal_basis_data(basis) for basis in self.legal_bases],
+            },
+        )
+
+    def legal_basis_added(self, basis: LegalBasis) -> Event:
+        """A later decision amends or extends the programme; the earlier ones stay."""
+        if basis.number in {known.number for known in self.legal_bases}:
+            raise RuleViolation(
+                "number", f"văn bản {basis.number} đã có / the programme already cites it"
+            )
+        return Event(
+            event_type("programme", "legal_basis_added.v1"),
+            {"programme_id": self.id, "legal_basis": legal_basis_data(basis)},
+        )
+
+
+def period_data(period: Period) -> dict[str, int]:
+    return {"start_year": period.start_year, "end_year": period.end_year}
+
+
+def legal_basis_data(basis: LegalBasis) -> dict[str, str]:
+    return {
+        "number": basis.number,
+        "issued_on": basis.issued_on.isoformat(),
+        "issuer": basis.issuer,
+    }
+
+
+def legal_basis(data: dict[str, str]) -> LegalBasis:
+    return LegalBasis(data["number"], date.fromisoformat(data["issued_on"]), data["issuer"])

@@ -1,13 +1,19 @@
-"""The registry service's HTTP app: `uvicorn services.registry.entrypoints.http:app`."""
+"""The registry service's HTTP app (`uvicorn --factory ...entrypoints.http:create_app`)."""
+
+from fastapi import FastAPI
 
 from services.registry.config import Settings
-from services.registry.entrypoints.admin_units import router as admin_units_router
+from services.registry.entrypoints import admin_units, assignments, communes, programmes
 from shared.service import create_service_app
 
-parts = create_service_app(
-    Settings(),
-    title="Registry: programmes, sponsor units, administrative units, assignments",
-    description="Sổ đăng ký: chương trình, đơn vị kết nghĩa, đơn vị hành chính, phân công giúp đỡ",
-)
-parts.app.include_router(admin_units_router)
-app = parts.app
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = create_service_app(
+        settings or Settings(),
+        title="Registry: programmes, sponsor units, administrative units, assignments",
+        description="Sổ đăng ký: chương trình, đơn vị kết nghĩa, đơn vị hành chính, "
+        "phân công giúp đỡ",
+    ).app
+    for module in (admin_units, programmes, communes, assignments):
+        app.include_router(module.router)
+    return app

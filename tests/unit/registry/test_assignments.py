@@ -11,8 +11,8 @@ from services.registry.domain.assignments import (
     Target,
     TargetKind,
 )
-from services.registry.domain.errors import RuleViolation
 from services.registry.domain.programmes import LegalBasis, Period
+from shared.errors import RuleViolation
 
 SO_CONG_THUONG = "unit-so-cong-thuong"
 BHXH_TINH = "unit-bao-hiem-xa-hoi-tinh"

@@ -1,0 +1,133 @@
+"""What a province records about its communes: villages under them, and classifications
+(especially disadvantaged, ethnic-minority share, poverty rate...) with a date and source.
+
+A commune is always named by its edition and code (`CommuneRef`), never by name.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from services.registry.domain.admin_units import Edition
+from services.registry.domain.events import Event, event_type
+from shared.errors import RuleViolation
+
+
+@dataclass(frozen=True)
+class CommuneRef:
+    edition: Edition
+    code: str
+
+    def data(self) -> dict[str, str]:
+        return {"edition": self.edition, "code": self.code}
+
+
+class VillageKind(StrEnum):
+    THON = "thôn"
+    BAN = "bản"
+    XOM = "xóm"
+    BUON = "buôn"
+    LANG = "làng"
+    AP = "ấp"
+    TO_DAN_PHO = "tổ dân phố"
+
+
+@dataclass(frozen=True)
+class Village:
+    id: str
+    province: str
+    commune: CommuneRef
+    kind: VillageKind
+    name: str  # "Bản Huổi Sáy", as the commune names it
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise RuleViolation("name", "thiếu tên thôn, bản / the village's name is missing")
+
+    def registered(self) -> Event:
+        return Event(
+            event_type("village", "registered.v1"),
+            {
+                "village_id": self.id,
+                "province": self.province,
+                "commune": self.commune.data(),
+                "kind": self.kind,
+                "name": self.name.strip(),
+            },
+        )
+
+
+class ClassificationKind(StrEnum):
+    ESPECIALLY_DISADVANTAGED = "especially_disadvantaged"
+    PURELY_ETHNIC_MINORITY = "purely_ethnic_minority"
+    LAND_BORDER = "land_border"
+    ETHNIC_MINORITY_SHARE = "ethnic_minority_share"
+    POOR_NEAR_POOR_RATE = "poor_near_poor_rate"
+    NEW_RURAL_CRITERIA_MET = "new_rural_criteria_met"
+
+
+CLASSIFICATION_LABELS = {
+    ClassificationKind.ESPECIALLY_DISADVANTAGED: "Xã đặc biệt khó khăn",
+    ClassificationKind.PURELY_ETHNIC_MINORITY: "Xã thuần đồng bào dân tộc thiểu số",
+    ClassificationKind.LAND_BORDER: "Xã biên giới đất liền",
+    ClassificationKind.ETHNIC_MINORITY_SHARE: "Tỷ lệ dân số dân tộc thiểu số (%)",
+    ClassificationKind.POOR_NEAR_POOR_RATE: "Tỷ lệ hộ nghèo, cận nghèo (%)",
+    ClassificationKind.NEW_RURAL_CRITERIA_MET: "Số tiêu chí nông thôn mới đạt",
+}
+FLAGS = {
+    ClassificationKind.ESPECIALLY_DISADVANTAGED,
+    ClassificationKind.PURELY_ETHNIC_MINORITY,
+    ClassificationKind.LAND_BORDER,
+}
+PERCENTAGES = {ClassificationKind.ETHNIC_MINORITY_SHARE, ClassificationKind.POOR_NEAR_POOR_RATE}
+NEW_RURAL_CRITERIA = 19  # the national set of criteria for a new-rural-area commune
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A fact about a commune from `effective_on`, as a named source states it. A later
+    classification of the same kind supersedes it from its own date; none is overwritten."""
+
+    province: str
+    commune: CommuneRef
+    kind: ClassificationKind
+    value: bool | Decimal | int
+    effective_on: date
+    source: str  # "Quyết định 861/QĐ-TTg ngày 04/6/2021", "báo cáo của UBND xã"
+
+    def __post_init__(self) -> None:
+        self._check_value()
+        if not self.source.strip():
+            raise RuleViolation("source", "cần ghi nguồn / the source is missing")
+
+    def _check_value(self) -> None:
+        value = self.value
+        if self.kind in FLAGS:
+            if not isinstance(value, bool):
+                raise RuleViolation("value", "giá trị phải là true/false / must be true or false")
+        elif isinstance(value, bool):
+            raise RuleViolation("value", "giá trị phải là một số / must be a number")
+        elif self.kind in PERCENTAGES:
+            if not 0 <= value <= 100:
+                raise RuleViolation("value", "tỷ lệ phải từ 0 đến 100 / a percentage is 0-100")
+        elif not (isinstance(value, int) and 0 <= value <= NEW_RURAL_CRITERIA):
+            raise RuleViolation(
+                "value",
+                f"số tiêu chí là số nguyên từ 0 đến {NEW_RURAL_CRITERIA} / "
+                f"a whole number of criteria, 0-{NEW_RURAL_CRITERIA}",
+            )
+
+    def recorded(self) -> Event:
+        value = str(self.value) if isinstance(self.value, Decimal) else self.value
+        return Event(
+            event_type("commune", "classified.v1"),
+            {
+                "province": self.province,
+                "commune": self.commune.data(),
+                "kind": self.kind,
+                "value": value,
+                "effective_on": self.effective_on.isoformat(),
+                "source": self.source.strip(),
+            },
+        )

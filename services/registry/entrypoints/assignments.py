@@ -1,0 +1,176 @@
+"""HTTP routes for assignments: who helps which target, members, the yearly lead.
+
+Every change answers with the assignment and its version as the `ETag`; send it back as
+`If-Match` so that a change made on a stale view is refused (409) instead of applied.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from services.registry.domain.assignments import Assignment
+from services.registry.entrypoints.dependencies import IfMatch, Recording
+from services.registry.entrypoints.schemas import (
+    AssignmentIn,
+    EndIn,
+    LeadIn,
+    LeaveIn,
+    MembershipIn,
+    SuccessionIn,
+    Year,
+)
+from services.registry.service_layer import commands, queries
+from services.registry.service_layer.commands import NewAssignment, Recorder
+from shared import eventstore
+from shared.service import Connection, etag
+
+router = APIRouter(prefix="/assignments", tags=["Phân công giúp đỡ (assignments)"])
+
+
+@router.post("", status_code=201)
+async def create_assignment(
+    body: AssignmentIn, recorder: Recording, response: Response
+) -> dict[str, Any]:
+    new = NewAssignment(
+        id=body.id,
+        programme_id=body.programme_id,
+        target=body.target.to_domain(),
+        legal_basis=body.legal_basis.to_domain() if body.legal_basis else None,
+        members=[member.to_domain() for member in body.members],
+        leads=dict(body.leads),
+    )
+    async with recorder.conn.begin():
+        await commands.create_assignment(recorder, new)
+    return await _assignment(recorder.conn, new.id, response)
+
+
+@router.get("/{assignment_id}")
+async def get_assignment(
+    assignment_id: str, conn: Connection, response: Response
+) -> dict[str, Any]:
+    return await _assignment(conn, assignment_id, response)
+
+
+@router.get("/{assignment_id}/history")
+async def history(assignment_id: str, conn: Connection) -> list[dict[str, Any]]:
+    """Every event of the assignment, oldest first: nothing is overwritten."""
+    await queries.find_assignment(conn, assignment_id)
+    return [
+        {
+            "version": event.version,
+            "type": event.type,
+            "occurred_at": event.occurred_at,
+            "event_id": event.event_id,
+            "correlation_id": event.correlation_id,
+            "data": event.data,
+        }
+        for event in await eventstore.load_stream(conn, assignment_id)
+    ]
+
+
+@router.get("/{assignment_id}/leads/{year}")
+async def lead_of(assignment_id: str, year: Year, conn: Connection) -> dict[str, Any]:
+    """Đơn vị chủ trì năm Y: the lead unit of the assignment in a year."""
+    return await queries.lead_of(conn, assignment_id, year)
+
+
+@router.put("/{assignment_id}/leads/{year}")
+async def assign_lead(
+    assignment_id: str,
+    year: Year,
+    body: LeadIn,
+    recorder: Recording,
+    expected: IfMatch,
+    response: Response,
+) -> dict[str, Any]:
+    return await _change(
+        recorder,
+        assignment_id,
+        expected,
+        response,
+        lambda assignment: assignment.assign_lead(year, body.sponsor_unit_id),
+    )
+
+
+@router.post("/{assignment_id}/members")
+async def join(
+    assignment_id: str,
+    body: MembershipIn,
+    recorder: Recording,
+    expected: IfMatch,
+    response: Response,
+) -> dict[str, Any]:
+    async with recorder.conn.begin():
+        await commands.join_assignment(recorder, assignment_id, expected, body.to_domain())
+    return await _assignment(recorder.conn, assignment_id, response)
+
+
+@router.post("/{assignment_id}/members/{unit_id}/leave")
+async def leave(
+    assignment_id: str,
+    unit_id: str,
+    body: LeaveIn,
+    recorder: Recording,
+    expected: IfMatch,
+    response: Response,
+) -> dict[str, Any]:
+    return await _change(
+        recorder,
+        assignment_id,
+        expected,
+        response,
+        lambda assignment: assignment.leave(unit_id, body.left_on),
+    )
+
+
+@router.post("/{assignment_id}/succession")
+async def continue_on_successor(
+    assignment_id: str,
+    body: SuccessionIn,
+    recorder: Recording,
+    expected: IfMatch,
+    response: Response,
+) -> dict[str, Any]:
+    """Tiếp tục trên xã mới sau sắp xếp 01/7/2025: the target commune was merged, the
+    assignment continues on its successor and keeps the old commune in its history."""
+    async with recorder.conn.begin():
+        await commands.continue_on_successor(
+            recorder, assignment_id, expected, body.successor_code, body.reason
+        )
+    return await _assignment(recorder.conn, assignment_id, response)
+
+
+@router.post("/{assignment_id}/end")
+async def end(
+    assignment_id: str,
+    body: EndIn,
+    recorder: Recording,
+    expected: IfMatch,
+    response: Response,
+) -> dict[str, Any]:
+    return await _change(
+        recorder,
+        assignment_id,
+        expected,
+        response,
+        lambda assignment: assignment.end(body.ended_on, body.reason),
+    )
+
+
+async def _change(
+    recorder: Recorder,
+    assignment_id: str,
+    expected: int | None,
+    response: Response,
+    change: Callable[[Assignment], None],
+) -> dict[str, Any]:
+    async with recorder.conn.begin():
+        await commands.change_assignment(recorder, assignment_id, expected, change)
+    return await _assignment(recorder.conn, assignment_id, response)
+
+
+async def _assignment(conn: Connection, assignment_id: str, response: Response) -> dict[str, Any]:
+    assignment = await queries.find_assignment(conn, assignment_id)
+    response.headers["ETag"] = etag(assignment["version"])
+    return assignment

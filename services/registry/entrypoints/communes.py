@@ -1,0 +1,75 @@
+"""HTTP routes about one commune: its villages, classifications and who helps it."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from services.registry.domain.admin_units import Edition
+from services.registry.domain.communes import Classification, CommuneRef, Village
+from services.registry.entrypoints.dependencies import Recording
+from services.registry.entrypoints.schemas import ClassificationIn, Code, VillageIn
+from services.registry.service_layer import commands, queries
+from shared.service import Connection
+
+router = APIRouter(
+    prefix="/communes/{edition}/{code}",
+    tags=["Xã, thôn bản (communes, villages)"],
+)
+CommuneCode = Annotated[Code, Path(description="mã xã trong phiên bản đó / the commune's code")]
+
+
+@router.get("/helpers")
+async def helpers(
+    edition: Edition,
+    code: CommuneCode,
+    conn: Connection,
+    on: Annotated[date | None, Query(description="ngày; mặc định hôm nay / default today")] = None,
+) -> dict[str, Any]:
+    """Những đơn vị nào giúp xã vào ngày D: which sponsor units help the commune on a day."""
+    day = on or date.today()
+    return {
+        "commune": {"edition": edition, "code": code},
+        "on": day,
+        "assignments": await queries.helpers_of_commune(conn, edition, code, day),
+    }
+
+
+@router.post("/villages", status_code=201)
+async def register_village(
+    edition: Edition, code: CommuneCode, body: VillageIn, recorder: Recording
+) -> dict[str, Any]:
+    village = Village(body.id, body.province, CommuneRef(edition, code), body.kind, body.name)
+    async with recorder.conn.begin():
+        await commands.register_village(recorder, village)
+    return {"id": village.id, **body.model_dump(exclude={"id"})}
+
+
+@router.get("/villages")
+async def villages(edition: Edition, code: CommuneCode, conn: Connection) -> list[dict[str, Any]]:
+    return await queries.list_villages(conn, edition, code)
+
+
+@router.post("/classifications", status_code=201)
+async def classify(
+    edition: Edition, code: CommuneCode, body: ClassificationIn, recorder: Recording
+) -> list[dict[str, Any]]:
+    """Ghi một phân loại của xã, có ngày hiệu lực và nguồn; returns all of the commune's."""
+    classification = Classification(
+        body.province,
+        CommuneRef(edition, code),
+        body.kind,
+        body.value,
+        body.effective_on,
+        body.source,
+    )
+    async with recorder.conn.begin():
+        await commands.classify_commune(recorder, classification)
+    return await queries.classifications(recorder.conn, edition, code)
+
+
+@router.get("/classifications")
+async def classifications(
+    edition: Edition, code: CommuneCode, conn: Connection
+) -> list[dict[str, Any]]:
+    return await queries.classifications(conn, edition, code)

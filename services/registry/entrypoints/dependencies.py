@@ -1,0 +1,27 @@
+"""What the registry's routes ask FastAPI for."""
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from services.registry.service_layer.commands import Recorder
+from shared.service import Connection, CorrelationId, expected_version
+
+
+def _recorder(request: Request, conn: Connection, correlation_id: CorrelationId) -> Recorder:
+    return Recorder(conn, request.app.state.settings.registry_topic, correlation_id)
+
+
+Recording = Annotated[Recorder, Depends(_recorder)]
+"""A recorder on a fresh connection; the route opens the transaction (`conn.begin()`)."""
+
+
+def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    return expected_version(if_match)
+
+
+IfMatch = Annotated[
+    int | None,
+    Depends(_if_match),
+]
+"""The version the caller last read (`If-Match: "3"`); without it, the current one."""

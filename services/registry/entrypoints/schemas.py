@@ -1,0 +1,131 @@
+"""The shapes of the registry's HTTP requests; each turns itself into the domain's terms.
+
+Field checks that need no database (formats, ranges) are pydantic's; the domain's rules
+(a lead is a member, years in the period...) are checked by the domain and answered with
+the same 422 shape.
+"""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from services.registry.domain.admin_units import Edition
+from services.registry.domain.assignments import Membership, Target, TargetKind
+from services.registry.domain.communes import ClassificationKind, VillageKind
+from services.registry.domain.programmes import LegalBasis
+from services.registry.domain.sponsor_units import SponsorUnitKind
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Code = Annotated[str, StringConstraints(pattern=r"^\d{2,5}$")]
+Year = Annotated[int, Field(ge=2000, le=2100)]
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+Id = Annotated[
+    str,
+    Field(
+        default_factory=new_id,
+        description="UUID; give one to make a retried create answer 409 instead of a copy",
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    ),
+]
+
+
+class SponsorUnitIn(BaseModel):
+    id: Id
+    province: Code = Field(description="mã tỉnh, e.g. 60 (Bình Thuận)")
+    name: Name
+    kind: SponsorUnitKind
+    parent_id: str | None = None
+
+
+class LegalBasisIn(BaseModel):
+    number: str = Field(examples=["2072/QĐ-UBND", "417-TB/TU"])
+    issued_on: date
+    issuer: Name = Field(examples=["UBND tỉnh Điện Biên"])
+
+    def to_domain(self) -> LegalBasis:
+        return LegalBasis(self.number, self.issued_on, self.issuer)
+
+
+class ProgrammeIn(BaseModel):
+    id: Id
+    province: Code
+    name: Name
+    start_year: Year
+    end_year: Year
+    scope: str = ""
+    legal_bases: list[LegalBasisIn] = []
+
+
+class VillageIn(BaseModel):
+    id: Id
+    province: Code
+    kind: VillageKind
+    name: Name
+
+
+class ClassificationIn(BaseModel):
+    province: Code
+    kind: ClassificationKind
+    value: bool | int | Decimal = Field(
+        description="true/false for the flags, a percentage 0-100, or a number of criteria"
+    )
+    effective_on: date
+    source: Name
+
+
+class TargetIn(BaseModel):
+    kind: TargetKind
+    edition: Edition
+    code: Code = Field(description="mã xã (hoặc mã huyện / district code)")
+    village_id: str | None = None
+
+    def to_domain(self) -> Target:
+        return Target(self.kind, self.edition, self.code, self.village_id)
+
+
+class MembershipIn(BaseModel):
+    sponsor_unit_id: str
+    joined_on: date
+    left_on: date | None = None
+
+    def to_domain(self) -> Membership:
+        return Membership(self.sponsor_unit_id, self.joined_on, self.left_on)
+
+
+class AssignmentIn(BaseModel):
+    id: Id
+    programme_id: str
+    target: TargetIn
+    legal_basis: LegalBasisIn | None = None
+    members: list[MembershipIn] = Field(min_length=1)
+    leads: dict[Year, str] = Field(
+        default={}, description="đơn vị chủ trì từng năm / the lead unit of each year"
+    )
+
+
+class LeadIn(BaseModel):
+    sponsor_unit_id: str
+
+
+class LeaveIn(BaseModel):
+    left_on: date
+
+
+class SuccessionIn(BaseModel):
+    successor_code: Code | None = Field(
+        default=None, description="chỉ cần khi xã cũ bị chia / needed only for a split commune"
+    )
+    reason: Name = "Sắp xếp đơn vị hành chính 01/7/2025"
+
+
+class EndIn(BaseModel):
+    ended_on: date
+    reason: Name
