@@ -10,7 +10,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.db import create_engine
 from shared.devstack import Endpoints, provided_endpoints
 from shared.migrations import upgrade
+from tests.kafka_reading import create_topic
 
 
 @pytest.fixture(scope="session")
@@ -44,15 +44,7 @@ async def engine(endpoints: Endpoints, schema: str) -> AsyncIterator[AsyncEngine
 
 @pytest.fixture
 async def topic(endpoints: Endpoints) -> str:
-    """A new topic with 3 partitions, so per-key order is tested across partitions."""
-    name = f"test.{uuid.uuid4().hex[:12]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap_servers)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])
-    finally:
-        await admin.close()
-    return name
+    return await create_topic(endpoints.kafka_bootstrap_servers)
 
 
 @pytest.fixture

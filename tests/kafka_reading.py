@@ -1,8 +1,23 @@
-"""Reading a topic back with a plain aiokafka consumer, independent of the code under test."""
+"""Making a test's topic, and reading it back with a plain aiokafka consumer, independent
+of the code under test."""
 
 import time
+import uuid
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+
+async def create_topic(bootstrap: str, partitions: int = 3) -> str:
+    """A new topic of its own; 3 partitions, so per-key order is tested across partitions."""
+    name = f"test.{uuid.uuid4().hex[:12]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, replication_factor=1)])
+    finally:
+        await admin.close()
+    return name
 
 
 async def read_records(

@@ -6,6 +6,7 @@ which must give the same rows.
 """
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -94,7 +95,7 @@ async def _commune_classified(conn: AsyncConnection, event: StoredEvent) -> None
             commune_code=data["commune"]["code"],
             kind=data["kind"],
             value=data["value"],
-            effective_on=data["effective_on"],
+            effective_on=_day(data["effective_on"]),
             source=data["source"],
         )
     )
@@ -121,7 +122,7 @@ async def _assignment_created(conn: AsyncConnection, event: StoredEvent) -> None
     await conn.execute(insert(assignment_targets).values(_target_row(event, 1, target)))
     await conn.execute(
         insert(assignment_members),
-        [{"assignment_id": event.stream_id, **member} for member in data["members"]],
+        [_member_row(event.stream_id, member) for member in data["members"]],
     )
     if data["leads"]:
         await conn.execute(
@@ -150,9 +151,7 @@ async def _lead_assigned(conn: AsyncConnection, event: StoredEvent) -> None:
 
 
 async def _member_joined(conn: AsyncConnection, event: StoredEvent) -> None:
-    await conn.execute(
-        insert(assignment_members).values(assignment_id=event.stream_id, **event.data)
-    )
+    await conn.execute(insert(assignment_members).values(_member_row(event.stream_id, event.data)))
 
 
 async def _member_left(conn: AsyncConnection, event: StoredEvent) -> None:
@@ -163,7 +162,7 @@ async def _member_left(conn: AsyncConnection, event: StoredEvent) -> None:
             member.assignment_id == event.stream_id,
             member.sponsor_unit_id == event.data["sponsor_unit_id"],
         )
-        .values(left_on=event.data["left_on"])
+        .values(left_on=_day(event.data["left_on"]))
     )
 
 
@@ -180,8 +179,22 @@ async def _assignment_ended(conn: AsyncConnection, event: StoredEvent) -> None:
     await conn.execute(
         update(assignments)
         .where(assignments.c.id == event.stream_id)
-        .values(ended_on=event.data["ended_on"])
+        .values(ended_on=_day(event.data["ended_on"]))
     )
+
+
+def _day(text: str | None) -> date | None:
+    """Event data carries dates as ISO text; the read models as dates."""
+    return date.fromisoformat(text) if text else None
+
+
+def _member_row(assignment_id: str, member: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "assignment_id": assignment_id,
+        "sponsor_unit_id": member["sponsor_unit_id"],
+        "joined_on": _day(member["joined_on"]),
+        "left_on": _day(member["left_on"]),
+    }
 
 
 def _target_row(event: StoredEvent, seq: int, target: dict[str, Any]) -> dict[str, Any]:

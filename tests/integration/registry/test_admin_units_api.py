@@ -1,42 +1,12 @@
 """Administrative units and lineage, loaded into PostgreSQL and read over HTTP."""
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.registry.adapters.admin_dataset import AdminDataset, load_dataset
+from services.registry.adapters.admin_dataset import AdminDataset
 from services.registry.adapters.tables import admin_units, commune_successions
-from services.registry.config import Settings
-from services.registry.entrypoints.admin_units import router
 from services.registry.service_layer.admin_units import load_admin_units
-from shared.devstack import Endpoints
-from shared.service import create_service_app
-from tests.http import serve
-
-
-@pytest.fixture(scope="module")
-def dataset() -> AdminDataset:
-    return load_dataset()
-
-
-@pytest.fixture
-async def registry(
-    endpoints: Endpoints, schema: str, engine: AsyncEngine, dataset: AdminDataset
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with engine.begin() as conn:
-        assert await load_admin_units(conn, dataset)
-    settings = Settings(
-        database_url=endpoints.database_url,
-        database_schema=schema,
-        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
-    )
-    app = create_service_app(settings, title="registry", description="test").app
-    app.include_router(router)
-    async with serve(app) as client:
-        yield client
 
 
 async def test_what_old_commune_ham_can_became(registry: httpx.AsyncClient) -> None:
@@ -89,9 +59,9 @@ async def test_unknown_codes_and_editions_are_clear_errors(registry: httpx.Async
 
 
 async def test_loading_the_same_dataset_version_again_writes_nothing(
-    registry: httpx.AsyncClient, engine: AsyncEngine, dataset: AdminDataset
+    registry_engine: AsyncEngine, dataset: AdminDataset
 ) -> None:
-    async with engine.begin() as conn:
+    async with registry_engine.begin() as conn:
         assert await load_admin_units(conn, dataset) is False
         units = await conn.scalar(select(func.count()).select_from(admin_units))
         links = await conn.scalar(select(func.count()).select_from(commune_successions))

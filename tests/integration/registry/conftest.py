@@ -1,0 +1,63 @@
+"""One registry per test module: a schema migrated and loaded with both editions of the
+administrative units (2-3 s, so once per module), its own topic, and the app served
+in-process with its real lifespan (broker, outbox relay). Tests make their own programmes,
+so they do not depend on each other's rows.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.registry.adapters.admin_dataset import AdminDataset, load_dataset
+from services.registry.config import Settings
+from services.registry.entrypoints.http import create_app
+from services.registry.service_layer.admin_units import load_admin_units
+from shared.db import create_engine
+from shared.devstack import Endpoints
+from shared.migrations import upgrade
+from tests.http import serve
+from tests.kafka_reading import create_topic
+
+
+@pytest.fixture(scope="session")
+def dataset() -> AdminDataset:
+    return load_dataset()
+
+
+@pytest.fixture(scope="module")
+async def registry_settings(endpoints: Endpoints) -> Settings:
+    return Settings(
+        database_url=endpoints.database_url,
+        database_schema=f"test_{uuid.uuid4().hex[:12]}",
+        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        registry_topic=await create_topic(endpoints.kafka_bootstrap_servers),
+        outbox_poll_seconds=0.05,
+    )
+
+
+@pytest.fixture(scope="module")
+async def registry_engine(
+    registry_settings: Settings, dataset: AdminDataset
+) -> AsyncIterator[AsyncEngine]:
+    url, schema = registry_settings.database_url, registry_settings.database_schema
+    await asyncio.to_thread(upgrade, "registry", url, schema)
+    engine = create_engine(url, schema, pool_size=5)
+    async with engine.begin() as conn:
+        await load_admin_units(conn, dataset)
+    yield engine
+    async with engine.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def registry(
+    registry_settings: Settings, registry_engine: AsyncEngine
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(create_app(registry_settings)) as client:
+        yield client
