@@ -11,10 +11,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-## Start Kafka, PostgreSQL and the three services (detached); print where to look.
+## Start Kafka, PostgreSQL and the three services (detached), load the administrative
+## units and the demo data of the published cases; print where to look.
 run: $(VENV)/.installed
 	$(PY) -m shared.devstack up --services
 	$(PY) -m shared.devstack exec -- $(PY) -m services.registry.entrypoints.load_admin_units
+	$(PY) -m services.registry.entrypoints.demo http://127.0.0.1:8001
 
 ## Stop what `make run` started (data is kept under .local/stack).
 stop: $(VENV)/.installed
@@ -34,3 +36,4 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(PY) -m bench.outbox_relay
+	$(PY) -m bench.registry_queries

@@ -157,3 +157,45 @@ def test_malformed_document_numbers_are_refused_with_the_field(number: str) -> N
 def test_a_backwards_period_is_refused() -> None:
     with pytest.raises(RuleViolation, match="run forwards"):
         Period(2025, 2021)
+
+
+def test_an_ended_assignment_takes_no_more_changes_and_keeps_its_history() -> None:
+    assignment = dong_giang()
+    assignment.end(date(2025, 6, 30), "Thay thế bởi quyết định mới")
+
+    assert not assignment.active
+    with pytest.raises(RuleViolation, match="has ended") as violation:
+        assignment.assign_lead(2025, VP_DOAN_DBQH)
+    assert violation.value.field == "assignment"
+    assert Assignment.from_events(assignment.pending).ended_on == date(2025, 6, 30)
+
+
+def test_leaving_before_joining_or_after_the_period_is_refused() -> None:
+    assignment = dong_giang({2024: SO_CONG_THUONG})
+    with pytest.raises(RuleViolation, match="before joining"):
+        assignment.leave(VP_DOAN_DBQH, date(2024, 9, 1))
+    with pytest.raises(RuleViolation, match="outside") as violation:
+        assignment.leave(VP_DOAN_DBQH, date(2026, 2, 1))
+    assert violation.value.field == "left_on"
+
+
+def test_members_on_a_day_follow_their_dates() -> None:
+    assignment = dong_giang()
+    assignment.join(Membership("unit-late", date(2025, 3, 1), date(2025, 5, 31)))
+    assert "unit-late" not in assignment.members_on(date(2025, 2, 28))
+    assert "unit-late" in assignment.members_on(date(2025, 3, 1))
+    assert "unit-late" not in assignment.members_on(date(2025, 6, 1))
+
+
+def test_events_of_an_assignment_keep_the_key_of_the_commune_as_recorded() -> None:
+    assignment = dong_giang()
+    assignment.continue_on(Target(TargetKind.COMMUNE, Edition.FROM_2025, "23074"), "2025")
+    assert assignment.recorded_target.partition_key == "commune:pre-2025:23074"
+    assert assignment.target.partition_key == "commune:2025:23074"
+
+
+def test_a_district_target_exists_only_before_the_reform() -> None:
+    with pytest.raises(RuleViolation, match="districts ended"):
+        Target(TargetKind.DISTRICT, Edition.FROM_2025, "510")
+    with pytest.raises(RuleViolation):
+        Target(TargetKind.VILLAGE, Edition.BEFORE_2025, "23116")  # a village needs its id
