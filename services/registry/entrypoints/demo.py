@@ -331,7 +331,7 @@ async def main(url: str) -> None:
                 for s in lineage["successors"]
             )
             print(f"  xã {name} ({old_code}) → {becomes}")
-        print(f"  {url}/communes/2025/23122/helpers  (ai giúp xã Hàm Thạnh hôm nay)")
+        print(f"  {url}/communes/2025/23122/helpers?on=2025-08-01  (ai giúp xã Hàm Thạnh)")
 
 
 if __name__ == "__main__":
