@@ -1,6 +1,7 @@
 """The frame every service runs in: health, readiness, metrics, and the relay it starts."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -72,5 +73,14 @@ async def test_events_appended_by_a_command_reach_kafka_through_the_service_rela
 
 
 async def test_a_request_returns_the_callers_correlation_id(running: httpx.AsyncClient) -> None:
+    mine = str(uuid.uuid4())
+    response = await running.get("/healthz", headers={CORRELATION_HEADER: mine})
+    assert response.headers[CORRELATION_HEADER] == mine
+
+
+async def test_a_correlation_id_that_is_not_a_uuid_is_replaced(
+    running: httpx.AsyncClient,
+) -> None:
+    """Events carry correlation ids as UUIDs (the contract), so the request gets a new one."""
     response = await running.get("/healthz", headers={CORRELATION_HEADER: "abc-123"})
-    assert response.headers[CORRELATION_HEADER] == "abc-123"
+    assert uuid.UUID(response.headers[CORRELATION_HEADER]).version == 4
