@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.registry.domain.admin_units import Edition, Level
-from services.registry.domain.events import Event, event_type, unit_key
+from services.registry.domain.events import event_type
 from services.registry.domain.programmes import (
     LegalBasis,
     Period,
@@ -20,6 +20,7 @@ from services.registry.domain.programmes import (
     period_data,
 )
 from shared.errors import RuleViolation
+from shared.events import Event, unit_key
 
 EVENT_PREFIX = event_type("assignment", "")
 

@@ -10,8 +10,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 from services.registry.domain.admin_units import Edition
-from services.registry.domain.events import Event, event_type
+from services.registry.domain.events import event_type
 from shared.errors import RuleViolation
+from shared.events import Event
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from services.registry.domain.events import Event, event_type
+from services.registry.domain.events import event_type
 from shared.errors import RuleViolation
+from shared.events import Event
 
 # "2072/QĐ-UBND", "417-TB/TU", "12-KH/BDVTU": a number, then the document kind and issuer.
 DOCUMENT_NUMBER = re.compile(r"^\d{1,5}[/-][A-ZĐ]{1,10}([/-][A-ZĐ]{1,10}){0,3}$")

@@ -4,8 +4,9 @@ communes (cơ quan, đơn vị, tổ chức, doanh nghiệp kết nghĩa)."""
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.registry.domain.events import Event, event_type
+from services.registry.domain.events import event_type
 from shared.errors import RuleViolation
+from shared.events import Event
 
 
 class SponsorUnitKind(StrEnum):

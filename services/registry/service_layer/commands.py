@@ -22,7 +22,6 @@ from services.registry.adapters.tables import (
 from services.registry.domain.admin_units import Edition, Level
 from services.registry.domain.assignments import Assignment, Membership, Target, TargetKind
 from services.registry.domain.communes import Classification, CommuneRef, Village
-from services.registry.domain.events import Event, unit_key
 from services.registry.domain.programmes import LegalBasis, Period, Programme, legal_basis
 from services.registry.domain.sponsor_units import SponsorUnit
 from services.registry.service_layer import admin_units as units
@@ -30,6 +29,7 @@ from services.registry.service_layer import queries
 from services.registry.service_layer.projection import project
 from shared import eventstore
 from shared.errors import AlreadyExists, NotFound, RuleViolation
+from shared.events import Event, unit_key
 from shared.eventstore import ConcurrencyConflict, NewEvent, StoredEvent
 
 

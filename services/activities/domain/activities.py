@@ -1,0 +1,249 @@
+"""A support activity: what sponsor units did for a commune, on a day, worth how much.
+
+An activity is never edited in place: a correction records the whole new account of it
+with a reason, a void records why it no longer counts. Its history is its events.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from services.activities.domain.catalogue import (
+    BENEFICIARY_GROUPS,
+    BENEFICIARY_KINDS,
+    CATEGORIES,
+    FUNDING_SOURCES,
+    QUANTITY_UNITS,
+)
+from shared.errors import RuleViolation
+from shared.events import Event, unit_key
+
+EVENT_PREFIX = "vn.ketnghia.activity."
+RECORDED = EVENT_PREFIX + "recorded.v1"
+CORRECTED = EVENT_PREFIX + "corrected.v1"
+VOIDED = EVENT_PREFIX + "voided.v1"
+EDITIONS = ("pre-2025", "2025")
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """A unit's part of the activity's value; co-funded activities list each unit once, so
+    their shares add up to the value and nothing is counted twice."""
+
+    sponsor_unit_id: str
+    value_vnd: int
+
+
+@dataclass(frozen=True)
+class Beneficiaries:
+    count: int
+    kind: str  # households, persons, pupils
+    group: str  # poor, near_poor, policy_families...
+
+
+@dataclass(frozen=True)
+class Quantity:
+    amount: Decimal
+    unit: str  # chiếc, con, cây, suất, hộ, lớp, km...
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What an activity says. A correction replaces the facts whole."""
+
+    assignment_id: str
+    commune_edition: str  # the commune as recorded: its edition and code
+    commune_code: str
+    occurred_on: date
+    category: str
+    description: str
+    value_vnd: int
+    contributions: tuple[Contribution, ...]
+    funding_source: str = "own_budget"
+    quantity: Quantity | None = None
+    beneficiaries: tuple[Beneficiaries, ...] = ()
+    evidence: tuple[str, ...] = ()
+    village_id: str | None = None
+    commitment_id: str | None = None
+
+    def __post_init__(self) -> None:
+        self._check()
+
+    @property
+    def partition_key(self) -> str:
+        return unit_key("commune", self.commune_edition, self.commune_code)
+
+    @property
+    def sponsor_unit_ids(self) -> list[str]:
+        return [c.sponsor_unit_id for c in self.contributions]
+
+    def _check(self) -> None:
+        if self.commune_edition not in EDITIONS:
+            raise RuleViolation("commune_edition", f"phiên bản phải là {' hoặc '.join(EDITIONS)}")
+        if self.category not in CATEGORIES:
+            raise RuleViolation(
+                "category", f"không có hạng mục {self.category!r} / unknown category"
+            )
+        if not self.description.strip():
+            raise RuleViolation("description", "thiếu nội dung / the description is missing")
+        if self.value_vnd < 0:
+            raise RuleViolation("value_vnd", "giá trị không được âm / the value cannot be negative")
+        if self.funding_source not in FUNDING_SOURCES:
+            raise RuleViolation(
+                "funding_source", f"không có nguồn kinh phí {self.funding_source!r} / unknown"
+            )
+        self._check_contributions()
+        if self.quantity is not None:
+            if self.quantity.amount <= 0:
+                raise RuleViolation("quantity.amount", "số lượng phải lớn hơn 0 / must be positive")
+            if self.quantity.unit not in QUANTITY_UNITS:
+                raise RuleViolation(
+                    "quantity.unit",
+                    f"đơn vị tính {self.quantity.unit!r} không có trong danh mục: "
+                    f"{', '.join(QUANTITY_UNITS)} / unknown unit of quantity",
+                )
+        for index, group in enumerate(self.beneficiaries):
+            if group.count <= 0:
+                raise RuleViolation(f"beneficiaries.{index}.count", "số người hưởng lợi phải > 0")
+            if group.kind not in BENEFICIARY_KINDS:
+                raise RuleViolation(f"beneficiaries.{index}.kind", f"không có loại {group.kind!r}")
+            if group.group not in BENEFICIARY_GROUPS:
+                raise RuleViolation(
+                    f"beneficiaries.{index}.group", f"không có nhóm {group.group!r}"
+                )
+
+    def _check_contributions(self) -> None:
+        if not self.contributions:
+            raise RuleViolation("contributions", "cần ít nhất một đơn vị / at least one unit")
+        if len(set(self.sponsor_unit_ids)) != len(self.contributions):
+            raise RuleViolation("contributions", "một đơn vị được nêu hai lần / a unit twice")
+        if any(c.value_vnd < 0 for c in self.contributions):
+            raise RuleViolation("contributions", "phần đóng góp không được âm / negative share")
+        shared = sum(c.value_vnd for c in self.contributions)
+        if shared != self.value_vnd:
+            raise RuleViolation(
+                "contributions",
+                f"tổng phần đóng góp {shared:,} ≠ giá trị {self.value_vnd:,} VND / "
+                "the units' shares must add up to the value",
+            )
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "assignment_id": self.assignment_id,
+            "commune": {"edition": self.commune_edition, "code": self.commune_code},
+            "village_id": self.village_id,
+            "occurred_on": self.occurred_on.isoformat(),
+            "category": self.category,
+            "description": self.description.strip(),
+            "value_vnd": self.value_vnd,
+            "contributions": [
+                {"sponsor_unit_id": c.sponsor_unit_id, "value_vnd": c.value_vnd}
+                for c in self.contributions
+            ],
+            "funding_source": self.funding_source,
+            "quantity": (
+                {"amount": str(self.quantity.amount), "unit": self.quantity.unit}
+                if self.quantity
+                else None
+            ),
+            "beneficiaries": [
+                {"count": b.count, "kind": b.kind, "group": b.group} for b in self.beneficiaries
+            ],
+            "evidence": list(self.evidence),
+            "commitment_id": self.commitment_id,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> "Facts":
+        quantity = data.get("quantity")
+        return cls(
+            assignment_id=data["assignment_id"],
+            commune_edition=data["commune"]["edition"],
+            commune_code=data["commune"]["code"],
+            village_id=data.get("village_id"),
+            occurred_on=date.fromisoformat(data["occurred_on"]),
+            category=data["category"],
+            description=data["description"],
+            value_vnd=data["value_vnd"],
+            contributions=tuple(Contribution(**c) for c in data["contributions"]),
+            funding_source=data["funding_source"],
+            quantity=Quantity(Decimal(quantity["amount"]), quantity["unit"]) if quantity else None,
+            beneficiaries=tuple(Beneficiaries(**b) for b in data["beneficiaries"]),
+            evidence=tuple(data["evidence"]),
+            commitment_id=data.get("commitment_id"),
+        )
+
+
+@dataclass
+class Activity:
+    id: str
+    province: str
+    facts: Facts
+    voided: bool = False
+    version: int = 0
+    pending: list[Event] = field(default_factory=list)
+
+    @classmethod
+    def record(cls, activity_id: str, province: str, facts: Facts) -> "Activity":
+        activity = cls(activity_id, province, facts)
+        activity._record(
+            RECORDED, {"activity_id": activity_id, "province": province, **facts.data()}
+        )
+        return activity
+
+    def correct(self, facts: Facts, reason: str) -> None:
+        """Record the whole new account; the commune stays, so that one commune's events
+        keep their order on one Kafka key (to move it: void, then record anew)."""
+        self._check_not_voided()
+        _check_reason(reason)
+        if facts.partition_key != self.facts.partition_key:
+            raise RuleViolation(
+                "commune_code",
+                "không sửa sang xã khác: hãy hủy và ghi lại / "
+                "a correction keeps the commune: void and record again instead",
+            )
+        if facts == self.facts:
+            raise RuleViolation("facts", "nội dung sửa không có gì mới / nothing changed")
+        self._record(CORRECTED, {"activity_id": self.id, "reason": reason.strip(), **facts.data()})
+
+    def void(self, reason: str) -> None:
+        self._check_not_voided()
+        _check_reason(reason)
+        self._record(VOIDED, {"activity_id": self.id, "reason": reason.strip()})
+
+    def _check_not_voided(self) -> None:
+        if self.voided:
+            raise RuleViolation("activity", "hoạt động đã bị hủy / the activity is void")
+
+    def _record(self, event_type: str, data: dict[str, Any]) -> None:
+        event = Event(event_type, data)
+        self.apply(event)
+        self.pending.append(event)
+
+    def apply(self, event: Event) -> None:
+        if event.type in (RECORDED, CORRECTED):
+            self.facts = Facts.from_data(event.data)
+        elif event.type == VOIDED:
+            self.voided = True
+        else:
+            raise ValueError(f"unknown activity event {event.type}")
+        self.version += 1
+
+    @classmethod
+    def from_events(cls, events: list[Event]) -> "Activity":
+        first = events[0]
+        if first.type != RECORDED:
+            raise ValueError("an activity's history starts with its recording")
+        activity = cls(
+            first.data["activity_id"], first.data["province"], Facts.from_data(first.data)
+        )
+        activity.version = 0
+        for event in events:
+            activity.apply(event)
+        return activity
+
+
+def _check_reason(reason: str) -> None:
+    if not reason.strip():
+        raise RuleViolation("reason", "cần ghi lý do / the reason is missing")

@@ -1,0 +1,109 @@
+"""Locked reporting periods: once a province coordinator locks a year or a quarter, for the
+whole province or one commune, activities dated inside it cannot be recorded or corrected
+until an explicit, recorded unlock."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from shared.errors import RuleViolation
+from shared.events import Event
+
+LOCKED = "vn.ketnghia.period.locked.v1"
+UNLOCKED = "vn.ketnghia.period.unlocked.v1"
+
+
+class PeriodLocked(Exception):
+    """A write falls in a locked period (HTTP 409): the message says which lock."""
+
+
+@dataclass(frozen=True)
+class Lock:
+    id: str
+    year: int
+    quarter: int | None  # None: the whole year
+    commune: tuple[str, str] | None  # (edition, code); None: the whole province
+    reason: str
+    by: str
+
+    def covers(self, commune: tuple[str, str], day: date) -> bool:
+        if day.year != self.year or (self.commune is not None and self.commune != commune):
+            return False
+        return self.quarter is None or (day.month - 1) // 3 + 1 == self.quarter
+
+    @property
+    def label(self) -> str:
+        period = f"quý {self.quarter}/{self.year}" if self.quarter else f"năm {self.year}"
+        where = f"xã {self.commune[1]}" if self.commune else "toàn tỉnh"
+        return f"{period}, {where}"
+
+
+@dataclass
+class ProvinceLocks:
+    """The locks of one province: one stream, so locking and unlocking are ordered."""
+
+    province: str
+    active: dict[str, Lock] = field(default_factory=dict)
+    version: int = 0
+    pending: list[Event] = field(default_factory=list)
+
+    def lock(self, lock: Lock) -> None:
+        if lock.quarter is not None and lock.quarter not in (1, 2, 3, 4):
+            raise RuleViolation("quarter", "quý là 1, 2, 3 hoặc 4 / a quarter is 1-4")
+        if not lock.reason.strip() or not lock.by.strip():
+            raise RuleViolation("reason", "cần ghi lý do và người khóa / reason and who locks")
+        if lock.id in self.active:
+            raise RuleViolation("lock_id", f"khóa {lock.id} đã có / already locked")
+        self._record(LOCKED, {"province": self.province, **_lock_data(lock)})
+
+    def unlock(self, lock_id: str, reason: str, by: str) -> None:
+        if lock_id not in self.active:
+            raise RuleViolation("lock_id", f"không có khóa {lock_id} đang hiệu lực / no such lock")
+        if not reason.strip() or not by.strip():
+            raise RuleViolation("reason", "mở khóa cần lý do và người mở / reason and who unlocks")
+        self._record(
+            UNLOCKED,
+            {"province": self.province, "lock_id": lock_id, "reason": reason, "by": by},
+        )
+
+    def check(self, commune: tuple[str, str], day: date) -> None:
+        for lock in self.active.values():
+            if lock.covers(commune, day):
+                raise PeriodLocked(
+                    f"Kỳ báo cáo {lock.label} đã khóa ({lock.reason}; {lock.by}) / "
+                    f"the period is locked (lock {lock.id}): unlock it first"
+                )
+
+    def _record(self, event_type: str, data: dict[str, Any]) -> None:
+        event = Event(event_type, data)
+        self.apply(event)
+        self.pending.append(event)
+
+    def apply(self, event: Event) -> None:
+        data = event.data
+        if event.type == LOCKED:
+            commune = data["commune"]
+            self.active[data["lock_id"]] = Lock(
+                data["lock_id"],
+                data["year"],
+                data["quarter"],
+                (commune["edition"], commune["code"]) if commune else None,
+                data["reason"],
+                data["by"],
+            )
+        elif event.type == UNLOCKED:
+            del self.active[data["lock_id"]]
+        else:
+            raise ValueError(f"unknown lock event {event.type}")
+        self.version += 1
+
+
+def _lock_data(lock: Lock) -> dict[str, Any]:
+    return {
+        "lock_id": lock.id,
+        "year": lock.year,
+        "quarter": lock.quarter,
+        "commune": {"edition": lock.commune[0], "code": lock.commune[1]} if lock.commune else None,
+        "reason": lock.reason.strip(),
+        "by": lock.by.strip(),
+    }

@@ -1,0 +1,107 @@
+"""An assignment's yearly plan (kế hoạch) and its commitments; activities can fulfil them,
+so plan versus actual is reportable."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.activities.domain.catalogue import CATEGORIES
+from shared.errors import RuleViolation
+from shared.events import Event
+
+PLAN_CREATED = "vn.ketnghia.plan.created.v1"
+COMMITMENT_ADDED = "vn.ketnghia.plan.commitment_added.v1"
+
+
+@dataclass(frozen=True)
+class Commitment:
+    id: str
+    description: str  # "Quý 2/2025: lắp camera an ninh"
+    category: str | None = None
+    quarter: int | None = None  # due in this quarter of the plan's year; None: the year
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "commitment_id": self.id,
+            "description": self.description.strip(),
+            "category": self.category,
+            "quarter": self.quarter,
+        }
+
+    def check(self, index: int) -> None:
+        where = f"commitments.{index}"
+        if not self.description.strip():
+            raise RuleViolation(f"{where}.description", "thiếu nội dung cam kết / description")
+        if self.category is not None and self.category not in CATEGORIES:
+            raise RuleViolation(f"{where}.category", f"không có hạng mục {self.category!r}")
+        if self.quarter is not None and self.quarter not in (1, 2, 3, 4):
+            raise RuleViolation(f"{where}.quarter", "quý là 1, 2, 3 hoặc 4 / a quarter is 1-4")
+
+
+def plan_stream(assignment_id: str, year: int) -> str:
+    """One plan per assignment and year."""
+    return f"plan:{assignment_id}:{year}"
+
+
+@dataclass
+class Plan:
+    assignment_id: str
+    year: int
+    commitments: dict[str, Commitment] = field(default_factory=dict)
+    version: int = 0
+    pending: list[Event] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls, assignment_id: str, year: int, province: str, commitments: list[Commitment]
+    ) -> "Plan":
+        plan = cls(assignment_id, year)
+        for index, commitment in enumerate(commitments):
+            commitment.check(index)
+        if len({c.id for c in commitments}) != len(commitments):
+            raise RuleViolation("commitments", "mã cam kết bị trùng / a commitment id twice")
+        plan._record(
+            PLAN_CREATED,
+            {
+                "assignment_id": assignment_id,
+                "year": year,
+                "province": province,
+                "commitments": [c.data() for c in commitments],
+            },
+        )
+        return plan
+
+    def add(self, commitment: Commitment) -> None:
+        commitment.check(0)
+        if commitment.id in self.commitments:
+            raise RuleViolation("commitment_id", "mã cam kết đã có / already in the plan")
+        self._record(
+            COMMITMENT_ADDED,
+            {"assignment_id": self.assignment_id, "year": self.year, **commitment.data()},
+        )
+
+    def _record(self, event_type: str, data: dict[str, Any]) -> None:
+        event = Event(event_type, data)
+        self.apply(event)
+        self.pending.append(event)
+
+    def apply(self, event: Event) -> None:
+        if event.type == PLAN_CREATED:
+            for data in event.data["commitments"]:
+                self.commitments[data["commitment_id"]] = _commitment(data)
+        elif event.type == COMMITMENT_ADDED:
+            self.commitments[event.data["commitment_id"]] = _commitment(event.data)
+        else:
+            raise ValueError(f"unknown plan event {event.type}")
+        self.version += 1
+
+    @classmethod
+    def from_events(cls, events: list[Event]) -> "Plan":
+        created = events[0].data
+        plan = cls(created["assignment_id"], created["year"])
+        for event in events:
+            plan.apply(event)
+        return plan
+
+
+def _commitment(data: dict[str, Any]) -> Commitment:
+    return Commitment(data["commitment_id"], data["description"], data["category"], data["quarter"])

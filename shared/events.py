@@ -1,0 +1,23 @@
+"""The vocabulary of events every service's domain speaks, with no I/O.
+
+A domain decides `Event`s (a versioned CloudEvents type and its JSON data); the service
+layer stores them with `shared.eventstore` and the outbox publishes them.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    """A recorded fact; `type` is its versioned CloudEvents type."""
+
+    type: str
+    data: dict[str, Any]
+
+
+def unit_key(level: str, edition: str, code: str) -> str:
+    """The Kafka key of events about an administrative unit as recorded:
+    `commune:pre-2025:23116`. Codes were reused across the 2025 reform, so the edition is
+    part of the key; events of one commune, from every service, share it."""
+    return f"{level}:{edition}:{code}"
