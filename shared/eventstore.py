@@ -4,7 +4,7 @@ An append writes the event rows and their outbox rows in the caller's transactio
 the command's own writes, its events and their publication stand or fall together.
 """
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.envelope import Envelope
+from shared.events import Event
 from shared.tables import events, outbox
 
 
@@ -104,6 +105,13 @@ async def stream_version(conn: AsyncConnection, stream_id: str) -> int:
     return int(found or 0)
 
 
+def check_expected(stream_id: str, current: int, expected: int | None) -> int:
+    """The version to append after: `current`, unless the caller read another (If-Match)."""
+    if expected is not None and expected != current:
+        raise ConcurrencyConflict(stream_id, expected, current)
+    return current
+
+
 async def append(
     conn: AsyncConnection,
     stream_id: str,
@@ -117,16 +125,34 @@ async def append(
     Raises `ConcurrencyConflict` when the stream is not at `expected_version`; the caller's
     transaction is then unusable and must be rolled back, so nothing is half-written.
     """
-    if not new_events:
+    return await append_many(conn, [(stream_id, expected_version, new_events)], topic=topic)
+
+
+async def append_many(
+    conn: AsyncConnection,
+    streams: Sequence[tuple[str, int, Sequence[NewEvent]]],
+    *,
+    topic: str,
+) -> list[StoredEvent]:
+    """`append` for many streams at once (an import): one version check, one insert of the
+    events and one of their outbox rows, all or nothing. Returns them in position order."""
+    wanted = {stream_id: expected for stream_id, expected, new in streams if new}
+    if not wanted:
         return []
-    current = await stream_version(conn, stream_id)
-    if current != expected_version:
-        raise ConcurrencyConflict(stream_id, expected_version, current)
+    found = await conn.execute(
+        select(events.c.stream_id, func.max(events.c.version))
+        .where(events.c.stream_id.in_(wanted))
+        .group_by(events.c.stream_id)
+    )
+    current = dict.fromkeys(wanted, 0) | {stream_id: version for stream_id, version in found}
+    for stream_id, expected in wanted.items():
+        if current[stream_id] != expected:
+            raise ConcurrencyConflict(stream_id, expected, current[stream_id])
     rows = [
         {
             "event_id": event.event_id,
             "stream_id": stream_id,
-            "version": expected_version + offset,
+            "version": expected + offset,
             "type": event.type,
             "province": event.province,
             "partition_key": event.partition_key,
@@ -135,20 +161,82 @@ async def append(
             "causation_id": event.causation_id,
             "occurred_at": event.occurred_at,
         }
-        for offset, event in enumerate(new_events, start=1)
+        for stream_id, expected, new in streams
+        for offset, event in enumerate(new, start=1)
     ]
     try:
         result = await conn.execute(insert(events).returning(*STORED_COLUMNS), rows)
     except IntegrityError as error:
         # A concurrent writer committed the same versions between our read and insert.
         if "events_stream_version_key" in str(error.orig):
-            raise ConcurrencyConflict(stream_id, expected_version, None) from error
+            stream_id, expected = next(iter(wanted.items()))  # of a batch: the first named
+            raise ConcurrencyConflict(stream_id, expected, None) from error
         raise
     stored = sorted(
         (StoredEvent.from_row(row._mapping) for row in result), key=lambda e: e.position
     )
     await conn.execute(insert(outbox), [{"position": e.position, "topic": topic} for e in stored])
     return stored
+
+
+Projector = Callable[[AsyncConnection, Sequence[StoredEvent]], Awaitable[None]]
+"""Brings a service's read models up to date with events just stored, in order."""
+
+
+@dataclass(frozen=True)
+class Recorder:
+    """Where a command's events go: its transaction, the service's topic, the correlation
+    id of the request that caused them, and the projection that keeps the service's read
+    models in step in the same transaction."""
+
+    conn: AsyncConnection
+    topic: str
+    correlation_id: UUID
+    project: Projector
+
+    async def record(
+        self,
+        stream_id: str,
+        expected_version: int,
+        decided: Sequence[Event],
+        *,
+        province: str,
+        partition_key: str,
+    ) -> list[StoredEvent]:
+        return await self.record_many(
+            [(stream_id, expected_version, decided)], province=province, partition_key=partition_key
+        )
+
+    async def record_many(
+        self,
+        streams: Sequence[tuple[str, int, Sequence[Event]]],
+        *,
+        province: str,
+        partition_key: str | Callable[[Event], str],
+    ) -> list[StoredEvent]:
+        def key(event: Event) -> str:
+            return partition_key if isinstance(partition_key, str) else partition_key(event)
+
+        new = [
+            (
+                stream_id,
+                expected,
+                [
+                    NewEvent(
+                        type=event.type,
+                        data=event.data,
+                        province=province,
+                        partition_key=key(event),
+                        correlation_id=self.correlation_id,
+                    )
+                    for event in decided
+                ],
+            )
+            for stream_id, expected, decided in streams
+        ]
+        stored = await append_many(self.conn, new, topic=self.topic)
+        await self.project(self.conn, stored)
+        return stored
 
 
 async def load_stream(conn: AsyncConnection, stream_id: str) -> list[StoredEvent]:

@@ -21,8 +21,9 @@ from services.registry.entrypoints.schemas import (
     Year,
 )
 from services.registry.service_layer import commands, queries
-from services.registry.service_layer.commands import NewAssignment, Recorder
+from services.registry.service_layer.commands import NewAssignment
 from shared import eventstore
+from shared.eventstore import Recorder
 from shared.service import Connection, etag
 
 router = APIRouter(prefix="/assignments", tags=["Phân công giúp đỡ (assignments)"])

@@ -4,12 +4,13 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from services.registry.service_layer.commands import Recorder
+from services.registry.service_layer.projection import project
+from shared.eventstore import Recorder
 from shared.service import Connection, CorrelationId, expected_version
 
 
 def _recorder(request: Request, conn: Connection, correlation_id: CorrelationId) -> Recorder:
-    return Recorder(conn, request.app.state.settings.registry_topic, correlation_id)
+    return Recorder(conn, request.app.state.settings.registry_topic, correlation_id, project)
 
 
 Recording = Annotated[Recorder, Depends(_recorder)]

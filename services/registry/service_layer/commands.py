@@ -1,13 +1,12 @@
 """The registry's commands: check references, let the domain decide, record its events.
 
-Each handler runs inside the caller's transaction (`Recorder.conn`): the events, their
-outbox rows and the read models are written together or not at all.
+Each handler runs inside the caller's transaction (`shared.eventstore.Recorder`): the
+events, their outbox rows and the read models are written together or not at all.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,47 +25,10 @@ from services.registry.domain.programmes import LegalBasis, Period, Programme, l
 from services.registry.domain.sponsor_units import SponsorUnit
 from services.registry.service_layer import admin_units as units
 from services.registry.service_layer import queries
-from services.registry.service_layer.projection import project
 from shared import eventstore
 from shared.errors import AlreadyExists, NotFound, RuleViolation
 from shared.events import Event, unit_key
-from shared.eventstore import ConcurrencyConflict, NewEvent, StoredEvent
-
-
-@dataclass(frozen=True)
-class Recorder:
-    """Where a command's events go: its transaction, the registry topic, and the
-    correlation id of the request that caused them."""
-
-    conn: AsyncConnection
-    topic: str
-    correlation_id: UUID
-
-    async def record(
-        self,
-        stream_id: str,
-        expected_version: int,
-        decided: list[Event],
-        *,
-        province: str,
-        partition_key: str,
-    ) -> list[StoredEvent]:
-        new = [
-            NewEvent(
-                type=event.type,
-                data=event.data,
-                province=province,
-                partition_key=partition_key,
-                correlation_id=self.correlation_id,
-            )
-            for event in decided
-        ]
-        stored = await eventstore.append(
-            self.conn, stream_id, expected_version, new, topic=self.topic
-        )
-        for event in stored:
-            await project(self.conn, event)
-        return stored
+from shared.eventstore import Recorder, check_expected
 
 
 # -- sponsor units, programmes, villages, classifications ---------------------------------
@@ -105,7 +67,7 @@ async def add_legal_basis(
         row["scope"],
         tuple(legal_basis(data) for data in row["legal_bases"]),
     )
-    version = _expected(programme_id, row["version"], expected)
+    version = check_expected(programme_id, row["version"], expected)
     [stored] = await recorder.record(
         programme_id,
         version,
@@ -249,7 +211,7 @@ async def _load(
     if not history or not history[0].type.endswith("assignment.created.v1"):
         raise NotFound(f"Không có phân công {assignment_id} / no assignment {assignment_id}")
     assignment = Assignment.from_events([Event(e.type, e.data) for e in history])
-    return assignment, _expected(assignment_id, assignment.version, expected)
+    return assignment, check_expected(assignment_id, assignment.version, expected)
 
 
 async def _record_assignment(recorder: Recorder, assignment: Assignment, version: int) -> None:
@@ -264,12 +226,6 @@ async def _record_assignment(recorder: Recorder, assignment: Assignment, version
 
 
 # -- checks ---------------------------------------------------------------------------------
-def _expected(stream_id: str, current: int, expected: int | None) -> int:
-    if expected is not None and expected != current:
-        raise ConcurrencyConflict(stream_id, expected, current)
-    return current
-
-
 async def _check_new(conn: AsyncConnection, stream_id: str, what: str) -> None:
     if await eventstore.stream_version(conn, stream_id):
         raise AlreadyExists(f"{what} {stream_id} đã có / already exists")

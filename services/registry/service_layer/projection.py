@@ -5,7 +5,7 @@ the event store; `rebuild` empties them and derives them again from the first ev
 which must give the same rows.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -27,7 +27,7 @@ from services.registry.domain.events import event_type
 from shared.eventstore import STORED_COLUMNS, StoredEvent
 from shared.tables import events
 
-Projector = Callable[[AsyncConnection, StoredEvent], Awaitable[None]]
+EventProjector = Callable[[AsyncConnection, StoredEvent], Awaitable[None]]
 
 
 async def _sponsor_unit_registered(conn: AsyncConnection, event: StoredEvent) -> None:
@@ -201,7 +201,7 @@ def _target_row(event: StoredEvent, seq: int, target: dict[str, Any]) -> dict[st
     return {"assignment_id": event.stream_id, "seq": seq, "current": True, **target}
 
 
-PROJECTORS: dict[str, Projector] = {
+PROJECTORS: dict[str, EventProjector] = {
     event_type("sponsor_unit", "registered.v1"): _sponsor_unit_registered,
     event_type("programme", "created.v1"): _programme_created,
     event_type("programme", "legal_basis_added.v1"): _legal_basis_added,
@@ -217,14 +217,15 @@ PROJECTORS: dict[str, Projector] = {
 ASSIGNMENT_EVENTS = {name for name in PROJECTORS if ".assignment." in name}
 
 
-async def project(conn: AsyncConnection, event: StoredEvent) -> None:
-    await PROJECTORS[event.type](conn, event)
-    if event.type in ASSIGNMENT_EVENTS and not event.type.endswith(".created.v1"):
-        await conn.execute(
-            update(assignments)
-            .where(assignments.c.id == event.stream_id)
-            .values(version=event.version)
-        )
+async def project(conn: AsyncConnection, stored: Sequence[StoredEvent]) -> None:
+    for event in stored:
+        await PROJECTORS[event.type](conn, event)
+        if event.type in ASSIGNMENT_EVENTS and not event.type.endswith(".created.v1"):
+            await conn.execute(
+                update(assignments)
+                .where(assignments.c.id == event.stream_id)
+                .values(version=event.version)
+            )
 
 
 async def rebuild(conn: AsyncConnection, batch: int = 1_000) -> int:
@@ -236,7 +237,8 @@ async def rebuild(conn: AsyncConnection, batch: int = 1_000) -> int:
     result = await conn.stream(
         select(*STORED_COLUMNS).order_by(events.c.position).execution_options(yield_per=batch)
     )
-    async for row in result:
-        await project(conn, StoredEvent.from_row(row._mapping))
-        count += 1
+    async for rows in result.partitions():
+        batch_events = [StoredEvent.from_row(row._mapping) for row in rows]
+        await project(conn, batch_events)
+        count += len(batch_events)
     return count
