@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from faststream import AckPolicy
+from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -108,3 +110,32 @@ class IdempotentConsumer:
                 },
             )
         )
+
+
+def subscribe(
+    kafka: KafkaRouter,
+    engine: AsyncEngine,
+    *,
+    topic: str,
+    name: str,
+    project: Projector,
+    max_records: int = 500,
+) -> None:
+    """Apply `topic`'s events to the service's projection with `project`, in batches, from
+    the topic's beginning, as consumer group `name`. Kafka offsets are committed after the
+    batch's transaction; a failed batch is delivered again (and finds nothing applied)."""
+    consumer = IdempotentConsumer(engine, name)
+
+    @kafka.subscriber(
+        topic,
+        group_id=name,
+        batch=True,
+        max_records=max_records,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        include_in_schema=True,
+    )
+    async def handle(body: list[Any], message: KafkaMessage) -> None:
+        records = message.raw_message
+        batch = records if isinstance(records, tuple) else (records,)
+        await consumer.apply([Delivery.from_record(record) for record in batch], project)

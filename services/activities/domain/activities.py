@@ -175,6 +175,12 @@ class Facts:
         )
 
 
+def recorded_key(event: Event) -> str:
+    """The Kafka key of a recording: its commune as recorded."""
+    commune = event.data["commune"]
+    return unit_key("commune", commune["edition"], commune["code"])
+
+
 @dataclass
 class Activity:
     id: str

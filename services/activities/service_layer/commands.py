@@ -1,0 +1,328 @@
+"""The activities service's commands: check against what the registry said and the locked
+periods, let the domain decide, record its events (`shared.eventstore.Recorder`).
+
+A record or correction holds its province's lock stream in shared mode for the rest of
+its transaction, and a lock or unlock holds it exclusively, so that no activity slips
+into a period locked at the same moment.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.activities.adapters.tables import (
+    activities,
+    commitments,
+    known_assignment_communes,
+    known_assignments,
+    known_members,
+    locks,
+)
+from services.activities.domain.activities import Activity, Facts, recorded_key
+from services.activities.domain.assignments import KnownAssignment, Membership
+from services.activities.domain.locks import Lock, PeriodLocked, ProvinceLocks
+from services.activities.domain.plans import Commitment, Plan, plan_stream
+from shared import eventstore
+from shared.errors import AlreadyExists, NotFound, RuleViolation
+from shared.events import Event
+from shared.eventstore import Recorder, check_expected
+
+
+@dataclass(frozen=True)
+class NewActivity:
+    id: str
+    facts: Facts
+
+
+# -- what the registry said -----------------------------------------------------------------
+async def known(conn: AsyncConnection, ids: set[str]) -> dict[str, KnownAssignment]:
+    """The assignments among `ids` this service has heard of, with communes and members."""
+    found = (
+        await conn.execute(select(known_assignments).where(known_assignments.c.id.in_(ids)))
+    ).all()
+    communes: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for row in await conn.execute(
+        select(known_assignment_communes).where(known_assignment_communes.c.assignment_id.in_(ids))
+    ):
+        communes[row.assignment_id].add((row.edition, row.code))
+    members: dict[str, list[Membership]] = defaultdict(list)
+    for row in await conn.execute(
+        select(known_members).where(known_members.c.assignment_id.in_(ids))
+    ):
+        members[row.assignment_id].append(
+            Membership(row.sponsor_unit_id, row.joined_on, row.left_on)
+        )
+    return {
+        row.id: KnownAssignment(
+            row.id,
+            row.province,
+            row.start_year,
+            row.end_year,
+            frozenset(communes[row.id]),
+            tuple(members[row.id]),
+            row.ended_on,
+        )
+        for row in found
+    }
+
+
+def unknown_assignment(assignment_id: str) -> RuleViolation:
+    return RuleViolation(
+        "assignment_id",
+        f"chưa nhận được phân công {assignment_id} từ sổ đăng ký (registry); nếu vừa tạo, "
+        "hãy thử lại sau ít giây / this service has not (yet) heard of the assignment "
+        "from the registry's events",
+    )
+
+
+# -- locked periods -------------------------------------------------------------------------
+async def _hold_locks(conn: AsyncConnection, provinces: set[str], exclusive: bool) -> None:
+    take = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+    for province in sorted(provinces):
+        await conn.execute(select(take(func.hashtext(f"locks:{province}"))))
+
+
+async def province_locks(conn: AsyncConnection, provinces: set[str]) -> dict[str, ProvinceLocks]:
+    found = {province: ProvinceLocks(province) for province in provinces}
+    for row in await conn.execute(select(locks).where(locks.c.province.in_(provinces))):
+        commune = (row.commune_edition, row.commune_code) if row.commune_code else None
+        found[row.province].active[row.id] = Lock(
+            row.id, row.year, row.quarter, commune, row.reason, row.locked_by
+        )
+    return found
+
+
+# -- activities -----------------------------------------------------------------------------
+async def check_activities(
+    conn: AsyncConnection, items: Sequence[NewActivity]
+) -> dict[int, Exception]:
+    """What stops each item from being recorded, by its index: a `RuleViolation` (422) or
+    `PeriodLocked` (409). Takes the provinces' lock streams in shared mode."""
+    assignments = await known(conn, {item.facts.assignment_id for item in items})
+    provinces = {a.province for a in assignments.values()}
+    await _hold_locks(conn, provinces, exclusive=False)
+    locked = await province_locks(conn, provinces)
+    promised = await _commitments(conn, items)
+    problems: dict[int, Exception] = {}
+    for index, item in enumerate(items):
+        facts = item.facts
+        assignment = assignments.get(facts.assignment_id)
+        try:
+            if assignment is None:
+                raise unknown_assignment(facts.assignment_id)
+            assignment.check(facts)
+            commune = (facts.commune_edition, facts.commune_code)
+            locked[assignment.province].check(commune, facts.occurred_on)
+            _check_commitment(facts, promised)
+        except (RuleViolation, PeriodLocked) as problem:
+            problems[index] = problem
+    return problems
+
+
+async def existing(conn: AsyncConnection, ids: Sequence[str]) -> set[str]:
+    found = await conn.execute(select(activities.c.id).where(activities.c.id.in_(ids)))
+    return set(found.scalars())
+
+
+async def record_activity(recorder: Recorder, item: NewActivity) -> None:
+    if await existing(recorder.conn, [item.id]):
+        raise AlreadyExists(f"hoạt động {item.id} đã có / activity {item.id} already exists")
+    problems = await check_activities(recorder.conn, [item])
+    if problems:
+        raise problems[0]
+    await record_checked(recorder, [item])
+
+
+async def record_checked(recorder: Recorder, items: Sequence[NewActivity]) -> None:
+    """Record items `check_activities` passed, in this transaction, a province at a time."""
+    assignments = await known(recorder.conn, {item.facts.assignment_id for item in items})
+    by_province: dict[str, list[NewActivity]] = defaultdict(list)
+    for item in items:
+        by_province[assignments[item.facts.assignment_id].province].append(item)
+    for province, mine in by_province.items():
+        decided = {item.id: Activity.record(item.id, province, item.facts) for item in mine}
+        await recorder.record_many(
+            [(activity_id, 0, activity.pending) for activity_id, activity in decided.items()],
+            province=province,
+            partition_key=recorded_key,
+        )
+
+
+async def correct_activity(
+    recorder: Recorder, activity_id: str, expected: int | None, facts: Facts, reason: str
+) -> Activity:
+    activity, version = await _load(recorder.conn, activity_id, expected)
+    await _check_open(recorder.conn, activity, facts.occurred_on)
+    problems = await check_activities(recorder.conn, [NewActivity(activity_id, facts)])
+    if problems:
+        raise problems[0]
+    activity.correct(facts, reason)
+    await _record(recorder, activity, version)
+    return activity
+
+
+async def void_activity(
+    recorder: Recorder, activity_id: str, expected: int | None, reason: str
+) -> Activity:
+    activity, version = await _load(recorder.conn, activity_id, expected)
+    await _check_open(recorder.conn, activity, activity.facts.occurred_on)
+    activity.void(reason)
+    await _record(recorder, activity, version)
+    return activity
+
+
+async def _check_open(conn: AsyncConnection, activity: Activity, new_day: date) -> None:
+    """Neither the day the activity is recorded on nor the day it moves to is locked."""
+    await _hold_locks(conn, {activity.province}, exclusive=False)
+    province = (await province_locks(conn, {activity.province}))[activity.province]
+    commune = (activity.facts.commune_edition, activity.facts.commune_code)
+    for day in (activity.facts.occurred_on, new_day):
+        province.check(commune, day)
+
+
+async def _load(
+    conn: AsyncConnection, activity_id: str, expected: int | None
+) -> tuple[Activity, int]:
+    history = await eventstore.load_stream(conn, activity_id)
+    if not history:
+        raise NotFound(f"Không có hoạt động {activity_id} / no activity {activity_id}")
+    activity = Activity.from_events([Event(e.type, e.data) for e in history])
+    return activity, check_expected(activity_id, activity.version, expected)
+
+
+async def _record(recorder: Recorder, activity: Activity, version: int) -> None:
+    await recorder.record(
+        activity.id,
+        version,
+        activity.pending,
+        province=activity.province,
+        partition_key=activity.facts.partition_key,
+    )
+    activity.pending = []
+
+
+async def _commitments(
+    conn: AsyncConnection, items: Sequence[NewActivity]
+) -> set[tuple[str, int, str]]:
+    wanted = {
+        (i.facts.assignment_id, i.facts.occurred_on.year, i.facts.commitment_id)
+        for i in items
+        if i.facts.commitment_id
+    }
+    if not wanted:
+        return set()
+    c = commitments.c
+    found = await conn.execute(
+        select(c.assignment_id, c.year, c.id).where(
+            tuple_(c.assignment_id, c.year, c.id).in_(wanted)
+        )
+    )
+    return {(row.assignment_id, row.year, row.id) for row in found}
+
+
+def _check_commitment(facts: Facts, promised: set[tuple[str, int, str]]) -> None:
+    if facts.commitment_id is None:
+        return
+    if (facts.assignment_id, facts.occurred_on.year, facts.commitment_id) not in promised:
+        raise RuleViolation(
+            "commitment_id",
+            f"kế hoạch năm {facts.occurred_on.year} của phân công không có cam kết "
+            f"{facts.commitment_id} / no such commitment in that year's plan",
+        )
+
+
+# -- locks ----------------------------------------------------------------------------------
+def _locks_stream(province: str) -> str:
+    return f"locks:{province}"
+
+
+async def _province_locks_from_events(conn: AsyncConnection, province: str) -> ProvinceLocks:
+    await _hold_locks(conn, {province}, exclusive=True)
+    state = ProvinceLocks(province)
+    for event in await eventstore.load_stream(conn, _locks_stream(province)):
+        state.apply(Event(event.type, event.data))
+    return state
+
+
+async def lock_period(recorder: Recorder, province: str, lock: Lock) -> None:
+    state = await _province_locks_from_events(recorder.conn, province)
+    version = state.version
+    state.lock(lock)
+    await recorder.record(
+        _locks_stream(province),
+        version,
+        state.pending,
+        province=province,
+        partition_key=f"province:{province}",
+    )
+
+
+async def unlock_period(
+    recorder: Recorder, province: str, lock_id: str, reason: str, by: str
+) -> None:
+    state = await _province_locks_from_events(recorder.conn, province)
+    version = state.version
+    state.unlock(lock_id, reason, by)
+    await recorder.record(
+        _locks_stream(province),
+        version,
+        state.pending,
+        province=province,
+        partition_key=f"province:{province}",
+    )
+
+
+# -- plans ----------------------------------------------------------------------------------
+async def _assignment_for_plan(
+    conn: AsyncConnection, assignment_id: str, year: int
+) -> KnownAssignment:
+    assignment = (await known(conn, {assignment_id})).get(assignment_id)
+    if assignment is None:
+        raise unknown_assignment(assignment_id)
+    if not assignment.start_year <= year <= assignment.end_year:
+        raise RuleViolation(
+            "year",
+            f"năm {year} ngoài giai đoạn {assignment.start_year}-{assignment.end_year} / "
+            "outside the programme period",
+        )
+    return assignment
+
+
+async def create_plan(
+    recorder: Recorder, assignment_id: str, year: int, promised: list[Commitment]
+) -> None:
+    assignment = await _assignment_for_plan(recorder.conn, assignment_id, year)
+    stream = plan_stream(assignment_id, year)
+    if await eventstore.stream_version(recorder.conn, stream):
+        raise AlreadyExists(f"kế hoạch năm {year} đã có / the plan of {year} already exists")
+    plan = Plan.create(assignment_id, year, assignment.province, promised)
+    await recorder.record(
+        stream,
+        0,
+        plan.pending,
+        province=assignment.province,
+        partition_key=f"assignment:{assignment_id}",
+    )
+
+
+async def add_commitment(
+    recorder: Recorder, assignment_id: str, year: int, expected: int | None, promise: Commitment
+) -> None:
+    assignment = await _assignment_for_plan(recorder.conn, assignment_id, year)
+    history = await eventstore.load_stream(recorder.conn, plan_stream(assignment_id, year))
+    if not history:
+        raise NotFound(f"Chưa có kế hoạch năm {year} / no plan for {year}")
+    plan = Plan.from_events([Event(e.type, e.data) for e in history])
+    version = check_expected(plan_stream(assignment_id, year), plan.version, expected)
+    plan.add(promise)
+    await recorder.record(
+        plan_stream(assignment_id, year),
+        version,
+        plan.pending,
+        province=assignment.province,
+        partition_key=f"assignment:{assignment_id}",
+    )

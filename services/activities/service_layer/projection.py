@@ -1,0 +1,88 @@
+"""The activities service's read models of its own events, written in the transaction that
+appends them (`shared.eventstore.Recorder`); recordings are inserted a batch at a time."""
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, insert, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.activities.adapters.tables import activities, commitments, locks
+from services.activities.domain import plans
+from services.activities.domain.activities import CORRECTED, RECORDED, VOIDED
+from services.activities.domain.locks import LOCKED, UNLOCKED
+from shared.eventstore import StoredEvent
+
+
+def _activity_row(event: StoredEvent) -> dict[str, Any]:
+    data = event.data
+    return {
+        "assignment_id": data["assignment_id"],
+        "commune_edition": data["commune"]["edition"],
+        "commune_code": data["commune"]["code"],
+        "occurred_on": date.fromisoformat(data["occurred_on"]),
+        "category": data["category"],
+        "value_vnd": data["value_vnd"],
+        "version": event.version,
+        "facts": {k: v for k, v in data.items() if k not in ("activity_id", "reason")},
+    }
+
+
+async def project(conn: AsyncConnection, stored: Sequence[StoredEvent]) -> None:
+    recorded = [
+        {"id": e.stream_id, "province": e.province, "voided": False, **_activity_row(e)}
+        for e in stored
+        if e.type == RECORDED
+    ]
+    if recorded:
+        await conn.execute(insert(activities), recorded)
+    for event in stored:
+        if event.type != RECORDED:
+            await _project_one(conn, event)
+
+
+async def _project_one(conn: AsyncConnection, event: StoredEvent) -> None:
+    data = event.data
+    mine = activities.c.id == event.stream_id
+    if event.type == CORRECTED:
+        await conn.execute(update(activities).where(mine).values(_activity_row(event)))
+    elif event.type == VOIDED:
+        await conn.execute(
+            update(activities).where(mine).values(voided=True, version=event.version)
+        )
+    elif event.type == LOCKED:
+        commune = data["commune"] or {}
+        await conn.execute(
+            insert(locks).values(
+                id=data["lock_id"],
+                province=data["province"],
+                year=data["year"],
+                quarter=data["quarter"],
+                commune_edition=commune.get("edition"),
+                commune_code=commune.get("code"),
+                reason=data["reason"],
+                locked_by=data["by"],
+            )
+        )
+    elif event.type == UNLOCKED:
+        await conn.execute(delete(locks).where(locks.c.id == data["lock_id"]))
+    elif event.type in (plans.PLAN_CREATED, plans.COMMITMENT_ADDED):
+        added = data["commitments"] if event.type == plans.PLAN_CREATED else [data]
+        if added:
+            await conn.execute(
+                insert(commitments),
+                [
+                    {
+                        "assignment_id": data["assignment_id"],
+                        "year": data["year"],
+                        "id": c["commitment_id"],
+                        "description": c["description"],
+                        "category": c["category"],
+                        "quarter": c["quarter"],
+                    }
+                    for c in added
+                ],
+            )
+    else:
+        raise ValueError(f"no projection for {event.type}")
