@@ -1,8 +1,8 @@
 """The errors a command can end in, which every service's HTTP frame turns into answers.
 
 They are plain exceptions so that domain code can raise them without knowing about HTTP:
-`RuleViolation` is a 422 naming the input at fault, `NotFound` a 404, `AlreadyExists` a
-409. (`shared.eventstore.ConcurrencyConflict` is the other 409.) Messages carry
+`RuleViolation` is a 422 naming the input at fault, `NotFound` a 404, `Refused` (and
+`AlreadyExists`) a 409. (`shared.eventstore.ConcurrencyConflict` is the other 409.) Messages carry
 Vietnamese for the people who read them, then English.
 """
 
@@ -20,5 +20,9 @@ class NotFound(LookupError):
     """The thing a request names does not exist (in the caller's province)."""
 
 
-class AlreadyExists(Exception):
+class Refused(Exception):
+    """The request is well formed, but the current state refuses it (a locked period...)."""
+
+
+class AlreadyExists(Refused):
     """A create named an id that is already taken."""

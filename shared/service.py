@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import structlog
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka.fastapi import KafkaRouter
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db import create_engine
-from shared.errors import AlreadyExists, NotFound, RuleViolation
+from shared.errors import NotFound, Refused, RuleViolation
 from shared.eventstore import ConcurrencyConflict
 from shared.health import health_router
 from shared.logs import configure_logging
@@ -148,7 +148,7 @@ async def _not_found(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=404)
 
 
-async def _already_exists(_request: Request, error: Exception) -> JSONResponse:
+async def _refused(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=409)
 
 
@@ -167,7 +167,7 @@ async def _concurrency_conflict(_request: Request, error: Exception) -> JSONResp
 ERROR_HANDLERS = {
     RuleViolation: _rule_violation,
     NotFound: _not_found,
-    AlreadyExists: _already_exists,
+    Refused: _refused,
     ConcurrencyConflict: _concurrency_conflict,
 }
 
@@ -189,3 +189,11 @@ def expected_version(if_match: str | None) -> int | None:
             location="header",
         )
     return int(text)
+
+
+def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    return expected_version(if_match)
+
+
+IfMatch = Annotated[int | None, Depends(_if_match)]
+"""The version the caller last read (`If-Match: "3"`); without it, the current one."""

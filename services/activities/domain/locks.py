@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from shared.errors import RuleViolation
+from shared.errors import Refused, RuleViolation
 from shared.events import Event
 
 LOCKED = "vn.ketnghia.period.locked.v1"
 UNLOCKED = "vn.ketnghia.period.unlocked.v1"
 
 
-class PeriodLocked(Exception):
+class PeriodLocked(Refused):
     """A write falls in a locked period (HTTP 409): the message says which lock."""
 
 

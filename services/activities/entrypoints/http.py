@@ -3,12 +3,26 @@
 from fastapi import FastAPI
 
 from services.activities.config import Settings
+from services.activities.entrypoints import activities
+from services.activities.service_layer.registry_view import apply_registry_event
+from shared.consumer import subscribe
 from shared.service import create_service_app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
-        settings or Settings(),
+    settings = settings or Settings()
+    parts = create_service_app(
+        settings,
         title="Activities: support recorded by sponsor units",
         description="Hoạt động hỗ trợ của các đơn vị kết nghĩa",
-    ).app
+    )
+    # The assignments an activity is checked against, from the registry's events.
+    subscribe(
+        parts.kafka,
+        parts.engine,
+        topic=settings.registry_topic,
+        name=f"{settings.database_schema}.registry-view",
+        project=apply_registry_event,
+    )
+    parts.app.include_router(activities.router)
+    return parts.app

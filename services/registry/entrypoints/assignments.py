@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from services.registry.domain.assignments import Assignment
-from services.registry.entrypoints.dependencies import IfMatch, Recording
+from services.registry.entrypoints.dependencies import Recording
 from services.registry.entrypoints.schemas import (
     AssignmentIn,
     EndIn,
@@ -24,7 +24,7 @@ from services.registry.service_layer import commands, queries
 from services.registry.service_layer.commands import NewAssignment
 from shared import eventstore
 from shared.eventstore import Recorder
-from shared.service import Connection, etag
+from shared.service import Connection, IfMatch, etag
 
 router = APIRouter(prefix="/assignments", tags=["Phân công giúp đỡ (assignments)"])
 

@@ -221,6 +221,16 @@ CASES = [
 ]
 
 
+def demo_assignment_id(province: str, kind: str, code: str) -> str:
+    """The id the demo gives the assignment of `province`'s programme on (kind, code)."""
+    [case] = [case for case in CASES if case.province == province]
+    return demo_id("assignment", demo_id("programme", province, case.programme), kind, code)
+
+
+def demo_unit_id(province: str, name: str) -> str:
+    return demo_id("unit", province, name)
+
+
 @dataclass
 class Tally:
     created: int = 0
@@ -241,7 +251,7 @@ async def _create(client: httpx.AsyncClient, path: str, body: dict[str, Any], ta
 async def load_case(client: httpx.AsyncClient, case: Case, tally: Tally) -> list[str]:
     """Record one case; returns its assignment ids."""
     programme_id = demo_id("programme", case.province, case.programme)
-    unit_ids = {name: demo_id("unit", case.province, name) for name in case.units}
+    unit_ids = {name: demo_unit_id(case.province, name) for name in case.units}
     for name, kind in case.units.items():
         body: dict[str, Any] = {
             "id": unit_ids[name],
@@ -263,7 +273,7 @@ async def load_case(client: httpx.AsyncClient, case: Case, tally: Tally) -> list
     bases = {basis["number"]: basis for basis in case.legal_bases}
     assignment_ids = []
     for kind, code, members, joined_on, leads, basis in case.assignments:
-        assignment_id = demo_id("assignment", programme_id, kind, code)
+        assignment_id = demo_assignment_id(case.province, kind, code)
         body = {
             "id": assignment_id,
             "programme_id": programme_id,

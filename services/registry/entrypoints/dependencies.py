@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from services.registry.service_layer.projection import project
 from shared.eventstore import Recorder
-from shared.service import Connection, CorrelationId, expected_version
+from shared.service import Connection, CorrelationId
 
 
 def _recorder(request: Request, conn: Connection, correlation_id: CorrelationId) -> Recorder:
@@ -15,14 +15,3 @@ def _recorder(request: Request, conn: Connection, correlation_id: CorrelationId)
 
 Recording = Annotated[Recorder, Depends(_recorder)]
 """A recorder on a fresh connection; the route opens the transaction (`conn.begin()`)."""
-
-
-def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
-    return expected_version(if_match)
-
-
-IfMatch = Annotated[
-    int | None,
-    Depends(_if_match),
-]
-"""The version the caller last read (`If-Match: "3"`); without it, the current one."""

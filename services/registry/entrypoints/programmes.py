@@ -7,10 +7,10 @@ from fastapi import APIRouter, Response
 
 from services.registry.domain.programmes import Period, Programme
 from services.registry.domain.sponsor_units import SponsorUnit
-from services.registry.entrypoints.dependencies import IfMatch, Recording
+from services.registry.entrypoints.dependencies import Recording
 from services.registry.entrypoints.schemas import Code, LegalBasisIn, ProgrammeIn, SponsorUnitIn
 from services.registry.service_layer import commands, queries
-from shared.service import Connection, etag
+from shared.service import Connection, IfMatch, etag
 
 router = APIRouter(tags=["Đơn vị kết nghĩa, chương trình (sponsor units, programmes)"])
 

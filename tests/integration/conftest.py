@@ -1,7 +1,10 @@
-"""One registry per test module: a schema migrated and loaded with both editions of the
-administrative units (2-3 s, so once per module), its own topic, and the app served
-in-process with its real lifespan (broker, outbox relay). Tests make their own programmes,
-so they do not depend on each other's rows.
+"""The services as integration tests use them, once per test module: each in a schema of
+its own on the real PostgreSQL server, with topics of its own on the real broker, served
+in-process with its real lifespan (Kafka router, subscribers, outbox relay).
+
+The registry's schema is loaded with both editions of the administrative units (2-3 s,
+so once per module). Tests make their own programmes and activities, so they do not
+depend on each other's rows.
 """
 
 import asyncio
@@ -13,6 +16,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.activities.config import Settings as ActivitiesSettings
+from services.activities.entrypoints.http import create_app as create_activities_app
 from services.registry.adapters.admin_dataset import AdminDataset, load_dataset
 from services.registry.config import Settings
 from services.registry.entrypoints.http import create_app
@@ -60,4 +65,37 @@ async def registry(
     registry_settings: Settings, registry_engine: AsyncEngine
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with serve(create_app(registry_settings)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+async def activities_settings(
+    endpoints: Endpoints, registry_settings: Settings
+) -> ActivitiesSettings:
+    return ActivitiesSettings(
+        database_url=endpoints.database_url,
+        database_schema=f"test_{uuid.uuid4().hex[:12]}",
+        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        registry_topic=registry_settings.registry_topic,
+        activities_topic=await create_topic(endpoints.kafka_bootstrap_servers),
+        outbox_poll_seconds=0.05,
+    )
+
+
+@pytest.fixture(scope="module")
+async def activities_engine(activities_settings: ActivitiesSettings) -> AsyncIterator[AsyncEngine]:
+    url, schema = activities_settings.database_url, activities_settings.database_schema
+    await asyncio.to_thread(upgrade, "activities", url, schema)
+    engine = create_engine(url, schema, pool_size=5)
+    yield engine
+    async with engine.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def activities(
+    activities_settings: ActivitiesSettings, activities_engine: AsyncEngine
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(create_activities_app(activities_settings)) as client:
         yield client

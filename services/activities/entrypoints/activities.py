@@ -1,0 +1,196 @@
+"""HTTP routes for activities, plans and locked periods.
+
+Writes take an `Idempotency-Key` (a retry records nothing new) and, for an existing
+activity or plan, `If-Match` with the version last read (a stale one is a 409).
+"""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from services.activities.domain import catalogue
+from services.activities.entrypoints.dependencies import IdempotencyKey, Recording, once
+from services.activities.entrypoints.schemas import (
+    ActivityIn,
+    CommitmentIn,
+    CorrectionIn,
+    LockIn,
+    PlanIn,
+    UnlockIn,
+    VoidIn,
+)
+from services.activities.service_layer import commands, queries
+from services.activities.service_layer.commands import NewActivity
+from shared.service import Connection, IfMatch, etag
+
+router = APIRouter(tags=["Hoạt động hỗ trợ (activities)"])
+
+
+@router.get("/catalogue")
+async def catalogue_lists() -> dict[str, Any]:
+    """Danh mục: categories, units of quantity, beneficiary kinds and groups, funding."""
+    return {
+        "categories": dict(catalogue.CATEGORIES),
+        "quantity_units": list(catalogue.QUANTITY_UNITS),
+        "beneficiary_kinds": dict(catalogue.BENEFICIARY_KINDS),
+        "beneficiary_groups": dict(catalogue.BENEFICIARY_GROUPS),
+        "funding_sources": dict(catalogue.FUNDING_SOURCES),
+    }
+
+
+@router.post("/activities", status_code=201)
+async def record(
+    body: ActivityIn, request: Request, recorder: Recording, key: IdempotencyKey = None
+) -> JSONResponse:
+    async def run() -> tuple[int, Any]:
+        await commands.record_activity(recorder, NewActivity(body.id, body.to_domain()))
+        return 201, await queries.find_activity(recorder.conn, body.id)
+
+    return await once(request, recorder, key, run)
+
+
+@router.get("/activities")
+async def list_activities(
+    conn: Connection,
+    province: str | None = None,
+    assignment_id: str | None = None,
+    commune_edition: str | None = None,
+    commune_code: str | None = None,
+    category: str | None = None,
+    since: Annotated[date | None, Query(alias="from")] = None,
+    until: Annotated[date | None, Query(alias="to")] = None,
+    include_voided: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    commune = (commune_edition or "pre-2025", commune_code) if commune_code else None
+    return await queries.list_activities(
+        conn,
+        province=province,
+        assignment_id=assignment_id,
+        commune=commune,
+        category=category,
+        since=since,
+        until=until,
+        include_voided=include_voided,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/activities/{activity_id}")
+async def get_activity(activity_id: str, conn: Connection, response: Response) -> dict[str, Any]:
+    """The activity as it stands, with its whole history (recording, corrections, void)."""
+    found = await queries.find_activity(conn, activity_id)
+    response.headers["ETag"] = etag(found["version"])
+    return {**found, "history": await queries.history(conn, activity_id)}
+
+
+@router.post("/activities/{activity_id}/corrections")
+async def correct(
+    activity_id: str,
+    body: CorrectionIn,
+    request: Request,
+    recorder: Recording,
+    expected: IfMatch,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def run() -> tuple[int, Any]:
+        facts = body.to_domain()
+        await commands.correct_activity(recorder, activity_id, expected, facts, body.reason)
+        return 200, await queries.find_activity(recorder.conn, activity_id)
+
+    return await once(request, recorder, key, run)
+
+
+@router.post("/activities/{activity_id}/void")
+async def void(
+    activity_id: str,
+    body: VoidIn,
+    request: Request,
+    recorder: Recording,
+    expected: IfMatch,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def run() -> tuple[int, Any]:
+        await commands.void_activity(recorder, activity_id, expected, body.reason)
+        return 200, await queries.find_activity(recorder.conn, activity_id)
+
+    return await once(request, recorder, key, run)
+
+
+@router.post("/assignments/{assignment_id}/plans", status_code=201)
+async def create_plan(
+    assignment_id: str,
+    body: PlanIn,
+    request: Request,
+    recorder: Recording,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Kế hoạch năm: the year's plan of the assignment, with its commitments."""
+
+    async def run() -> tuple[int, Any]:
+        promised = [c.to_domain() for c in body.commitments]
+        await commands.create_plan(recorder, assignment_id, body.year, promised)
+        return 201, await queries.plan(recorder.conn, assignment_id, body.year)
+
+    return await once(request, recorder, key, run)
+
+
+@router.post("/assignments/{assignment_id}/plans/{year}/commitments", status_code=201)
+async def add_commitment(
+    assignment_id: str,
+    year: int,
+    body: CommitmentIn,
+    request: Request,
+    recorder: Recording,
+    expected: IfMatch,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def run() -> tuple[int, Any]:
+        await commands.add_commitment(recorder, assignment_id, year, expected, body.to_domain())
+        return 201, await queries.plan(recorder.conn, assignment_id, year)
+
+    return await once(request, recorder, key, run)
+
+
+@router.get("/assignments/{assignment_id}/plans/{year}")
+async def plan_versus_actual(assignment_id: str, year: int, conn: Connection) -> dict[str, Any]:
+    """Kế hoạch và thực hiện: each commitment and the activities that fulfil it."""
+    return await queries.plan(conn, assignment_id, year)
+
+
+@router.post("/provinces/{province}/locks", status_code=201)
+async def lock(
+    province: str, body: LockIn, request: Request, recorder: Recording, key: IdempotencyKey = None
+) -> JSONResponse:
+    """Khóa kỳ báo cáo: after this, activities dated inside are refused until unlocked."""
+
+    async def run() -> tuple[int, Any]:
+        await commands.lock_period(recorder, province, body.to_domain())
+        return 201, await queries.list_locks(recorder.conn, province)
+
+    return await once(request, recorder, key, run)
+
+
+@router.post("/provinces/{province}/locks/{lock_id}/unlock")
+async def unlock(
+    province: str,
+    lock_id: str,
+    body: UnlockIn,
+    request: Request,
+    recorder: Recording,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def run() -> tuple[int, Any]:
+        await commands.unlock_period(recorder, province, lock_id, body.reason, body.by)
+        return 200, await queries.list_locks(recorder.conn, province)
+
+    return await once(request, recorder, key, run)
+
+
+@router.get("/provinces/{province}/locks")
+async def locks(province: str, conn: Connection) -> list[dict[str, Any]]:
+    return await queries.list_locks(conn, province)

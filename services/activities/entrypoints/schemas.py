@@ -1,0 +1,145 @@
+"""The shapes of the activities service's HTTP requests, each turning itself into the
+domain's terms. Business rules (no negative value, shares adding up, known categories...)
+are the domain's, answered with the same 422 shape and a Vietnamese reason."""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from services.activities.domain.activities import Beneficiaries, Contribution, Facts, Quantity
+from services.activities.domain.locks import Lock
+from services.activities.domain.plans import Commitment
+from shared.errors import RuleViolation
+
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+Id = Annotated[str, Field(default_factory=lambda: str(uuid.uuid4()), pattern=UUID_PATTERN)]
+Code = Annotated[str, Field(pattern=r"^\d{2,5}$")]
+Slug = Annotated[
+    str,
+    Field(
+        default_factory=lambda: str(uuid.uuid4()),
+        pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$",
+        description="a short id of your choosing, e.g. q2-cameras; default a UUID",
+    ),
+]
+
+
+class CommuneIn(BaseModel):
+    edition: str = Field(examples=["pre-2025", "2025"])
+    code: Code
+
+
+class ContributionIn(BaseModel):
+    sponsor_unit_id: str
+    value_vnd: int
+
+
+class QuantityIn(BaseModel):
+    amount: Decimal
+    unit: str = Field(examples=["chiếc", "con", "cây", "suất", "hộ", "lớp", "km"])
+
+
+class BeneficiariesIn(BaseModel):
+    count: int
+    kind: str = Field(examples=["households", "persons", "pupils"])
+    group: str = Field(examples=["poor", "near_poor", "policy_families", "pupils"])
+
+
+class FactsIn(BaseModel):
+    assignment_id: str
+    commune: CommuneIn
+    village_id: str | None = None
+    occurred_on: date
+    category: str = Field(examples=["scholarship_school_equipment"])
+    description: str
+    value_vnd: int = Field(description="VND, integer, never negative")
+    sponsor_unit_id: str | None = Field(
+        default=None, description="the acting unit, when one unit carries the whole value"
+    )
+    contributions: list[ContributionIn] | None = Field(
+        default=None, description="co-funded: each unit's share, adding up to value_vnd"
+    )
+    funding_source: str = "own_budget"
+    quantity: QuantityIn | None = None
+    beneficiaries: list[BeneficiariesIn] = []
+    evidence: list[str] = []
+    commitment_id: str | None = None
+
+    def to_domain(self) -> Facts:
+        if (self.contributions is None) == (self.sponsor_unit_id is None):
+            raise RuleViolation(
+                "sponsor_unit_id",
+                "ghi một đơn vị (sponsor_unit_id) hoặc phần của từng đơn vị (contributions) / "
+                "give either sponsor_unit_id or contributions",
+            )
+        shares = (
+            [Contribution(c.sponsor_unit_id, c.value_vnd) for c in self.contributions]
+            if self.contributions is not None
+            else [Contribution(str(self.sponsor_unit_id), self.value_vnd)]
+        )
+        return Facts(
+            assignment_id=self.assignment_id,
+            commune_edition=self.commune.edition,
+            commune_code=self.commune.code,
+            village_id=self.village_id,
+            occurred_on=self.occurred_on,
+            category=self.category,
+            description=self.description,
+            value_vnd=self.value_vnd,
+            contributions=tuple(shares),
+            funding_source=self.funding_source,
+            quantity=Quantity(self.quantity.amount, self.quantity.unit) if self.quantity else None,
+            beneficiaries=tuple(
+                Beneficiaries(b.count, b.kind, b.group) for b in self.beneficiaries
+            ),
+            evidence=tuple(self.evidence),
+            commitment_id=self.commitment_id,
+        )
+
+
+class ActivityIn(FactsIn):
+    id: Id
+
+
+class CorrectionIn(FactsIn):
+    reason: str
+
+
+class VoidIn(BaseModel):
+    reason: str
+
+
+class LockIn(BaseModel):
+    id: Slug
+    year: int = Field(ge=2000, le=2100)
+    quarter: int | None = Field(default=None, description="1-4; none locks the whole year")
+    commune: CommuneIn | None = Field(default=None, description="none locks the province")
+    reason: str
+    by: str = Field(description="who locks: the coordinator or office")
+
+    def to_domain(self) -> Lock:
+        commune = (self.commune.edition, self.commune.code) if self.commune else None
+        return Lock(self.id, self.year, self.quarter, commune, self.reason, self.by)
+
+
+class UnlockIn(BaseModel):
+    reason: str
+    by: str
+
+
+class CommitmentIn(BaseModel):
+    id: Slug
+    description: str
+    category: str | None = None
+    quarter: int | None = None
+
+    def to_domain(self) -> Commitment:
+        return Commitment(self.id, self.description, self.category, self.quarter)
+
+
+class PlanIn(BaseModel):
+    year: int = Field(ge=2000, le=2100)
+    commitments: list[CommitmentIn] = []

@@ -1,0 +1,119 @@
+"""Questions the activities service answers from its read models."""
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.activities.adapters.tables import activities, commitments, locks
+from shared import eventstore
+from shared.errors import NotFound
+
+
+async def find_activity(conn: AsyncConnection, activity_id: str) -> dict[str, Any]:
+    row = (
+        await conn.execute(select(activities).where(activities.c.id == activity_id))
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"Không có hoạt động {activity_id} / no activity {activity_id}")
+    return _activity(row._mapping)
+
+
+def _activity(row: Any) -> dict[str, Any]:
+    return {"id": row["id"], "province": row["province"], "voided": row["voided"],
+            "version": row["version"], **row["facts"]}  # fmt: skip
+
+
+async def history(conn: AsyncConnection, activity_id: str) -> list[dict[str, Any]]:
+    """Every event of the activity, oldest first: what was recorded, each correction with
+    its reason, the void."""
+    events = await eventstore.load_stream(conn, activity_id)
+    if not events:
+        raise NotFound(f"Không có hoạt động {activity_id} / no activity {activity_id}")
+    return [
+        {
+            "version": e.version,
+            "type": e.type,
+            "occurred_at": e.occurred_at,
+            "correlation_id": e.correlation_id,
+            "data": e.data,
+        }
+        for e in events
+    ]
+
+
+async def list_activities(
+    conn: AsyncConnection,
+    *,
+    province: str | None = None,
+    assignment_id: str | None = None,
+    commune: tuple[str, str] | None = None,
+    category: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    include_voided: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    a = activities.c
+    conditions = []
+    if province is not None:
+        conditions.append(a.province == province)
+    if assignment_id is not None:
+        conditions.append(a.assignment_id == assignment_id)
+    if commune is not None:
+        conditions += [a.commune_edition == commune[0], a.commune_code == commune[1]]
+    if category is not None:
+        conditions.append(a.category == category)
+    if since is not None:
+        conditions.append(a.occurred_on >= since)
+    if until is not None:
+        conditions.append(a.occurred_on <= until)
+    if not include_voided:
+        conditions.append(a.voided.is_(False))
+    rows = await conn.execute(
+        select(activities)
+        .where(and_(True, *conditions))
+        .order_by(a.occurred_on, a.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_activity(row._mapping) for row in rows]
+
+
+async def plan(conn: AsyncConnection, assignment_id: str, year: int) -> dict[str, Any]:
+    """The year's commitments, each with the activities that fulfil it (voided ones do not)."""
+    c, a = commitments.c, activities.c
+    fulfilling = func.array_remove(func.array_agg(a.id), None)
+    rows = (
+        await conn.execute(
+            select(c.id, c.description, c.category, c.quarter, fulfilling.label("activities"))
+            .outerjoin(
+                activities,
+                and_(
+                    a.assignment_id == c.assignment_id,
+                    a.facts["commitment_id"].astext == c.id,
+                    func.extract("year", a.occurred_on) == c.year,
+                    a.voided.is_(False),
+                ),
+            )
+            .where(c.assignment_id == assignment_id, c.year == year)
+            .group_by(c.id, c.description, c.category, c.quarter)
+            .order_by(c.quarter.nulls_last(), c.id)
+        )
+    ).all()
+    if not rows:
+        raise NotFound(f"Chưa có kế hoạch năm {year} / no plan for {year}")
+    return {
+        "assignment_id": assignment_id,
+        "year": year,
+        "commitments": [{**row._mapping, "fulfilled": bool(row.activities)} for row in rows],
+    }
+
+
+async def list_locks(conn: AsyncConnection, province: str) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(locks).where(locks.c.province == province).order_by(locks.c.year, locks.c.quarter)
+    )
+    return [dict(row._mapping) for row in rows]
