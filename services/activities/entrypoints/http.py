@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from services.activities.config import Settings
-from services.activities.entrypoints import activities
+from services.activities.entrypoints import activities, imports
 from services.activities.service_layer.registry_view import apply_registry_event
 from shared.consumer import subscribe
 from shared.service import create_service_app
@@ -25,4 +25,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         project=apply_registry_event,
     )
     parts.app.include_router(activities.router)
+    parts.app.include_router(imports.router)
     return parts.app

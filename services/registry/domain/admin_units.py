@@ -5,9 +5,10 @@ On 1 July 2025 Vietnam merged 63 provinces into 34, abolished districts and merg
 identified by its edition and code, never by name or code alone.
 """
 
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+
+from shared.text import fold
 
 
 class Edition(StrEnum):
@@ -54,7 +55,5 @@ class Succession:
 
 
 def search_key(text: str) -> str:
-    """Lower case without diacritics, so "ham can" finds "Hàm Cần" (đ is not a diacritic
-    in Unicode, so it is mapped by hand)."""
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
+    """What a name is searched by: "ham can" finds "Hàm Cần"."""
+    return fold(text)

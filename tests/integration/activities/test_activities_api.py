@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.activities.adapters.tables import known_assignments
 from services.activities.config import Settings as ActivitiesSettings
 from services.registry.entrypoints.demo import (
     BHXH,
@@ -20,7 +19,6 @@ from services.registry.entrypoints.demo import (
     Tally,
     demo_assignment_id,
     demo_unit_id,
-    load_demo,
 )
 from shared.tables import events
 from tests.kafka_reading import read_records
@@ -28,21 +26,6 @@ from tests.kafka_reading import read_records
 DONG_GIANG = demo_assignment_id("60", "commune", "23074")
 HAM_CAN = demo_assignment_id("60", "commune", "23116")
 SO_CT = demo_unit_id("60", SO_CONG_THUONG)
-
-
-@pytest.fixture(scope="module")
-async def demo(
-    registry: httpx.AsyncClient, activities: httpx.AsyncClient, activities_engine: AsyncEngine
-) -> Tally:
-    """The registry's demo cases, once the activities service has heard of them all."""
-    tally = await load_demo(registry)
-    for _attempt in range(300):
-        async with activities_engine.connect() as conn:
-            heard = await conn.scalar(select(func.count()).select_from(known_assignments))
-        if heard == 16 + 1:  # every commune assignment, and Tam Kỳ with huyện Nam Giang
-            return tally
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the activities service heard of {heard} assignments, not 17")
 
 
 def bicycles(**changes: Any) -> dict[str, Any]:

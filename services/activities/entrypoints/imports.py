@@ -1,0 +1,72 @@
+"""HTTP routes for importing a sheet of activities, and the template to fill in."""
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from services.activities.adapters.sheets import UnreadableSheet, write_workbook
+from services.activities.domain import catalogue
+from services.activities.service_layer.imports import COLUMNS, import_sheet
+from shared.errors import RuleViolation
+from shared.service import CorrelationId
+
+router = APIRouter(tags=["Nhập từ Excel (import)"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_BYTES = 50 * 1024 * 1024
+
+
+@router.get("/imports/template.xlsx", response_class=Response)
+async def template() -> Response:
+    """Tệp mẫu: the columns, an example row, and the lists the coded columns accept."""
+    content = write_workbook(
+        [column.header for column in COLUMNS],
+        [[column.example for column in COLUMNS]],
+        {
+            "Hạng mục": list(catalogue.CATEGORIES.values()),
+            "Đơn vị tính": list(catalogue.QUANTITY_UNITS),
+            "Loại đối tượng": list(catalogue.BENEFICIARY_KINDS.values()),
+            "Nhóm đối tượng": list(catalogue.BENEFICIARY_GROUPS.values()),
+            "Nguồn kinh phí": list(catalogue.FUNDING_SOURCES.values()),
+        },
+    )
+    disposition = 'attachment; filename="mau-nhap-hoat-dong.xlsx"'
+    return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+
+@router.post("/imports")
+async def import_activities(
+    request: Request,
+    correlation_id: CorrelationId,
+    province: Annotated[str, Query(pattern=r"^\d{2}$", description="mã tỉnh / province code")],
+    file: Annotated[UploadFile, File(description=".xlsx or .csv, the template's columns")],
+) -> dict[str, Any]:
+    """Nhập hoạt động từ tệp: every row is checked; the good ones are recorded, each bad
+    one is reported with its row, column and reason. The same file twice records nothing
+    new the second time."""
+    content = await file.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        raise RuleViolation("file", "tệp lớn hơn 50 MB: hãy chia nhỏ / the file exceeds 50 MB")
+    settings = request.app.state.settings
+    try:
+        report = await import_sheet(
+            request.app.state.engine,
+            province=province,
+            content=content,
+            filename=file.filename or "activities.xlsx",
+            topic=settings.activities_topic,
+            correlation_id=correlation_id,
+        )
+    except UnreadableSheet as unreadable:
+        raise RuleViolation("file", str(unreadable)) from unreadable
+    return {
+        "summary": (
+            f"{report.rows} dòng: ghi {report.recorded}, đã có từ trước "
+            f"{report.already_recorded}, lỗi {len({e.row for e in report.errors})}"
+        ),
+        "rows": report.rows,
+        "recorded": report.recorded,
+        "already_recorded": report.already_recorded,
+        "errors": [asdict(error) for error in report.errors],
+    }

@@ -1,0 +1,170 @@
+"""Importing the way units report: an xlsx (or CSV) sheet, every row checked, the good
+rows recorded, the bad ones reported by row and column; the same file twice."""
+
+import io
+from typing import Any
+
+import httpx
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.activities.adapters.tables import activities as activities_table
+from services.activities.service_layer.imports import COLUMNS
+from services.registry.entrypoints.demo import HOI_NONG_DAN_BT, VKS_BT, Tally
+
+HEADERS = [column.header for column in COLUMNS]
+
+
+def row(**cells: Any) -> list[Any]:
+    """A sheet row of the Hàm Cần case, with `cells` (by column key) changed."""
+    values = {
+        "occurred_on": "15/10/2024",
+        "commune_code": "23116",
+        "unit": HOI_NONG_DAN_BT,
+        "category": "Tín dụng, cho vay vốn",
+        "description": "Cho vay vốn trồng thanh long VietGAP từ Quỹ hỗ trợ nông dân",
+        "value_vnd": 200_000_000,
+        "beneficiaries": 7,
+        "beneficiary_kind": "Hộ",
+        "beneficiary_group": "Hộ nghèo",
+        "funding_source": "Tín dụng, vốn vay",
+        **cells,
+    }
+    return [values.get(column.key) for column in COLUMNS]
+
+
+def workbook(rows: list[list[Any]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(HEADERS)
+    for values in rows:
+        sheet.append(values)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+GOOD = [
+    row(),
+    row(
+        occurred_on="20/11/2024",
+        category="training_technology_transfer",
+        description="Tập huấn kỹ thuật nuôi chim bồ câu",
+        value_vnd="15.000.000",
+        beneficiaries=30,
+        beneficiary_kind="persons",
+        beneficiary_group="general",
+        funding_source=None,
+    ),
+    row(
+        occurred_on="05/12/2024",
+        unit=VKS_BT,
+        category="Khảo sát, lập kế hoạch",
+        description="Khảo sát làm đường bê tông đến trạm y tế",
+        value_vnd=0,
+        beneficiaries=None,
+        beneficiary_kind=None,
+        beneficiary_group=None,
+        funding_source=None,
+    ),
+]
+BAD = [
+    row(occurred_on="31-13-2024"),  # row 5: wrong date format
+    row(value_vnd=-5_000_000),  # row 6: negative value
+    row(commune_code="99999"),  # row 7: unknown commune
+    row(unit="Sở Công Thương tỉnh Bình Thuận"),  # row 8: a unit, but not Hàm Cần's
+    row(value_vnd="hai trăm triệu"),  # row 9: text in a number column
+]
+
+
+async def import_file(
+    activities: httpx.AsyncClient, content: bytes, name: str = "ham-can-2024.xlsx"
+) -> dict[str, Any]:
+    response = await activities.post(
+        "/imports", params={"province": "60"}, files={"file": (name, content)}
+    )
+    assert response.status_code == 200, response.text
+    report: dict[str, Any] = response.json()
+    return report
+
+
+async def test_an_import_records_the_good_rows_and_reports_each_bad_one(
+    activities: httpx.AsyncClient, demo: Tally
+) -> None:
+    report = await import_file(activities, workbook(GOOD + BAD))
+
+    assert report["rows"] == 8
+    assert report["recorded"] == 3
+    by_row = {(e["row"], e["column"]): e["reason"] for e in report["errors"]}
+    assert set(by_row) == {
+        (5, "Ngày"),
+        (6, "Giá trị (VND)"),
+        (7, "Mã xã"),
+        (8, "Đơn vị thực hiện"),
+        (9, "Giá trị (VND)"),
+    }
+    assert "dd/mm/yyyy" in by_row[(5, "Ngày")]
+    assert "không được âm" in by_row[(6, "Giá trị (VND)")]
+    assert "99999" in by_row[(7, "Mã xã")]
+    assert "không được phân công" in by_row[(8, "Đơn vị thực hiện")]
+    assert "không phải là số" in by_row[(9, "Giá trị (VND)")]
+    loans = (
+        await activities.get(
+            "/activities", params={"commune_code": "23116", "category": "credit_loan"}
+        )
+    ).json()
+    assert [(a["value_vnd"], a["beneficiaries"]) for a in loans] == [
+        (200_000_000, [{"count": 7, "kind": "households", "group": "poor"}])
+    ]
+
+
+async def test_the_same_file_twice_records_nothing_new(
+    activities: httpx.AsyncClient, activities_engine: AsyncEngine, demo: Tally
+) -> None:
+    content = workbook([row(occurred_on="10/12/2024", description="Tặng quà Tết")] * 2)
+    first = await import_file(activities, content)
+    async with activities_engine.connect() as conn:
+        stored = await conn.scalar(select(func.count()).select_from(activities_table))
+    again = await import_file(activities, content)
+    async with activities_engine.connect() as conn:
+        after = await conn.scalar(select(func.count()).select_from(activities_table))
+
+    assert first["recorded"] == 2  # two identical rows are two activities
+    assert (again["recorded"], again["already_recorded"]) == (0, 2)
+    assert after == stored
+
+
+async def test_a_csv_file_with_vietnamese_number_formats_imports_too(
+    activities: httpx.AsyncClient, demo: Tally
+) -> None:
+    lines = [";".join(HEADERS)]
+    lines.append(";".join("" if v is None else str(v) for v in row(
+        occurred_on="18/12/2024", value_vnd="3.500.000", description="Tư vấn thành lập HTX",
+        category="advice_cooperative_ocop", beneficiaries=None, beneficiary_kind=None,
+        beneficiary_group=None, funding_source=None,
+    )))  # fmt: skip
+    report = await import_file(activities, "\n".join(lines).encode("utf-8-sig"), "hts.csv")
+    assert report["errors"] == []
+    assert report["recorded"] == 1
+
+
+async def test_a_sheet_without_the_required_columns_is_refused_whole(
+    activities: httpx.AsyncClient, demo: Tally
+) -> None:
+    response = await activities.post(
+        "/imports",
+        params={"province": "60"},
+        files={"file": ("x.csv", "Ngày,Nội dung\n01/01/2024,quà\n".encode())},
+    )
+    assert response.status_code == 422
+    assert "Mã xã" in response.json()["detail"][0]["msg"]
+
+
+async def test_the_template_has_every_column_and_the_lists(activities: httpx.AsyncClient) -> None:
+    response = await activities.get("/imports/template.xlsx")
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    header = next(book.worksheets[0].iter_rows(values_only=True))
+    assert list(header) == HEADERS
+    assert book.sheetnames == ["Hoạt động", "Danh mục"]
