@@ -1,0 +1,175 @@
+"""`python -m services.activities.entrypoints.demo [URL]`: the published activities of
+`../shared/product.md`, recorded through the activities service's public API, after the
+registry's demo (`services.registry.entrypoints.demo`).
+
+- Đông Giang (through the API): at the signing on 30/9/2024, 15 bicycles worth 21,750,000
+  VND for poor pupils and gifts for 10 policy families; the 2025 plan (Tết gifts in Q1,
+  security cameras in Q2, cultural and sport exchanges, trainings).
+- Hàm Cần (through an import file, `demo/hoat-dong-ham-can-2024.csv`): the 2024 loans of
+  200,000,000 VND to 7 households, the pigeon-raising training, the road survey, the
+  cooperative advice, the gifts; the yearly commitment of a household economic project.
+- Quảng Nam (through the API): Agribank's green-skin pomelo for 616 households of xã Lăng,
+  3,710 pomelo and 300 guava trees, 39 breeding cows worth 757 million VND, 100 black pigs.
+
+The reports give the year, not always the day or the value: the days inside the year are
+the demo's, and a value not published is recorded as 0 with the description saying so.
+Ids are derived from the facts and writes carry an Idempotency-Key, so a second run
+records nothing new.
+"""
+
+import asyncio
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from services.registry.entrypoints.demo import (
+    AGRIBANK_QN,
+    SO_CONG_THUONG,
+    demo_assignment_id,
+    demo_unit_id,
+)
+
+DEMO = uuid.UUID("7f0e9a8c-1d1b-4a56-b0f4-6b2d8e3c9a17")
+IMPORT_FILE = Path(__file__).parent.parent / "demo" / "hoat-dong-ham-can-2024.csv"
+DONG_GIANG = demo_assignment_id("60", "commune", "23074")
+HAM_CAN = demo_assignment_id("60", "commune", "23116")
+LANG = demo_assignment_id("49", "commune", "20449")
+
+
+def activity(
+    assignment: str, province: str, commune: str, unit: str, day: str, **facts: Any
+) -> dict[str, Any]:
+    body = {
+        "assignment_id": assignment,
+        "commune": {"edition": "pre-2025", "code": commune},
+        "occurred_on": day,
+        "sponsor_unit_id": demo_unit_id(province, unit),
+        **facts,
+    }
+    return {"id": str(uuid.uuid5(DEMO, repr(sorted(body.items())))), **body}
+
+
+ACTIVITIES = [
+    activity(
+        DONG_GIANG, "60", "23074", SO_CONG_THUONG, "2024-09-30",
+        category="scholarship_school_equipment",
+        description="Tặng 15 xe đạp cho học sinh nghèo tại lễ ký kết kết nghĩa",
+        value_vnd=21_750_000,
+        quantity={"amount": 15, "unit": "chiếc"},
+        beneficiaries=[{"count": 15, "kind": "pupils", "group": "poor"}],
+    ),
+    activity(
+        DONG_GIANG, "60", "23074", SO_CONG_THUONG, "2024-09-30",
+        category="gifts_in_kind",
+        description="Tặng quà 10 gia đình chính sách (giá trị chưa công bố)",
+        value_vnd=0,
+        quantity={"amount": 10, "unit": "suất"},
+        beneficiaries=[{"count": 10, "kind": "households", "group": "policy_families"}],
+    ),
+    activity(
+        LANG, "49", "20449", AGRIBANK_QN, "2021-06-15",
+        category="breeding_stock_seedlings",
+        description="Hỗ trợ giống bưởi da xanh cho 616 hộ (giá trị chưa công bố)",
+        value_vnd=0,
+        quantity={"amount": 3710, "unit": "cây"},
+        beneficiaries=[{"count": 616, "kind": "households", "group": "ethnic_minority"}],
+    ),
+    activity(
+        LANG, "49", "20449", AGRIBANK_QN, "2021-06-15",
+        category="breeding_stock_seedlings",
+        description="Hỗ trợ 300 cây ổi giống (giá trị chưa công bố)",
+        value_vnd=0,
+        quantity={"amount": 300, "unit": "cây"},
+    ),
+    activity(
+        LANG, "49", "20449", AGRIBANK_QN, "2021-09-10",
+        category="breeding_stock_seedlings",
+        description="Hỗ trợ 39 con bò giống sinh sản",
+        value_vnd=757_000_000,
+        quantity={"amount": 39, "unit": "con"},
+    ),
+    activity(
+        LANG, "49", "20449", AGRIBANK_QN, "2021-11-20",
+        category="breeding_stock_seedlings",
+        description="Hỗ trợ hơn 100 con lợn đen giống (giá trị chưa công bố)",
+        value_vnd=0,
+        quantity={"amount": 100, "unit": "con"},
+    ),
+]  # fmt: skip
+
+PLANS = [
+    (
+        DONG_GIANG,
+        2025,
+        [
+            {"id": "tet", "description": "Quý 1/2025: tặng quà Tết", "category": "gifts_in_kind",
+             "quarter": 1},
+            {"id": "camera", "description": "Quý 2/2025: lắp camera an ninh",
+             "category": "infrastructure_camera", "quarter": 2},
+            {"id": "giao-luu", "description": "Giao lưu văn hóa, thể thao",
+             "category": "culture_sport_exchange"},
+            {"id": "tap-huan", "description": "Tập huấn cho người dân",
+             "category": "training_technology_transfer"},
+        ],
+    ),
+    *(
+        (HAM_CAN, year, [{"id": "ho-kinh-te", "category": "credit_loan",
+                          "description": "Mỗi năm ít nhất một mô hình kinh tế hộ bền vững"}])
+        for year in (2024, 2025)
+    ),
+]  # fmt: skip
+
+
+async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any], key: str) -> int:
+    """POST, waiting while the service has not yet heard of the registry's assignment."""
+    for _attempt in range(60):
+        response = await client.post(path, json=body, headers={"Idempotency-Key": key})
+        if response.status_code in (200, 201):
+            return 1 if "Idempotent-Replayed" not in response.headers else 0
+        if response.status_code == 409:  # already there
+            return 0
+        if response.status_code == 422 and "not (yet) heard" in response.text:
+            await asyncio.sleep(0.5)
+            continue
+        raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
+    raise RuntimeError("the activities service has not heard of the registry's demo")
+
+
+async def load_demo(client: httpx.AsyncClient) -> dict[str, Any]:
+    recorded = 0
+    for assignment, year, commitments in PLANS:
+        body = {"year": year, "commitments": commitments}
+        recorded += await _post(
+            client, f"/assignments/{assignment}/plans", body, f"demo-plan-{assignment}-{year}"
+        )
+    for body in ACTIVITIES:
+        recorded += await _post(client, "/activities", body, f"demo-{body['id']}")
+    response = await client.post(
+        "/imports",
+        params={"province": "60"},
+        files={"file": (IMPORT_FILE.name, IMPORT_FILE.read_bytes())},
+    )
+    response.raise_for_status()
+    report: dict[str, Any] = response.json()
+    if report["errors"]:
+        raise RuntimeError(f"the demo import file has errors: {report['errors']}")
+    return {"recorded": recorded, "imported": report}
+
+
+async def main(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        outcome = await load_demo(client)
+    imported = outcome["imported"]
+    print(
+        f"hoạt động mẫu: {outcome['recorded']} bản ghi mới qua API; tệp nhập "
+        f"{IMPORT_FILE.name}: {imported['summary']}"
+    )
+    print(f"  {url}/activities?commune_code=23074  (xã Đông Giang)")
+    print(f"  {url}/assignments/{HAM_CAN}/plans/2024  (kế hoạch và thực hiện, xã Hàm Cần)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8002"))
