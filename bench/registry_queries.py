@@ -10,27 +10,22 @@ on the same server, which touches no database.
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 from sqlalchemy import text
 
+from bench.common import service_process
 from services.registry.adapters.admin_dataset import AdminDataset, load_dataset
 from services.registry.entrypoints.demo import load_demo
 from services.registry.service_layer.admin_units import load_admin_units
 from services.registry.service_layer.projection import rebuild
 from shared.db import create_engine
 from shared.devstack import Endpoints, provided_endpoints
-from shared.devstack.processes import free_port, wait_until
 from shared.migrations import upgrade
 
 
@@ -48,39 +43,6 @@ def summary(name: str, values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[int(len(ordered) * 0.95)]
     return f"{name:<34} p50 {statistics.median(ordered):6.2f} ms   p95 {p95:6.2f} ms"
-
-
-@contextmanager
-def registry_server(endpoints: Endpoints, schema: str) -> Iterator[str]:
-    port = free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": endpoints.database_url,
-        "DATABASE_SCHEMA": schema,
-        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
-        "REGISTRY_TOPIC": f"bench.registry.{schema}",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "-m", "uvicorn", "--factory", "--port", str(port)]
-    server = subprocess.Popen(
-        [*command, "--no-access-log", "services.registry.entrypoints.http:create_app"],
-        env=environment,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_until(lambda: _ready(url), timeout=60):
-            raise RuntimeError("the registry did not become ready")
-        yield url
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/readyz").status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 async def seed(
@@ -137,7 +99,10 @@ async def run(endpoints: Endpoints, assignments: int, requests: int) -> None:
             f"{len(dataset.successions):,} lineage links in {read:.2f} s, "
             f"loaded into PostgreSQL in {time.perf_counter() - started - read:.2f} s"
         )
-        with registry_server(endpoints, schema) as url:
+        topic = f"bench.registry.{schema}"
+        with service_process(
+            "registry", endpoints, database_schema=schema, registry_topic=topic
+        ) as url:
             async with httpx.AsyncClient(base_url=url, timeout=30) as client:
                 await load_demo(client)
                 started = time.perf_counter()

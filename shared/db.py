@@ -8,12 +8,13 @@ def create_engine(database_url: str, schema: str, *, pool_size: int = 10) -> Asy
     """An engine whose connections resolve unqualified table names in `schema` first.
 
     Each service owns one schema of the database; setting `search_path` on every
-    connection keeps table definitions and SQL free of schema names.
+    connection keeps table definitions and SQL free of schema names. No pre-ping: it costs
+    a round trip per request; after a database restart a pooled connection fails once
+    (a 500 the caller retries, with its Idempotency-Key) and is replaced.
     """
     return create_async_engine(
         database_url,
         pool_size=pool_size,
-        pool_pre_ping=True,
         connect_args={"server_settings": {"search_path": schema}},
     )
 

@@ -139,15 +139,16 @@ async def append_many(
     wanted = {stream_id: expected for stream_id, expected, new in streams if new}
     if not wanted:
         return []
-    found = await conn.execute(
-        select(events.c.stream_id, func.max(events.c.version))
-        .where(events.c.stream_id.in_(wanted))
-        .group_by(events.c.stream_id)
-    )
-    current = dict.fromkeys(wanted, 0) | {stream_id: version for stream_id, version in found}
-    for stream_id, expected in wanted.items():
-        if current[stream_id] != expected:
-            raise ConcurrencyConflict(stream_id, expected, current[stream_id])
+    if any(wanted.values()):  # new streams need no look: the unique key guards them
+        found = await conn.execute(
+            select(events.c.stream_id, func.max(events.c.version))
+            .where(events.c.stream_id.in_(wanted))
+            .group_by(events.c.stream_id)
+        )
+        current = dict.fromkeys(wanted, 0) | {stream: version for stream, version in found}
+        for stream_id, expected in wanted.items():
+            if current[stream_id] != expected:
+                raise ConcurrencyConflict(stream_id, expected, current[stream_id])
     rows = [
         {
             "event_id": event.event_id,

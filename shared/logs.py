@@ -17,6 +17,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ExtraAdder(),  # what stdlib callers pass as `extra` (faststream's ids)
         structlog.processors.CallsiteParameterAdder(
             {structlog.processors.CallsiteParameter.MODULE}
         ),

@@ -5,6 +5,7 @@ A service's `entrypoints/http.py` calls `create_service_app()` and adds its own 
 """
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -51,6 +52,8 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
         client_id=client_id,
         middlewares=[prometheus],
         schema_url="/asyncapi",
+        # faststream's per-message lines go through the JSON logging, not its own handler.
+        logger=logging.getLogger(f"ketnghia.{settings.service_name}.kafka"),
         include_in_schema=True,
     )
     relay = OutboxRelay(

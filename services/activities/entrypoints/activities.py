@@ -45,8 +45,8 @@ async def record(
     body: ActivityIn, request: Request, recorder: Recording, key: IdempotencyKey = None
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        await commands.record_activity(recorder, NewActivity(body.id, body.to_domain()))
-        return 201, await queries.find_activity(recorder.conn, body.id)
+        recorded = await commands.record_activity(recorder, NewActivity(body.id, body.to_domain()))
+        return 201, queries.describe(recorded)
 
     return await once(request, recorder, key, run)
 
@@ -99,8 +99,10 @@ async def correct(
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
         facts = body.to_domain()
-        await commands.correct_activity(recorder, activity_id, expected, facts, body.reason)
-        return 200, await queries.find_activity(recorder.conn, activity_id)
+        corrected = await commands.correct_activity(
+            recorder, activity_id, expected, facts, body.reason
+        )
+        return 200, queries.describe(corrected)
 
     return await once(request, recorder, key, run)
 
@@ -115,8 +117,8 @@ async def void(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        await commands.void_activity(recorder, activity_id, expected, body.reason)
-        return 200, await queries.find_activity(recorder.conn, activity_id)
+        voided = await commands.void_activity(recorder, activity_id, expected, body.reason)
+        return 200, queries.describe(voided)
 
     return await once(request, recorder, key, run)
 

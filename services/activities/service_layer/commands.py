@@ -40,33 +40,42 @@ class NewActivity:
 
 # -- what the registry said -----------------------------------------------------------------
 async def known(conn: AsyncConnection, ids: set[str]) -> dict[str, KnownAssignment]:
-    """The assignments among `ids` this service has heard of, with communes and members."""
-    found = (
-        await conn.execute(select(known_assignments).where(known_assignments.c.id.in_(ids)))
-    ).all()
-    communes: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for row in await conn.execute(
-        select(known_assignment_communes).where(known_assignment_communes.c.assignment_id.in_(ids))
-    ):
-        communes[row.assignment_id].add((row.edition, row.code))
-    members: dict[str, list[Membership]] = defaultdict(list)
-    for row in await conn.execute(
-        select(known_members).where(known_members.c.assignment_id.in_(ids))
-    ):
-        members[row.assignment_id].append(
-            Membership(row.sponsor_unit_id, row.joined_on, row.left_on)
+    """The assignments among `ids` this service has heard of, with communes and members
+    (one query: this runs on every recorded activity)."""
+    a, c, m = known_assignments.c, known_assignment_communes.c, known_members.c
+    communes = (
+        select(func.json_agg(func.json_build_array(c.edition, c.code)))
+        .where(c.assignment_id == a.id)
+        .scalar_subquery()
+    )
+    members = (
+        select(func.json_agg(func.json_build_array(m.sponsor_unit_id, m.joined_on, m.left_on)))
+        .where(m.assignment_id == a.id)
+        .scalar_subquery()
+    )
+    rows = await conn.execute(
+        select(a.id, a.province, a.start_year, a.end_year, a.ended_on, communes, members).where(
+            a.id.in_(ids)
         )
+    )
     return {
-        row.id: KnownAssignment(
+        row[0]: KnownAssignment(
             row.id,
             row.province,
             row.start_year,
             row.end_year,
-            frozenset(communes[row.id]),
-            tuple(members[row.id]),
+            frozenset((edition, code) for edition, code in row[5] or []),
+            tuple(
+                Membership(
+                    unit,
+                    date.fromisoformat(joined),
+                    date.fromisoformat(left) if left else None,
+                )
+                for unit, joined, left in row[6] or []
+            ),
             row.ended_on,
         )
-        for row in found
+        for row in rows
     }
 
 
@@ -97,11 +106,18 @@ async def province_locks(conn: AsyncConnection, provinces: set[str]) -> dict[str
 
 
 # -- activities -----------------------------------------------------------------------------
-async def check_activities(
-    conn: AsyncConnection, items: Sequence[NewActivity]
-) -> dict[int, Exception]:
-    """What stops each item from being recorded, by its index: a `RuleViolation` (422) or
-    `PeriodLocked` (409). Takes the provinces' lock streams in shared mode."""
+@dataclass
+class Checked:
+    """What `check_activities` found: the problem of each refused item, by its index (a
+    `RuleViolation`, 422, or `PeriodLocked`, 409), and the province of each assignment."""
+
+    problems: dict[int, Exception]
+    provinces: dict[str, str]
+
+
+async def check_activities(conn: AsyncConnection, items: Sequence[NewActivity]) -> Checked:
+    """Check items against what the registry said, locks and plans. Takes the provinces'
+    lock streams in shared mode for the rest of the transaction."""
     assignments = await known(conn, {item.facts.assignment_id for item in items})
     provinces = {a.province for a in assignments.values()}
     await _hold_locks(conn, provinces, exclusive=False)
@@ -120,7 +136,7 @@ async def check_activities(
             _check_commitment(facts, promised)
         except (RuleViolation, PeriodLocked) as problem:
             problems[index] = problem
-    return problems
+    return Checked(problems, {a.id: a.province for a in assignments.values()})
 
 
 async def existing(conn: AsyncConnection, ids: Sequence[str]) -> set[str]:
@@ -128,21 +144,24 @@ async def existing(conn: AsyncConnection, ids: Sequence[str]) -> set[str]:
     return set(found.scalars())
 
 
-async def record_activity(recorder: Recorder, item: NewActivity) -> None:
+async def record_activity(recorder: Recorder, item: NewActivity) -> Activity:
     if await existing(recorder.conn, [item.id]):
         raise AlreadyExists(f"hoạt động {item.id} đã có / activity {item.id} already exists")
-    problems = await check_activities(recorder.conn, [item])
-    if problems:
-        raise problems[0]
-    await record_checked(recorder, [item])
+    checked = await check_activities(recorder.conn, [item])
+    if checked.problems:
+        raise checked.problems[0]
+    [recorded] = await record_checked(recorder, [item], checked.provinces)
+    return recorded
 
 
-async def record_checked(recorder: Recorder, items: Sequence[NewActivity]) -> None:
+async def record_checked(
+    recorder: Recorder, items: Sequence[NewActivity], provinces: dict[str, str]
+) -> list[Activity]:
     """Record items `check_activities` passed, in this transaction, a province at a time."""
-    assignments = await known(recorder.conn, {item.facts.assignment_id for item in items})
     by_province: dict[str, list[NewActivity]] = defaultdict(list)
     for item in items:
-        by_province[assignments[item.facts.assignment_id].province].append(item)
+        by_province[provinces[item.facts.assignment_id]].append(item)
+    recorded: list[Activity] = []
     for province, mine in by_province.items():
         decided = {item.id: Activity.record(item.id, province, item.facts) for item in mine}
         await recorder.record_many(
@@ -150,6 +169,8 @@ async def record_checked(recorder: Recorder, items: Sequence[NewActivity]) -> No
             province=province,
             partition_key=recorded_key,
         )
+        recorded += decided.values()
+    return recorded
 
 
 async def correct_activity(
@@ -157,9 +178,9 @@ async def correct_activity(
 ) -> Activity:
     activity, version = await _load(recorder.conn, activity_id, expected)
     await _check_open(recorder.conn, activity, facts.occurred_on)
-    problems = await check_activities(recorder.conn, [NewActivity(activity_id, facts)])
-    if problems:
-        raise problems[0]
+    checked = await check_activities(recorder.conn, [NewActivity(activity_id, facts)])
+    if checked.problems:
+        raise checked.problems[0]
     activity.correct(facts, reason)
     await _record(recorder, activity, version)
     return activity

@@ -345,10 +345,10 @@ async def _import_chunk(
     already = await commands.existing(conn, [item.id for _row, item in candidates])
     fresh = [(row, item) for row, item in candidates if item.id not in already]
     report.already_recorded += len(candidates) - len(fresh)
-    problems = await commands.check_activities(conn, [item for _row, item in fresh])
+    checked = await commands.check_activities(conn, [item for _row, item in fresh])
     good = []
     for index, (row, item) in enumerate(fresh):
-        problem = problems.get(index)
+        problem = checked.problems.get(index)
         if problem is None:
             good.append(item)
         elif isinstance(problem, RuleViolation):
@@ -356,7 +356,7 @@ async def _import_chunk(
         else:
             row.fail("occurred_on", str(problem))
     if good:
-        await commands.record_checked(recorder, good)
+        await commands.record_checked(recorder, good, checked.provinces)
     report.recorded += len(good)
     report.errors += [error for row in rows for error in row.errors]
 

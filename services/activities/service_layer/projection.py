@@ -14,6 +14,8 @@ from services.activities.domain.activities import CORRECTED, RECORDED, VOIDED
 from services.activities.domain.locks import LOCKED, UNLOCKED
 from shared.eventstore import StoredEvent
 
+NOT_FACTS = ("activity_id", "province", "reason")
+
 
 def _activity_row(event: StoredEvent) -> dict[str, Any]:
     data = event.data
@@ -25,7 +27,7 @@ def _activity_row(event: StoredEvent) -> dict[str, Any]:
         "category": data["category"],
         "value_vnd": data["value_vnd"],
         "version": event.version,
-        "facts": {k: v for k, v in data.items() if k not in ("activity_id", "reason")},
+        "facts": {k: v for k, v in data.items() if k not in NOT_FACTS},
     }
 
 

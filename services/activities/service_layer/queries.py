@@ -7,6 +7,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.activities.adapters.tables import activities, commitments, locks
+from services.activities.domain.activities import Activity
 from shared import eventstore
 from shared.errors import NotFound
 
@@ -23,6 +24,12 @@ async def find_activity(conn: AsyncConnection, activity_id: str) -> dict[str, An
 def _activity(row: Any) -> dict[str, Any]:
     return {"id": row["id"], "province": row["province"], "voided": row["voided"],
             "version": row["version"], **row["facts"]}  # fmt: skip
+
+
+def describe(activity: Activity) -> dict[str, Any]:
+    """An activity just decided, in the shape `find_activity` reads back."""
+    return {"id": activity.id, "province": activity.province, "voided": activity.voided,
+            "version": activity.version, **activity.facts.data()}  # fmt: skip
 
 
 async def history(conn: AsyncConnection, activity_id: str) -> list[dict[str, Any]]:

@@ -66,9 +66,12 @@ async def test_a_recorded_activity_is_an_event_keyed_by_its_commune(
     assert response.status_code == 201, response.text
     activity = response.json()
 
+    read = (await activities.get(f"/activities/{activity['id']}")).json()
     records = await read_records(
         activities_settings.kafka_bootstrap_servers, activities_settings.activities_topic, 1
     )
+
+    assert {k: v for k, v in read.items() if k != "history"} == activity  # as answered
 
     [mine] = [r for r in records if dict(r.headers)["ce_subject"] == activity["id"].encode()]
     assert mine.key == b"commune:pre-2025:23074"

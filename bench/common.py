@@ -1,0 +1,53 @@
+"""What the benchmarks share: a service served by uvicorn in a child process on a schema
+and topics of its own, and percentiles."""
+
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from shared.devstack import Endpoints
+from shared.devstack.processes import free_port, wait_until
+
+
+@contextmanager
+def service_process(service: str, endpoints: Endpoints, **settings: str) -> Iterator[str]:
+    """`service` on a free port with `settings` as its environment; yields its URL."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": endpoints.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
+        "LOG_LEVEL": "WARNING",
+        **{name.upper(): value for name, value in settings.items()},
+    }
+    app = f"services.{service}.entrypoints.http:create_app"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "--port", str(port), "--no-access-log", app],
+        env=environment,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if not wait_until(lambda: _ready(url), timeout=60):
+            raise RuntimeError(f"the {service} service did not become ready")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[int(len(ordered) * 0.95)]
+    return f"p50 {statistics.median(ordered):7.2f}   p95 {p95:7.2f}   max {ordered[-1]:7.2f}"
