@@ -38,3 +38,4 @@ test: lint
 bench: $(VENV)/.installed
 	$(PY) -m bench.outbox_relay
 	$(PY) -m bench.registry_queries
+	$(PY) -m bench.activities_throughput
