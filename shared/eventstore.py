@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import RowMapping, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.envelope import Envelope
@@ -165,19 +165,41 @@ async def append_many(
         for stream_id, expected, new in streams
         for offset, event in enumerate(new, start=1)
     ]
-    try:
-        result = await conn.execute(insert(events).returning(*STORED_COLUMNS), rows)
-    except IntegrityError as error:
-        # A concurrent writer committed the same versions between our read and insert.
-        if "events_stream_version_key" in str(error.orig):
-            stream_id, expected = next(iter(wanted.items()))  # of a batch: the first named
-            raise ConcurrencyConflict(stream_id, expected, None) from error
-        raise
+    result = await conn.execute(
+        pg_insert(events)
+        .on_conflict_do_nothing(constraint="events_stream_version_key")
+        .returning(*STORED_COLUMNS),
+        rows,
+    )
     stored = sorted(
         (StoredEvent.from_row(row._mapping) for row in result), key=lambda e: e.position
     )
+    if len(stored) < len(rows):
+        await _raise_conflict(conn, streams, stored)
     await conn.execute(insert(outbox), [{"position": e.position, "topic": topic} for e in stored])
     return stored
+
+
+async def _raise_conflict(
+    conn: AsyncConnection,
+    streams: Sequence[tuple[str, int, Sequence[NewEvent]]],
+    stored: list[StoredEvent],
+) -> None:
+    """Another writer holds a version we wanted: name the stream and its version without
+    our own rows (the caller rolls the transaction back, so nothing of ours stays)."""
+    ours = {event.event_id for event in stored}
+    written = {event.stream_id for event in stored}
+    for stream_id, expected, new in streams:
+        if new and (
+            stream_id not in written or sum(e.stream_id == stream_id for e in stored) < len(new)
+        ):
+            actual = await conn.scalar(
+                select(func.coalesce(func.max(events.c.version), 0)).where(
+                    events.c.stream_id == stream_id, events.c.event_id.not_in(ours)
+                )
+            )
+            raise ConcurrencyConflict(stream_id, expected, int(actual or 0))
+    raise AssertionError("fewer events stored than appended, yet no stream conflicts")
 
 
 Projector = Callable[[AsyncConnection, Sequence[StoredEvent]], Awaitable[None]]
