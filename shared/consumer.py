@@ -1,5 +1,9 @@
 """The idempotent consumer: projection writes and the consumer's progress in one transaction.
 
+`subscribe` wires it to a topic. A message it cannot use (not a CloudEvent, an event type
+it does not know, data failing validation) goes to the dead-letter topic with the reason,
+is counted, and does not stop the others.
+
 For each batch the consumer claims the event ids it has not processed yet
 (`processed_events`), applies only those, and moves its offsets forward
 (`consumer_positions`), all in one database transaction. A redelivered event, whether
@@ -13,17 +17,32 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import structlog
+from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.envelope import Envelope
-from shared.metrics import CONSUMER_APPLIED, CONSUMER_DUPLICATES
+from shared.envelope import Envelope, InvalidEnvelope
+from shared.metrics import (
+    CONSUMER_APPLIED,
+    CONSUMER_DUPLICATES,
+    DEAD_LETTERS,
+    PROJECTION_LAG_EVENTS,
+    PROJECTION_LAG_SECONDS,
+)
 from shared.tables import consumer_positions, processed_events
 
+log = structlog.get_logger(__name__)
 Projector = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+Validator = Callable[[Envelope], None]
+"""Raises `Poison` for an event the consumer cannot apply (unknown type, bad data)."""
+
+
+class Poison(ValueError):
+    """A message no retry will make usable; it goes to the dead-letter topic."""
 
 
 @dataclass(frozen=True)
@@ -119,11 +138,14 @@ def subscribe(
     topic: str,
     name: str,
     project: Projector,
+    validate: Validator | None = None,
+    dead_letters: str | None = None,
     max_records: int = 500,
 ) -> None:
     """Apply `topic`'s events to the service's projection with `project`, in batches, from
     the topic's beginning, as consumer group `name`. Kafka offsets are committed after the
-    batch's transaction; a failed batch is delivered again (and finds nothing applied)."""
+    batch's transaction; a failed batch is delivered again (and finds nothing applied).
+    Poison messages go to `dead_letters` (when given) and are skipped."""
     consumer = IdempotentConsumer(engine, name)
 
     @kafka.subscriber(
@@ -138,4 +160,49 @@ def subscribe(
     async def handle(body: list[Any], message: KafkaMessage) -> None:
         records = message.raw_message
         batch = records if isinstance(records, tuple) else (records,)
-        await consumer.apply([Delivery.from_record(record) for record in batch], project)
+        usable = []
+        for record in batch:
+            try:
+                delivery = Delivery.from_record(record)
+                if validate is not None:
+                    validate(delivery.envelope)
+                usable.append(delivery)
+            except (InvalidEnvelope, Poison) as poison:
+                await _dead_letter(kafka, dead_letters, name, record, poison)
+        await consumer.apply(usable, project)
+        _observe_lag(name, message.consumer, batch)
+
+
+async def _dead_letter(
+    kafka: KafkaRouter, topic: str | None, consumer: str, record: Any, reason: Exception
+) -> None:
+    kind = "not_cloudevent" if isinstance(reason, InvalidEnvelope) else "rejected"
+    DEAD_LETTERS.labels(consumer, kind).inc()
+    log.warning(
+        "dead letter",
+        consumer=consumer,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        reason=str(reason),
+    )
+    if topic is None:
+        return
+    headers = {
+        **{key: value.decode(errors="replace") for key, value in record.headers},
+        "dlq_reason": str(reason)[:1000],
+        "dlq_consumer": consumer,
+        "dlq_origin": f"{record.topic}/{record.partition}/{record.offset}",
+    }
+    await kafka.broker.publish(record.value, topic, key=record.key, headers=headers)
+
+
+def _observe_lag(name: str, kafka_consumer: Any, batch: Sequence[Any]) -> None:
+    newest = max(record.timestamp for record in batch) / 1000
+    PROJECTION_LAG_SECONDS.labels(name).set(max(0.0, datetime.now(UTC).timestamp() - newest))
+    behind = 0
+    for place, last in {(r.topic, r.partition): r.offset for r in batch}.items():
+        end = kafka_consumer.highwater(TopicPartition(*place))
+        if end is not None:
+            behind += max(0, end - last - 1)
+    PROJECTION_LAG_EVENTS.labels(name).set(behind)

@@ -37,6 +37,21 @@ CONSUMER_DUPLICATES = Counter(
     "Redelivered events a consumer recognised and skipped",
     ["consumer"],
 )
+DEAD_LETTERS = Counter(
+    "ketnghia_dead_letters_total",
+    "Messages a consumer could not use and sent to the dead-letter topic",
+    ["consumer", "reason"],
+)
+PROJECTION_LAG_SECONDS = Gauge(
+    "ketnghia_projection_lag_seconds",
+    "Time between now and the newest event a consumer has applied, when it applied it",
+    ["consumer"],
+)
+PROJECTION_LAG_EVENTS = Gauge(
+    "ketnghia_projection_lag_events",
+    "Messages on the consumer's partitions not yet applied (end offset minus position)",
+    ["consumer"],
+)
 HTTP_REQUESTS = Histogram(
     "ketnghia_http_request_duration_seconds",
     "HTTP request latency by route and status",

@@ -27,6 +27,10 @@ class ServiceSettings(BaseSettings):
     activities_topic: str = Field(
         default="ketnghia.activities", description="Topic of the support activities' events"
     )
+    dead_letter_topic: str = Field(
+        default="ketnghia.dead-letters",
+        description="Where consumers put messages they cannot use, with the reason",
+    )
     log_level: str = "INFO"
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)

@@ -1,0 +1,271 @@
+"""The published event contract: the data of every event type on the platform's topics, as
+pydantic models. Consumers validate what they read against it (an event that fails goes to
+the dead-letter topic); the JSON Schemas other agencies read are generated from it.
+
+A type's shape never changes silently: a new shape is a new version (`...v2`), added here
+beside the old one.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.consumer import Poison, Validator
+from shared.envelope import Envelope
+
+Edition = Literal["pre-2025", "2025"]
+
+
+class Data(BaseModel):
+    """Producers may add fields in a compatible way; consumers ignore what they do not know."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Commune(Data):
+    edition: Edition
+    code: str = Field(pattern=r"^\d{2,5}$")
+
+
+class Target(Data):
+    kind: Literal["commune", "village", "district"]
+    edition: Edition
+    code: str
+    village_id: str | None = None
+
+
+class LegalBasis(Data):
+    number: str
+    issued_on: date
+    issuer: str
+
+
+class Period(Data):
+    start_year: int
+    end_year: int
+
+
+class Membership(Data):
+    sponsor_unit_id: str
+    joined_on: date
+    left_on: date | None = None
+
+
+# -- registry ---------------------------------------------------------------------------
+class SponsorUnitRegistered(Data):
+    sponsor_unit_id: str
+    province: str
+    name: str
+    kind: str
+    parent_id: str | None = None
+
+
+class ProgrammeCreated(Data):
+    programme_id: str
+    province: str
+    name: str
+    period: Period
+    scope: str
+    legal_bases: list[LegalBasis]
+
+
+class LegalBasisAdded(Data):
+    programme_id: str
+    legal_basis: LegalBasis
+
+
+class VillageRegistered(Data):
+    village_id: str
+    province: str
+    commune: Commune
+    kind: str
+    name: str
+
+
+class CommuneClassified(Data):
+    province: str
+    commune: Commune
+    kind: str
+    value: bool | int | Decimal
+    effective_on: date
+    source: str
+
+
+class AssignmentCreated(Data):
+    assignment_id: str
+    programme_id: str
+    period: Period
+    province: str
+    target: Target
+    legal_basis: LegalBasis | None
+    members: list[Membership] = Field(min_length=1)
+    leads: dict[str, str]
+
+
+class LeadAssigned(Data):
+    year: int
+    sponsor_unit_id: str
+
+
+class MemberLeft(Data):
+    sponsor_unit_id: str
+    left_on: date
+
+
+class TargetSucceeded(Data):
+    to: Target
+    reason: str
+    from_: Target = Field(alias="from")
+
+
+class AssignmentEnded(Data):
+    ended_on: date
+    reason: str
+
+
+class Successor(Data):
+    code: str
+    name: str
+    province_code: str
+    share: Literal["whole", "part"]
+    is_default: bool
+
+
+class LineagePublished(Data):
+    """What a pre-2025 commune became on 1 July 2025, from the administrative dataset."""
+
+    dataset: str
+    old: Commune
+    old_name: str
+    old_province_code: str
+    successors: list[Successor]
+
+
+# -- activities ---------------------------------------------------------------------------
+class Contribution(Data):
+    sponsor_unit_id: str
+    value_vnd: int = Field(ge=0)
+
+
+class Quantity(Data):
+    amount: Decimal = Field(gt=0)
+    unit: str
+
+
+class Beneficiaries(Data):
+    count: int = Field(gt=0)
+    kind: str
+    group: str
+
+
+class ActivityFacts(Data):
+    activity_id: str
+    assignment_id: str
+    commune: Commune
+    village_id: str | None = None
+    occurred_on: date
+    category: str
+    description: str
+    value_vnd: int = Field(ge=0)
+    contributions: list[Contribution] = Field(min_length=1)
+    funding_source: str
+    quantity: Quantity | None = None
+    beneficiaries: list[Beneficiaries] = []
+    evidence: list[str] = []
+    commitment_id: str | None = None
+
+
+class ActivityRecorded(ActivityFacts):
+    province: str
+
+
+class ActivityCorrected(ActivityFacts):
+    reason: str
+
+
+class ActivityVoided(Data):
+    activity_id: str
+    reason: str
+
+
+class CommitmentData(Data):
+    commitment_id: str
+    description: str
+    category: str | None = None
+    quarter: int | None = Field(default=None, ge=1, le=4)
+
+
+class PlanCreated(Data):
+    assignment_id: str
+    year: int
+    province: str
+    commitments: list[CommitmentData]
+
+
+class CommitmentAdded(CommitmentData):
+    assignment_id: str
+    year: int
+
+
+class PeriodLocked(Data):
+    lock_id: str
+    province: str
+    year: int
+    quarter: int | None = Field(default=None, ge=1, le=4)
+    commune: Commune | None = None
+    reason: str
+    by: str
+
+
+class PeriodUnlocked(Data):
+    lock_id: str
+    province: str
+    reason: str
+    by: str
+
+
+REGISTRY = "vn.ketnghia.registry."
+CONTRACT: dict[str, type[Data]] = {
+    REGISTRY + "sponsor_unit.registered.v1": SponsorUnitRegistered,
+    REGISTRY + "programme.created.v1": ProgrammeCreated,
+    REGISTRY + "programme.legal_basis_added.v1": LegalBasisAdded,
+    REGISTRY + "village.registered.v1": VillageRegistered,
+    REGISTRY + "commune.classified.v1": CommuneClassified,
+    REGISTRY + "lineage.published.v1": LineagePublished,
+    REGISTRY + "assignment.created.v1": AssignmentCreated,
+    REGISTRY + "assignment.lead_assigned.v1": LeadAssigned,
+    REGISTRY + "assignment.member_joined.v1": Membership,
+    REGISTRY + "assignment.member_left.v1": MemberLeft,
+    REGISTRY + "assignment.target_succeeded.v1": TargetSucceeded,
+    REGISTRY + "assignment.ended.v1": AssignmentEnded,
+    "vn.ketnghia.activity.recorded.v1": ActivityRecorded,
+    "vn.ketnghia.activity.corrected.v1": ActivityCorrected,
+    "vn.ketnghia.activity.voided.v1": ActivityVoided,
+    "vn.ketnghia.plan.created.v1": PlanCreated,
+    "vn.ketnghia.plan.commitment_added.v1": CommitmentAdded,
+    "vn.ketnghia.period.locked.v1": PeriodLocked,
+    "vn.ketnghia.period.unlocked.v1": PeriodUnlocked,
+}
+
+
+def check(event_type: str, data: Any) -> Data:
+    """The event's data as its contract model; `Poison` when the type is unknown or the
+    data does not fit it."""
+    model = CONTRACT.get(event_type)
+    if model is None:
+        raise Poison(f"unknown event type {event_type!r}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise Poison(f"{event_type}: {error.error_count()} invalid field(s): {error}") from error
+
+
+def validator() -> Validator:
+    """For `shared.consumer.subscribe`: every event must be a known type with valid data."""
+
+    def validate(envelope: Envelope) -> None:
+        check(envelope.type, envelope.data)
+
+    return validate
