@@ -1,14 +1,17 @@
 """`python -m services.registry.entrypoints.load_admin_units`: load both editions of the
-administrative units and the 2025 lineage into the registry (skipped when this dataset
-version is already loaded)."""
+administrative units and the 2025 lineage into the registry, and publish the lineage as
+events on the registry's topic (skipped when this dataset version is already loaded)."""
 
 import asyncio
 import time
+import uuid
 
 from services.registry.adapters.admin_dataset import load_dataset
 from services.registry.config import Settings
-from services.registry.service_layer.admin_units import load_admin_units
+from services.registry.service_layer.admin_units import load_admin_units, publish_lineage
+from services.registry.service_layer.projection import project
 from shared.db import create_engine
+from shared.eventstore import Recorder
 
 
 async def main() -> None:
@@ -23,6 +26,10 @@ async def main() -> None:
     try:
         async with engine.begin() as conn:
             loaded = await load_admin_units(conn, dataset)
+            if loaded:
+                recorder = Recorder(conn, settings.registry_topic, uuid.uuid4(), project)
+                published = await publish_lineage(recorder, dataset)
+                print(f"{published} sự kiện lineage.published trên {settings.registry_topic}")
     finally:
         await engine.dispose()
     outcome = "loaded" if loaded else "already loaded, nothing written"

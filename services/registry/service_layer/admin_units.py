@@ -1,16 +1,21 @@
 """Loading the administrative units and asking what an old commune became."""
 
+from collections import defaultdict
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.adapters.admin_dataset import AdminDataset
 from services.registry.adapters.tables import admin_units, commune_successions, dataset_loads
-from services.registry.domain.admin_units import Edition, Level, search_key
+from services.registry.domain.admin_units import Edition, Level, Succession, search_key
+from services.registry.domain.events import event_type
+from shared.events import Event, unit_key
+from shared.eventstore import Recorder
+from shared.tables import events
 
 DATASET = "admin-units"
 BATCH = 2_000
@@ -90,3 +95,60 @@ async def search_units(
         query.order_by(admin_units.c.edition, admin_units.c.level, admin_units.c.code).limit(limit)
     )
     return [dict(row._mapping) for row in rows]
+
+
+async def publish_lineage(recorder: Recorder, dataset: AdminDataset) -> int:
+    """One `lineage.published` event per pre-2025 commune, saying what it became, so that
+    other services and agencies learn the lineage from the registry's topic. Returns how
+    many were recorded (in the caller's transaction)."""
+    names = {(u.edition, u.level, u.code): u for u in dataset.units}
+    by_old: dict[str, list[Succession]] = defaultdict(list)
+    for succession in dataset.successions:
+        by_old[succession.old_code].append(succession)
+    found = await recorder.conn.execute(
+        select(events.c.stream_id, func.max(events.c.version))
+        .where(events.c.stream_id.startswith("lineage:"))
+        .group_by(events.c.stream_id)
+    )
+    current = {stream: version for stream, version in found}
+    by_province: dict[str, list[tuple[str, int, list[Event]]]] = defaultdict(list)
+    for old_code, successions in sorted(by_old.items()):
+        old = names[(Edition.BEFORE_2025, Level.COMMUNE, old_code)]
+        successors = [
+            {
+                "code": s.new_code,
+                "name": names[(Edition.FROM_2025, Level.COMMUNE, s.new_code)].name,
+                "province_code": names[
+                    (Edition.FROM_2025, Level.COMMUNE, s.new_code)
+                ].province_code,
+                "share": s.share,
+                "is_default": s.default,
+            }
+            for s in sorted(successions, key=lambda s: (not s.default, s.new_code))
+        ]
+        data = {
+            "dataset": dataset.version,
+            "old": {"edition": Edition.BEFORE_2025, "code": old_code},
+            "old_name": old.name,
+            "old_province_code": old.province_code,
+            "successors": successors,
+        }
+        stream = f"lineage:{old_code}"
+        event = Event(event_type("lineage", "published.v1"), data)
+        by_province[old.province_code].append((stream, current.get(stream, 0), [event]))
+    published = 0
+    for province, streams in by_province.items():
+        for start in range(0, len(streams), BATCH):
+            stored = await recorder.record_many(
+                streams[start : start + BATCH],
+                province=province,
+                partition_key=lambda e: unit_key(
+                    Level.COMMUNE, Edition.BEFORE_2025, e.data["old"]["code"]
+                ),
+            )
+            published += len(stored)
+    return published
+
+
+def _old_commune_key(event: Event) -> str:
+    return unit_key(Level.COMMUNE, Edition.BEFORE_2025, event.data["old"]["code"])

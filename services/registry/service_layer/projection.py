@@ -201,7 +201,12 @@ def _target_row(event: StoredEvent, seq: int, target: dict[str, Any]) -> dict[st
     return {"assignment_id": event.stream_id, "seq": seq, "current": True, **target}
 
 
+async def _no_read_model(_conn: AsyncConnection, _event: StoredEvent) -> None:
+    """The lineage is read from the loaded dataset; its events are for other services."""
+
+
 PROJECTORS: dict[str, EventProjector] = {
+    event_type("lineage", "published.v1"): _no_read_model,
     event_type("sponsor_unit", "registered.v1"): _sponsor_unit_registered,
     event_type("programme", "created.v1"): _programme_created,
     event_type("programme", "legal_basis_added.v1"): _legal_basis_added,
