@@ -1,17 +1,15 @@
-"""Reading the sheets units report in (xlsx or CSV) and writing the template they start
-from. Only the file format lives here; what the columns mean is `service_layer.imports`."""
+"""Reading the sheets units report in (xlsx or CSV). Only the file format lives here; what
+the columns mean is `service_layer.imports`."""
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl import load_workbook
 
-Cell = str | int | float | date | datetime | None
+from shared.spreadsheets import Cell
 
 
 class UnreadableSheet(ValueError):
@@ -62,32 +60,3 @@ def _cell(value: Any) -> Cell:
     if value is None or isinstance(value, int | float | date | datetime):
         return value
     return str(value)
-
-
-def write_workbook(
-    headers: Sequence[str], rows: Sequence[Sequence[Cell]], lists: dict[str, Sequence[str]]
-) -> bytes:
-    """A workbook with the headers (bold, frozen), example rows, and a second sheet of the
-    accepted values for the columns that take a value from a list."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Hoạt động"
-    sheet.append(list(headers))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-    for row in rows:
-        sheet.append(list(row))
-    for index, header in enumerate(headers, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(14, len(header) + 2)
-    sheet.freeze_panes = "A2"
-    reference = workbook.create_sheet("Danh mục")
-    for column, (title, values) in enumerate(lists.items(), start=1):
-        reference.cell(row=1, column=column, value=title).font = Font(bold=True)
-        for row_number, value in enumerate(values, start=2):
-            reference.cell(row=row_number, column=column, value=value)
-        reference.column_dimensions[get_column_letter(column)].width = 40
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

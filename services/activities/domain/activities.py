@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from services.activities.domain.catalogue import (
+from shared.catalogue import (
     BENEFICIARY_GROUPS,
     BENEFICIARY_KINDS,
     CATEGORIES,

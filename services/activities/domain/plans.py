@@ -4,7 +4,7 @@ so plan versus actual is reportable."""
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.activities.domain.catalogue import CATEGORIES
+from shared.catalogue import CATEGORIES
 from shared.errors import RuleViolation
 from shared.events import Event
 

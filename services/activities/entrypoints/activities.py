@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.activities.domain import catalogue
 from services.activities.entrypoints.dependencies import IdempotencyKey, Recording, once
 from services.activities.entrypoints.schemas import (
     ActivityIn,
@@ -23,6 +22,7 @@ from services.activities.entrypoints.schemas import (
 )
 from services.activities.service_layer import commands, queries
 from services.activities.service_layer.commands import NewActivity
+from shared import catalogue
 from shared.service import Connection, IfMatch, etag
 
 router = APIRouter(tags=["Hoạt động hỗ trợ (activities)"])

@@ -6,11 +6,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from services.activities.adapters.sheets import UnreadableSheet, write_workbook
-from services.activities.domain import catalogue
+from services.activities.adapters.sheets import UnreadableSheet
 from services.activities.service_layer.imports import COLUMNS, import_sheet
+from shared import catalogue
 from shared.errors import RuleViolation
 from shared.service import CorrelationId
+from shared.spreadsheets import write_workbook
 
 router = APIRouter(tags=["Nhập từ Excel (import)"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

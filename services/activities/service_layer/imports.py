@@ -20,20 +20,21 @@ from typing import Any
 from sqlalchemy import and_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.activities.adapters.sheets import Cell, read_rows
+from services.activities.adapters.sheets import read_rows
 from services.activities.adapters.tables import (
     known_assignment_communes,
     known_assignments,
     known_members,
     known_units,
 )
-from services.activities.domain import catalogue
 from services.activities.domain.activities import Beneficiaries, Contribution, Facts, Quantity
 from services.activities.service_layer import commands
 from services.activities.service_layer.commands import NewActivity
 from services.activities.service_layer.projection import project
+from shared import catalogue
 from shared.errors import RuleViolation
 from shared.eventstore import Recorder
+from shared.spreadsheets import Cell
 from shared.text import fold
 
 IMPORTED = uuid.UUID("0b7d3f6e-4a51-4c1e-9a57-3f1d2c8e5a90")

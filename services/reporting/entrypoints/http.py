@@ -3,12 +3,32 @@
 from fastapi import FastAPI
 
 from services.reporting.config import Settings
+from services.reporting.entrypoints import reports
+from services.reporting.service_layer.projection import apply_event
+from shared.consumer import subscribe
+from shared.contract import validator
 from shared.service import create_service_app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
-        settings or Settings(),
+    settings = settings or Settings()
+    parts = create_service_app(
+        settings,
         title="Reporting: projections and the reports provinces owe",
         description="Báo cáo tổng hợp kết quả kết nghĩa, giúp đỡ",
-    ).app
+    )
+    for topic, source in (
+        (settings.registry_topic, "registry"),
+        (settings.activities_topic, "activities"),
+    ):
+        subscribe(
+            parts.kafka,
+            parts.engine,
+            topic=topic,
+            name=f"{settings.database_schema}.{source}",
+            project=apply_event,
+            validate=validator(),
+            dead_letters=settings.dead_letter_topic,
+        )
+    parts.app.include_router(reports.router)
+    return parts.app

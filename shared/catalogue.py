@@ -1,5 +1,6 @@
-"""The lists an activity is recorded against, kept as data: categories of support, units of
-quantity, beneficiary kinds and groups, funding sources. Codes are stable English names
+"""The lists an activity is recorded against, part of the published contract and kept as
+data: categories of support, units of quantity, beneficiary kinds and groups, funding
+sources. Codes are stable English names
 (they travel in events); labels are what people read, and what import sheets may use."""
 
 from types import MappingProxyType

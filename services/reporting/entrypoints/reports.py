@@ -1,0 +1,119 @@
+"""HTTP routes of the reports; each answers JSON, or `?format=csv` / `?format=xlsx`."""
+
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from services.reporting.service_layer import exports, reports
+from services.reporting.service_layer.reports import Scope
+from shared.service import Connection
+from shared.spreadsheets import Cell, write_csv, write_workbook
+
+router = APIRouter(prefix="/reports", tags=["Báo cáo (reports)"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+def _scope(
+    programme_id: str | None = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    as_of: Annotated[
+        datetime | None, Query(description="đến thời điểm / count only what was known then")
+    ] = None,
+    mapped: Annotated[
+        bool, Query(description="quy đổi sang đơn vị hành chính từ 01/7/2025 / map to today")
+    ] = False,
+) -> Scope:
+    return Scope(programme_id, year, quarter, as_of, mapped)
+
+
+ReportScope = Annotated[Scope, Depends(_scope)]
+
+
+def _answer(
+    report: dict[str, Any],
+    form: Format,
+    name: str,
+    headers: list[str],
+    table: Callable[[dict[str, Any]], list[list[Cell]]],
+) -> Any:
+    if form == Format.JSON:
+        return report
+    rows = table(report)
+    if form == Format.CSV:
+        content, media = write_csv(headers, rows), "text/csv; charset=utf-8"
+    else:
+        content, media = write_workbook(headers, rows, title=name), XLSX
+    disposition = f'attachment; filename="{name}.{form}"'
+    return Response(content, media_type=media, headers={"Content-Disposition": disposition})
+
+
+@router.get("/communes/{edition}/{code}")
+async def commune(
+    edition: str, code: str, conn: Connection, scope: ReportScope, format: Format = Format.JSON
+) -> Any:
+    """Xã × giai đoạn: value, activities, quantities, beneficiaries; by year and quarter,
+    category and sponsor unit (co-funded activities split by their shares)."""
+    report = await reports.commune_report(conn, edition, code, scope)
+    return _answer(report, format, f"xa-{code}", exports.FIGURE_HEADERS, exports.figures)
+
+
+@router.get("/communes/{edition}/{code}/activities")
+async def commune_activities(
+    edition: str,
+    code: str,
+    conn: Connection,
+    scope: ReportScope,
+    category: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[dict[str, Any]]:
+    """The activities behind the commune report's figures."""
+    return await reports.drill_down(conn, edition, code, scope, category, limit)
+
+
+@router.get("/provinces/{province}/summary")
+async def province_summary(
+    province: str, conn: Connection, scope: ReportScope, format: Format = Format.JSON
+) -> Any:
+    """Tổng hợp tỉnh: units and communes twinned, value per year and category, leads."""
+    report = await reports.province_summary(conn, province, scope)
+    return _answer(report, format, f"tinh-{province}", exports.FIGURE_HEADERS, exports.figures)
+
+
+@router.get("/provinces/{province}/coverage")
+async def coverage(
+    province: str, conn: Connection, scope: ReportScope, format: Format = Format.JSON
+) -> Any:
+    """Xã được phân công nhưng chưa có hoạt động trong năm (quý)."""
+    report = await reports.coverage(conn, province, scope)
+    return _answer(
+        report, format, f"bao-phu-{province}", exports.COVERAGE_HEADERS, exports.coverage
+    )
+
+
+@router.get("/provinces/{province}/plans")
+async def plans(
+    province: str, conn: Connection, scope: ReportScope, format: Format = Format.JSON
+) -> Any:
+    """Kế hoạch và thực hiện: each commitment, and whether an activity fulfilled it."""
+    report = await reports.plan_versus_actual(conn, province, scope)
+    return _answer(report, format, f"ke-hoach-{province}", exports.PLAN_HEADERS, exports.plans)
+
+
+@router.get("/sponsor-units/{unit_id}")
+async def sponsor_unit(
+    unit_id: str, conn: Connection, scope: ReportScope, format: Format = Format.JSON
+) -> Any:
+    """Đơn vị: what it did, where, per year; the years assigned without activity."""
+    report = await reports.sponsor_unit_report(conn, unit_id, scope)
+    return _answer(report, format, "don-vi", exports.UNIT_HEADERS, exports.sponsor_unit)

@@ -1,0 +1,295 @@
+"""The reporting projections, from the registry's and the activities' events.
+
+Applied through `shared.consumer.IdempotentConsumer` (an event seen twice changes nothing).
+An activity's events share its commune's Kafka key, so they arrive in order; should a
+correction or void still come before the recording it amends (a topic replayed from a
+partial copy, say), it waits in `pending_activity_events` and is applied when its turn
+comes, so the totals never depend on arrival order.
+"""
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.reporting.adapters.tables import (
+    activity_versions,
+    assignment_targets,
+    assignments,
+    commitments,
+    communes,
+    leads,
+    members,
+    pending_activity_events,
+    programmes,
+    sponsor_units,
+    successions,
+)
+from shared.envelope import Envelope
+
+REGISTRY = "vn.ketnghia.registry."
+ACTIVITY = "vn.ketnghia.activity."
+Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+# -- the registry ---------------------------------------------------------------------------
+async def _unit(conn: AsyncConnection, event: Envelope) -> None:
+    data = event.data
+    await conn.execute(
+        insert(sponsor_units).values(
+            id=data["sponsor_unit_id"], province=data["province"], name=data["name"],
+            kind=data["kind"],
+        )
+    )  # fmt: skip
+
+
+async def _programme(conn: AsyncConnection, event: Envelope) -> None:
+    data = event.data
+    await conn.execute(
+        insert(programmes).values(
+            id=data["programme_id"], province=data["province"], name=data["name"],
+            start_year=data["period"]["start_year"], end_year=data["period"]["end_year"],
+        )
+    )  # fmt: skip
+
+
+async def _assignment(conn: AsyncConnection, event: Envelope) -> None:
+    data, assignment = event.data, event.data["assignment_id"]
+    await conn.execute(
+        insert(assignments).values(
+            id=assignment, programme_id=data["programme_id"], province=data["province"],
+            start_year=data["period"]["start_year"], end_year=data["period"]["end_year"],
+        )
+    )  # fmt: skip
+    await _add_target(conn, assignment, 1, data["target"])
+    await conn.execute(
+        insert(members),
+        [_member(assignment, member) for member in data["members"]],
+    )
+    if data["leads"]:
+        await conn.execute(
+            insert(leads),
+            [
+                {"assignment_id": assignment, "year": int(year), "sponsor_unit_id": unit}
+                for year, unit in data["leads"].items()
+            ],
+        )
+
+
+async def _lead(conn: AsyncConnection, event: Envelope) -> None:
+    row = {
+        "assignment_id": event.subject,
+        "year": event.data["year"],
+        "sponsor_unit_id": event.data["sponsor_unit_id"],
+    }
+    upsert = insert(leads).values(row)
+    await conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[leads.c.assignment_id, leads.c.year],
+            set_={"sponsor_unit_id": upsert.excluded.sponsor_unit_id},
+        )
+    )
+
+
+async def _joined(conn: AsyncConnection, event: Envelope) -> None:
+    await conn.execute(insert(members).values(_member(event.subject, event.data)))
+
+
+async def _left(conn: AsyncConnection, event: Envelope) -> None:
+    await conn.execute(
+        update(members)
+        .where(
+            members.c.assignment_id == event.subject,
+            members.c.sponsor_unit_id == event.data["sponsor_unit_id"],
+        )
+        .values(left_on=_day(event.data["left_on"]))
+    )
+
+
+async def _succeeded(conn: AsyncConnection, event: Envelope) -> None:
+    mine = assignment_targets.c.assignment_id == event.subject
+    seq = await conn.scalar(
+        select(assignment_targets.c.seq).where(mine, assignment_targets.c.current)
+    )
+    await conn.execute(update(assignment_targets).where(mine).values(current=False))
+    await _add_target(conn, event.subject, (seq or 0) + 1, event.data["to"])
+
+
+async def _ended(conn: AsyncConnection, event: Envelope) -> None:
+    await conn.execute(
+        update(assignments)
+        .where(assignments.c.id == event.subject)
+        .values(ended_on=_day(event.data["ended_on"]))
+    )
+
+
+async def _lineage(conn: AsyncConnection, event: Envelope) -> None:
+    """What an old commune became: names of both editions, and its one successor when it
+    went wholly into one (a split commune's figures are never divided between several)."""
+    data = event.data
+    rows = [
+        {"edition": "pre-2025", "code": data["old"]["code"], "name": data["old_name"],
+         "province_code": data["old_province_code"]},
+        *({"edition": "2025", "code": s["code"], "name": s["name"],
+           "province_code": s["province_code"]} for s in data["successors"]),
+    ]  # fmt: skip
+    await conn.execute(insert(communes).values(rows).on_conflict_do_nothing())
+    whole = [s for s in data["successors"] if s["share"] == "whole"]
+    single = whole[0] if len(data["successors"]) == 1 and whole else None
+    row = {
+        "old_code": data["old"]["code"],
+        "new_code": single["code"] if single else None,
+        "new_province": single["province_code"] if single else None,
+        "successors": [s["code"] for s in data["successors"]],
+    }
+    upsert = insert(successions).values(row)
+    await conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[successions.c.old_code],
+            set_={key: upsert.excluded[key] for key in row if key != "old_code"},
+        )
+    )
+
+
+def _member(assignment_id: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "assignment_id": assignment_id,
+        "sponsor_unit_id": data["sponsor_unit_id"],
+        "joined_on": _day(data["joined_on"]),
+        "left_on": _day(data.get("left_on")),
+    }
+
+
+async def _add_target(
+    conn: AsyncConnection, assignment_id: str | None, seq: int, target: dict[str, Any]
+) -> None:
+    await conn.execute(
+        insert(assignment_targets).values(
+            assignment_id=assignment_id, seq=seq, kind=target["kind"],
+            edition=target["edition"], code=target["code"], current=True,
+        )
+    )  # fmt: skip
+
+
+# -- activities -----------------------------------------------------------------------------
+def _version_row(event: Envelope, facts: dict[str, Any], voided: bool) -> dict[str, Any]:
+    return {
+        "activity_id": event.subject,
+        "version": event.streamversion,
+        "valid_from": event.time,
+        "event_id": event.id,
+        "province": event.province,
+        "assignment_id": facts["assignment_id"],
+        "commune_edition": facts["commune"]["edition"],
+        "commune_code": facts["commune"]["code"],
+        "occurred_on": _day(facts["occurred_on"]),
+        "category": facts["category"],
+        "value_vnd": facts["value_vnd"],
+        "voided": voided,
+        "facts": {k: v for k, v in facts.items() if k not in ("activity_id", "province", "reason")},
+    }
+
+
+async def _recorded(conn: AsyncConnection, event: Envelope) -> None:
+    await conn.execute(insert(activity_versions).values(_version_row(event, event.data, False)))
+    await _apply_pending(conn, str(event.subject))
+
+
+async def _amended(conn: AsyncConnection, event: Envelope) -> None:
+    """A correction or void: a new version from its time, closing the one before; held
+    back while the version before it has not arrived."""
+    a = activity_versions.c
+    previous = (
+        await conn.execute(
+            select(activity_versions).where(
+                a.activity_id == event.subject,
+                a.version == event.streamversion - 1,
+                a.valid_to.is_(None),
+            )
+        )
+    ).one_or_none()
+    if previous is None:
+        await conn.execute(
+            insert(pending_activity_events).values(
+                event_id=event.id,
+                activity_id=event.subject,
+                version=event.streamversion,
+                envelope=event.model_dump(mode="json"),
+            )
+        )
+        return
+    await conn.execute(
+        update(activity_versions)
+        .where(a.activity_id == event.subject, a.version == previous.version)
+        .values(valid_to=event.time)
+    )
+    voided = event.type == ACTIVITY + "voided.v1"
+    facts = previous.facts if voided else event.data  # a void keeps what it voids
+    await conn.execute(insert(activity_versions).values(_version_row(event, facts, voided)))
+    await _apply_pending(conn, str(event.subject))
+
+
+async def _apply_pending(conn: AsyncConnection, activity_id: str) -> None:
+    waiting = (
+        await conn.execute(
+            select(pending_activity_events)
+            .where(pending_activity_events.c.activity_id == activity_id)
+            .order_by(pending_activity_events.c.version)
+            .limit(1)
+        )
+    ).one_or_none()
+    if waiting is None:
+        return
+    await conn.execute(
+        delete(pending_activity_events).where(
+            pending_activity_events.c.event_id == waiting.event_id
+        )
+    )
+    await _amended(conn, Envelope.model_validate(waiting.envelope))
+
+
+async def _plan(conn: AsyncConnection, event: Envelope) -> None:
+    data = event.data
+    added = data["commitments"] if event.type.endswith("plan.created.v1") else [data]
+    if added:
+        await conn.execute(
+            insert(commitments),
+            [
+                {"assignment_id": data["assignment_id"], "year": data["year"],
+                 "id": c["commitment_id"], "description": c["description"],
+                 "category": c["category"], "quarter": c["quarter"]}
+                for c in added
+            ],
+        )  # fmt: skip
+
+
+HANDLERS: dict[str, Handler] = {
+    REGISTRY + "sponsor_unit.registered.v1": _unit,
+    REGISTRY + "programme.created.v1": _programme,
+    REGISTRY + "assignment.created.v1": _assignment,
+    REGISTRY + "assignment.lead_assigned.v1": _lead,
+    REGISTRY + "assignment.member_joined.v1": _joined,
+    REGISTRY + "assignment.member_left.v1": _left,
+    REGISTRY + "assignment.target_succeeded.v1": _succeeded,
+    REGISTRY + "assignment.ended.v1": _ended,
+    REGISTRY + "lineage.published.v1": _lineage,
+    ACTIVITY + "recorded.v1": _recorded,
+    ACTIVITY + "corrected.v1": _amended,
+    ACTIVITY + "voided.v1": _amended,
+    "vn.ketnghia.plan.created.v1": _plan,
+    "vn.ketnghia.plan.commitment_added.v1": _plan,
+}
+
+
+async def apply_event(conn: AsyncConnection, event: Envelope) -> None:
+    """Legal bases, villages, classifications and locks do not enter the reports."""
+    handler = HANDLERS.get(event.type)
+    if handler is not None:
+        await handler(conn, event)

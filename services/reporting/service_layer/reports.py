@@ -1,0 +1,461 @@
+"""The reports provinces owe, from the projections.
+
+Every report counts the activities in force (not voided; the latest correction), or those
+in force at an `as_of` moment, and says up to which events it counts. A co-funded
+activity's value is split by the units' recorded shares, never counted twice.
+
+Editions: a report is either as recorded (old communes and provinces as the activities
+named them) or mapped onto today's units through the lineage; a commune that was split
+between several new ones is never divided: its figures stay with the old unit, listed
+with its successors.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    Numeric,
+    Select,
+    and_,
+    cast,
+    distinct,
+    exists,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.reporting.adapters.tables import (
+    activity_versions,
+    assignment_targets,
+    assignments,
+    commitments,
+    communes,
+    leads,
+    members,
+    programmes,
+    sponsor_units,
+    successions,
+)
+from shared.errors import NotFound, RuleViolation
+from shared.tables import consumer_positions
+
+PRE_2025, FROM_2025 = "pre-2025", "2025"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which activities a report counts."""
+
+    programme_id: str | None = None
+    year: int | None = None
+    quarter: int | None = None
+    as_of: datetime | None = None
+    mapped: bool = False  # onto today's communes through the lineage
+
+
+def in_force(scope: Scope) -> Select[Any]:
+    """The activity versions in force (now, or at `as_of`) and not voided, within the
+    scope's programme and period."""
+    a = activity_versions.c
+    when = (
+        a.valid_to.is_(None)
+        if scope.as_of is None
+        else and_(a.valid_from <= scope.as_of, or_(a.valid_to.is_(None), a.valid_to > scope.as_of))
+    )
+    query = select(activity_versions).where(when, a.voided.is_(False))
+    if scope.year is not None:
+        query = query.where(extract("year", a.occurred_on) == scope.year)
+    if scope.quarter is not None:
+        query = query.where(extract("quarter", a.occurred_on) == scope.quarter)
+    if scope.programme_id is not None:
+        query = query.where(
+            a.assignment_id.in_(
+                select(assignments.c.id).where(assignments.c.programme_id == scope.programme_id)
+            )
+        )
+    return query
+
+
+def _mapped_code() -> Any:
+    """Today's commune of an activity: itself when recorded on a 2025 code, else the one
+    2025 commune its old commune went into wholly (NULL for a split commune)."""
+    a = activity_versions.c
+    whole = (
+        select(successions.c.new_code)
+        .where(successions.c.old_code == a.commune_code)
+        .scalar_subquery()
+    )
+    return func.coalesce(func.nullif(a.commune_edition, PRE_2025) and a.commune_code, whole)
+
+
+async def commune_report(
+    conn: AsyncConnection, edition: str, code: str, scope: Scope
+) -> dict[str, Any]:
+    if scope.mapped and edition != FROM_2025:
+        raise RuleViolation(
+            "edition", "chỉ quy đổi sang đơn vị từ 2025 / map onto a 2025 commune", location="path"
+        )
+    counted = _commune_activities(edition, code, scope).subquery("counted")
+    name = await conn.scalar(
+        select(communes.c.name).where(communes.c.edition == edition, communes.c.code == code)
+    )
+    report = {
+        "commune": {"edition": edition, "code": code, "name": name},
+        "scope": _scope(scope),
+        **await _figures(conn, counted),
+        "counted_up_to": await counted_up_to(conn),
+    }
+    if scope.mapped:
+        report["split_predecessors"] = await _split_predecessors(conn, code, scope)
+    return report
+
+
+def _commune_activities(edition: str, code: str, scope: Scope) -> Select[Any]:
+    a = activity_versions.c
+    query = in_force(scope)
+    if not scope.mapped:
+        return query.where(a.commune_edition == edition, a.commune_code == code)
+    whole = select(successions.c.old_code).where(successions.c.new_code == code)
+    return query.where(
+        or_(
+            and_(a.commune_edition == FROM_2025, a.commune_code == code),
+            and_(a.commune_edition == PRE_2025, a.commune_code.in_(whole)),
+        )
+    )
+
+
+async def _split_predecessors(
+    conn: AsyncConnection, code: str, scope: Scope
+) -> list[dict[str, Any]]:
+    """Old communes split between this one and others: their figures, not divided."""
+    found = []
+    split = await conn.execute(
+        select(successions.c.old_code, successions.c.successors, communes.c.name)
+        .join(
+            communes,
+            and_(communes.c.edition == PRE_2025, communes.c.code == successions.c.old_code),
+        )
+        .where(successions.c.new_code.is_(None), successions.c.successors.any(code))
+    )
+    for old_code, successors, name in split:
+        counted = _commune_activities(
+            PRE_2025, old_code, Scope(**{**scope.__dict__, "mapped": False})
+        )
+        totals = (await _figures(conn, counted.subquery()))["totals"]
+        if totals["activities"]:
+            found.append(
+                {"old_code": old_code, "old_name": name, "successors": successors, **totals}
+            )
+    return found
+
+
+async def _figures(conn: AsyncConnection, counted: Any) -> dict[str, Any]:
+    c = counted.c
+    totals = (
+        await conn.execute(
+            select(func.coalesce(func.sum(c.value_vnd), 0), func.count()).select_from(counted)
+        )
+    ).one()
+    year, quarter = extract("year", c.occurred_on), extract("quarter", c.occurred_on)
+    by_period = await conn.execute(
+        select(cast(year, Integer), cast(quarter, Integer), func.sum(c.value_vnd), func.count())
+        .group_by(year, quarter)
+        .order_by(year, quarter)
+    )
+    by_category = await conn.execute(
+        select(c.category, func.sum(c.value_vnd), func.count())
+        .group_by(c.category)
+        .order_by(c.category)
+    )
+    share = (
+        func.jsonb_array_elements(c.facts["contributions"]).table_valued("value").render_derived()
+    )
+    unit_id = share.c.value["sponsor_unit_id"].astext
+    by_unit = await conn.execute(
+        select(
+            unit_id,
+            sponsor_units.c.name,
+            func.sum(cast(share.c.value["value_vnd"].astext, Numeric)),
+            func.count(),
+        )
+        .select_from(counted)
+        .join(share, literal(True))
+        .outerjoin(sponsor_units, sponsor_units.c.id == unit_id)
+        .group_by(unit_id, sponsor_units.c.name)
+        .order_by(sponsor_units.c.name)
+    )
+    quantity = c.facts["quantity"]
+    by_quantity = await conn.execute(
+        select(quantity["unit"].astext, func.sum(cast(quantity["amount"].astext, Numeric)))
+        .where(quantity["unit"].astext.is_not(None))
+        .group_by(quantity["unit"].astext)
+        .order_by(quantity["unit"].astext)
+    )
+    group = (
+        func.jsonb_array_elements(c.facts["beneficiaries"]).table_valued("value").render_derived()
+    )
+    kind, who = group.c.value["kind"].astext, group.c.value["group"].astext
+    by_beneficiaries = await conn.execute(
+        select(kind, who, func.sum(cast(group.c.value["count"].astext, Integer)))
+        .select_from(counted)
+        .join(group, literal(True))
+        .group_by(kind, who)
+        .order_by(kind, who)
+    )
+    return {
+        "totals": {"value_vnd": int(totals[0]), "activities": totals[1]},
+        "by_period": [
+            {"year": y, "quarter": q, "value_vnd": int(v), "activities": n}
+            for y, q, v, n in by_period
+        ],
+        "by_category": [
+            {"category": k, "value_vnd": int(v), "activities": n} for k, v, n in by_category
+        ],
+        "by_sponsor_unit": [
+            {"sponsor_unit_id": u, "name": name, "value_vnd": int(v), "activities": n}
+            for u, name, v, n in by_unit
+        ],
+        "quantities": [{"unit": u, "amount": str(amount.normalize())} for u, amount in by_quantity],
+        "beneficiaries": [{"kind": k, "group": g, "count": n} for k, g, n in by_beneficiaries],
+    }
+
+
+async def drill_down(
+    conn: AsyncConnection, edition: str, code: str, scope: Scope, category: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """The activities behind a commune report's figures."""
+    query = _commune_activities(edition, code, scope)
+    a = activity_versions.c
+    if category is not None:
+        query = query.where(a.category == category)
+    rows = await conn.execute(query.order_by(a.occurred_on, a.activity_id).limit(limit))
+    return [
+        {"activity_id": r.activity_id, "version": r.version, "occurred_on": r.occurred_on,
+         "commune": {"edition": r.commune_edition, "code": r.commune_code},
+         "category": r.category, "value_vnd": r.value_vnd,
+         "description": r.facts["description"], "contributions": r.facts["contributions"]}
+        for r in rows
+    ]  # fmt: skip
+
+
+async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -> dict[str, Any]:
+    """The figures provinces publish: how many units twin with how many communes (and
+    districts with districts), total value per year and per category, the lead roster."""
+    a, t, m = assignments.c, assignment_targets.c, members.c
+    active = a.province == province
+    if scope.year is not None:
+        active = and_(active, a.start_year <= scope.year, a.end_year >= scope.year)
+    if scope.programme_id is not None:
+        active = and_(active, a.programme_id == scope.programme_id)
+    units = await conn.scalar(
+        select(func.count(distinct(m.sponsor_unit_id)))
+        .join(assignments, a.id == m.assignment_id)
+        .where(active)
+    )
+    targets = (
+        await conn.execute(
+            select(t.kind, func.count(distinct(t.code)))
+            .join(assignments, a.id == t.assignment_id)
+            .where(active, t.seq == 1)
+            .group_by(t.kind)
+        )
+    ).all()
+    counted = in_force(scope).where(activity_versions.c.province == province).subquery("counted")
+    c = counted.c
+    year = cast(extract("year", c.occurred_on), Integer)
+    per_year = await conn.execute(
+        select(year, func.sum(c.value_vnd), func.count()).group_by(year).order_by(year)
+    )
+    figures = await _figures(conn, counted)
+    roster = await conn.execute(
+        select(leads.c.year, sponsor_units.c.name, t.kind, t.code, communes.c.name)
+        .join(assignments, a.id == leads.c.assignment_id)
+        .join(sponsor_units, sponsor_units.c.id == leads.c.sponsor_unit_id)
+        .join(assignment_targets, and_(t.assignment_id == a.id, t.seq == 1))
+        .outerjoin(communes, and_(communes.c.edition == t.edition, communes.c.code == t.code))
+        .where(active if scope.year is None else and_(active, leads.c.year == scope.year))
+        .order_by(leads.c.year, t.code)
+    )
+    by_kind: dict[str, int] = {kind: count for kind, count in targets}
+    return {
+        "province": province,
+        "scope": _scope(scope),
+        "sponsor_units": units or 0,
+        "communes": by_kind.get("commune", 0) + by_kind.get("village", 0),
+        "districts": by_kind.get("district", 0),
+        "totals": figures["totals"],
+        "by_year": [{"year": y, "value_vnd": int(v), "activities": n} for y, v, n in per_year],
+        "by_category": figures["by_category"],
+        "lead_roster": [
+            {"year": y, "lead": unit, "target_kind": kind, "target_code": code, "target_name": name}
+            for y, unit, kind, code, name in roster
+        ],
+        "counted_up_to": await counted_up_to(conn),
+    }
+
+
+async def sponsor_unit_report(conn: AsyncConnection, unit_id: str, scope: Scope) -> dict[str, Any]:
+    """What the unit did, where, per year (its shares); and the years it was assigned
+    and recorded nothing."""
+    unit = (
+        await conn.execute(select(sponsor_units).where(sponsor_units.c.id == unit_id))
+    ).one_or_none()
+    if unit is None:
+        raise NotFound(f"Không có đơn vị {unit_id} / no sponsor unit {unit_id}")
+    counted = in_force(scope).subquery("counted")
+    c = counted.c
+    share = (
+        func.jsonb_array_elements(c.facts["contributions"]).table_valued("value").render_derived()
+    )
+    year = cast(extract("year", c.occurred_on), Integer)
+    named = and_(communes.c.edition == c.commune_edition, communes.c.code == c.commune_code)
+    value = func.sum(cast(share.c.value["value_vnd"].astext, Numeric))
+    done = await conn.execute(
+        select(year, c.commune_edition, c.commune_code, communes.c.name, value, func.count())
+        .select_from(counted)
+        .join(share, literal(True))
+        .outerjoin(communes, named)
+        .where(share.c.value["sponsor_unit_id"].astext == unit_id)
+        .group_by(year, c.commune_edition, c.commune_code, communes.c.name)
+        .order_by(year, c.commune_code)
+    )
+    rows = [
+        {
+            "year": y,
+            "commune": {"edition": e, "code": k, "name": n},
+            "value_vnd": int(v),
+            "activities": cnt,
+        }
+        for y, e, k, n, v, cnt in done
+    ]
+    active_years = set()
+    spans = await conn.execute(
+        select(
+            members.c.joined_on,
+            members.c.left_on,
+            assignments.c.start_year,
+            assignments.c.end_year,
+            assignments.c.ended_on,
+        )
+        .join(assignments, assignments.c.id == members.c.assignment_id)
+        .where(members.c.sponsor_unit_id == unit_id)
+    )
+    for joined, left, start, end, ended in spans:
+        last = min(end, (left or date.max).year, (ended or date.max).year)
+        active_years |= set(range(max(start, joined.year), last + 1))
+    if scope.year is not None:
+        active_years &= {scope.year}
+    return {
+        "sponsor_unit": {"id": unit.id, "name": unit.name, "province": unit.province},
+        "scope": _scope(scope),
+        "activities": rows,
+        "assigned_years_without_activity": sorted(active_years - {r["year"] for r in rows}),
+        "counted_up_to": await counted_up_to(conn),
+    }
+
+
+async def coverage(conn: AsyncConnection, province: str, scope: Scope) -> dict[str, Any]:
+    """Assigned communes with no activity in the year (or quarter)."""
+    if scope.year is None:
+        raise RuleViolation("year", "cần chọn năm / a year is required", location="query")
+    a, t = assignments.c, assignment_targets.c
+    counted = in_force(scope).subquery("counted")
+    helped = exists(select(1).select_from(counted).where(counted.c.assignment_id == a.id))
+    rows = await conn.execute(
+        select(a.id, t.kind, t.edition, t.code, communes.c.name)
+        .join(assignment_targets, and_(t.assignment_id == a.id, t.current))
+        .outerjoin(communes, and_(communes.c.edition == t.edition, communes.c.code == t.code))
+        .where(
+            a.province == province,
+            a.start_year <= scope.year,
+            a.end_year >= scope.year,
+            or_(a.ended_on.is_(None), extract("year", a.ended_on) >= scope.year),
+            t.kind != "district",
+            ~helped,
+        )
+        .order_by(t.code)
+    )
+    return {
+        "province": province,
+        "scope": _scope(scope),
+        "without_activity": [
+            {"assignment_id": i, "target_kind": k, "edition": e, "code": c, "name": n}
+            for i, k, e, c, n in rows
+        ],
+        "counted_up_to": await counted_up_to(conn),
+    }
+
+
+async def plan_versus_actual(conn: AsyncConnection, province: str, scope: Scope) -> dict[str, Any]:
+    if scope.year is None:
+        raise RuleViolation("year", "cần chọn năm / a year is required", location="query")
+    a, k = assignments.c, commitments.c
+    counted = in_force(Scope(year=scope.year, as_of=scope.as_of)).subquery("counted")
+    fulfilling = (
+        select(func.count())
+        .select_from(counted)
+        .where(
+            counted.c.assignment_id == k.assignment_id,
+            counted.c.facts["commitment_id"].astext == k.id,
+        )
+        .scalar_subquery()
+    )
+    rows = await conn.execute(
+        select(k.assignment_id, k.id, k.description, k.category, k.quarter, fulfilling)
+        .join(assignments, a.id == k.assignment_id)
+        .where(a.province == province, k.year == scope.year)
+        .order_by(k.assignment_id, k.quarter.nulls_last(), k.id)
+    )
+    return {
+        "province": province,
+        "scope": _scope(scope),
+        "commitments": [
+            {
+                "assignment_id": asg,
+                "commitment_id": cid,
+                "description": d,
+                "category": cat,
+                "quarter": q,
+                "activities": n,
+                "fulfilled": n > 0,
+            }
+            for asg, cid, d, cat, q, n in rows
+        ],
+        "counted_up_to": await counted_up_to(conn),
+    }
+
+
+async def counted_up_to(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Where the projections stand on each topic partition: reproducible figures."""
+    p = consumer_positions.c
+    rows = await conn.execute(
+        select(p.topic, p.partition, p.next_offset, p.event_time).order_by(p.topic, p.partition)
+    )
+    return [
+        {"topic": t, "partition": n, "next_offset": o, "last_event_time": e} for t, n, o, e in rows
+    ]
+
+
+def _scope(scope: Scope) -> dict[str, Any]:
+    return {
+        "programme_id": scope.programme_id,
+        "year": scope.year,
+        "quarter": scope.quarter,
+        "as_of": scope.as_of,
+        "edition": "mapped to 2025" if scope.mapped else "as recorded",
+    }
+
+
+async def find_programme(conn: AsyncConnection, programme_id: str) -> dict[str, Any]:
+    row = (
+        await conn.execute(select(programmes).where(programmes.c.id == programme_id))
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"Không có chương trình {programme_id} / no programme {programme_id}")
+    return dict(row._mapping)
