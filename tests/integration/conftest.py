@@ -13,15 +13,19 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.activities.adapters.tables import known_assignments
 from services.activities.config import Settings as ActivitiesSettings
 from services.activities.entrypoints.http import create_app as create_activities_app
 from services.registry.adapters.admin_dataset import AdminDataset, load_dataset
 from services.registry.config import Settings
+from services.registry.entrypoints.demo import Tally, load_demo
 from services.registry.entrypoints.http import create_app
 from services.registry.service_layer.admin_units import load_admin_units
+from services.reporting.config import Settings as ReportingSettings
+from services.reporting.entrypoints.http import create_app as create_reporting_app
 from shared.db import create_engine
 from shared.devstack import Endpoints
 from shared.migrations import upgrade
@@ -99,3 +103,56 @@ async def activities(
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with serve(create_activities_app(activities_settings)) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+async def reporting_settings(
+    endpoints: Endpoints, activities_settings: ActivitiesSettings
+) -> ReportingSettings:
+    return ReportingSettings(
+        database_url=endpoints.database_url,
+        database_schema=f"test_{uuid.uuid4().hex[:12]}",
+        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        registry_topic=activities_settings.registry_topic,
+        activities_topic=activities_settings.activities_topic,
+        dead_letter_topic=await create_topic(endpoints.kafka_bootstrap_servers),
+    )
+
+
+@pytest.fixture(scope="module")
+async def reporting_engine(reporting_settings: ReportingSettings) -> AsyncIterator[AsyncEngine]:
+    url, schema = reporting_settings.database_url, reporting_settings.database_schema
+    await asyncio.to_thread(upgrade, "reporting", url, schema)
+    engine = create_engine(url, schema, pool_size=5)
+    yield engine
+    async with engine.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def reporting(
+    reporting_settings: ReportingSettings, reporting_engine: AsyncEngine
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(create_reporting_app(reporting_settings)) as client:
+        yield client
+
+
+DEMO_ASSIGNMENTS = 17  # 16 on communes, and Tam Kỳ with huyện Nam Giang
+
+
+@pytest.fixture(scope="module")
+async def demo(
+    registry: httpx.AsyncClient, activities: httpx.AsyncClient, activities_engine: AsyncEngine
+) -> Tally:
+    """The registry's demo cases, loaded through its API, once the activities service has
+    heard of them all."""
+    tally = await load_demo(registry)
+    heard = 0
+    for _attempt in range(300):
+        async with activities_engine.connect() as conn:
+            heard = await conn.scalar(select(func.count()).select_from(known_assignments)) or 0
+        if heard == DEMO_ASSIGNMENTS:
+            return tally
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the activities service heard of {heard} demo assignments")

@@ -19,15 +19,19 @@ from sqlalchemy import (
     Numeric,
     Select,
     and_,
+    any_,
     cast,
+    column,
     distinct,
     exists,
     extract,
     func,
     literal,
+    literal_column,
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.adapters.tables import (
@@ -46,6 +50,19 @@ from shared.errors import NotFound, RuleViolation
 from shared.tables import consumer_positions
 
 PRE_2025, FROM_2025 = "pre-2025", "2025"
+
+
+def _text(document: Any, *path: str) -> Any:
+    """`document #>> path` with the path written into the SQL, so that the same
+    expression in SELECT and GROUP BY is the same to PostgreSQL."""
+    keys = ", ".join(f"'{key}'" for key in path)
+    return func.jsonb_extract_path_text(document, literal_column(keys))
+
+
+def _elements(document: Any, key: str) -> Any:
+    """The elements of a JSON array field, as rows with one `value` column."""
+    array = func.jsonb_extract_path(document, literal_column(f"'{key}'"))
+    return func.jsonb_array_elements(array).table_valued(column("value", JSONB)).render_derived()
 
 
 @dataclass(frozen=True)
@@ -141,7 +158,7 @@ async def _split_predecessors(
             communes,
             and_(communes.c.edition == PRE_2025, communes.c.code == successions.c.old_code),
         )
-        .where(successions.c.new_code.is_(None), successions.c.successors.any(code))
+        .where(successions.c.new_code.is_(None), literal(code) == any_(successions.c.successors))
     )
     for old_code, successors, name in split:
         counted = _commune_activities(
@@ -173,15 +190,13 @@ async def _figures(conn: AsyncConnection, counted: Any) -> dict[str, Any]:
         .group_by(c.category)
         .order_by(c.category)
     )
-    share = (
-        func.jsonb_array_elements(c.facts["contributions"]).table_valued("value").render_derived()
-    )
-    unit_id = share.c.value["sponsor_unit_id"].astext
+    share = _elements(c.facts, "contributions")
+    unit_id = _text(share.c.value, "sponsor_unit_id")
     by_unit = await conn.execute(
         select(
             unit_id,
             sponsor_units.c.name,
-            func.sum(cast(share.c.value["value_vnd"].astext, Numeric)),
+            func.sum(cast(_text(share.c.value, "value_vnd"), Numeric)),
             func.count(),
         )
         .select_from(counted)
@@ -190,19 +205,17 @@ async def _figures(conn: AsyncConnection, counted: Any) -> dict[str, Any]:
         .group_by(unit_id, sponsor_units.c.name)
         .order_by(sponsor_units.c.name)
     )
-    quantity = c.facts["quantity"]
+    unit = _text(c.facts, "quantity", "unit")
     by_quantity = await conn.execute(
-        select(quantity["unit"].astext, func.sum(cast(quantity["amount"].astext, Numeric)))
-        .where(quantity["unit"].astext.is_not(None))
-        .group_by(quantity["unit"].astext)
-        .order_by(quantity["unit"].astext)
+        select(unit, func.sum(cast(_text(c.facts, "quantity", "amount"), Numeric)))
+        .where(unit.is_not(None))
+        .group_by(unit)
+        .order_by(unit)
     )
-    group = (
-        func.jsonb_array_elements(c.facts["beneficiaries"]).table_valued("value").render_derived()
-    )
-    kind, who = group.c.value["kind"].astext, group.c.value["group"].astext
+    group = _elements(c.facts, "beneficiaries")
+    kind, who = _text(group.c.value, "kind"), _text(group.c.value, "group")
     by_beneficiaries = await conn.execute(
-        select(kind, who, func.sum(cast(group.c.value["count"].astext, Integer)))
+        select(kind, who, func.sum(cast(_text(group.c.value, "count"), Integer)))
         .select_from(counted)
         .join(group, literal(True))
         .group_by(kind, who)
@@ -310,18 +323,16 @@ async def sponsor_unit_report(conn: AsyncConnection, unit_id: str, scope: Scope)
         raise NotFound(f"Không có đơn vị {unit_id} / no sponsor unit {unit_id}")
     counted = in_force(scope).subquery("counted")
     c = counted.c
-    share = (
-        func.jsonb_array_elements(c.facts["contributions"]).table_valued("value").render_derived()
-    )
+    share = _elements(c.facts, "contributions")
     year = cast(extract("year", c.occurred_on), Integer)
     named = and_(communes.c.edition == c.commune_edition, communes.c.code == c.commune_code)
-    value = func.sum(cast(share.c.value["value_vnd"].astext, Numeric))
+    value = func.sum(cast(_text(share.c.value, "value_vnd"), Numeric))
     done = await conn.execute(
         select(year, c.commune_edition, c.commune_code, communes.c.name, value, func.count())
         .select_from(counted)
         .join(share, literal(True))
         .outerjoin(communes, named)
-        .where(share.c.value["sponsor_unit_id"].astext == unit_id)
+        .where(_text(share.c.value, "sponsor_unit_id") == unit_id)
         .group_by(year, c.commune_edition, c.commune_code, communes.c.name)
         .order_by(year, c.commune_code)
     )
@@ -402,7 +413,7 @@ async def plan_versus_actual(conn: AsyncConnection, province: str, scope: Scope)
         .select_from(counted)
         .where(
             counted.c.assignment_id == k.assignment_id,
-            counted.c.facts["commitment_id"].astext == k.id,
+            _text(counted.c.facts, "commitment_id") == k.id,
         )
         .scalar_subquery()
     )

@@ -1,0 +1,313 @@
+"""The reports, from the registry's and the activities' events on real Kafka, projected
+into PostgreSQL: the published figures, both editions, co-funding, corrections and voids,
+as-of, duplicates, dead letters, exports."""
+
+import asyncio
+import io
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from openpyxl import load_workbook
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.activities.adapters.tables import activities as activities_table
+from services.activities.entrypoints.demo import load_demo as load_activities_demo
+from services.registry.config import Settings as RegistrySettings
+from services.registry.entrypoints.demo import (
+    BHXH,
+    SO_CONG_THUONG,
+    Tally,
+    demo_assignment_id,
+    demo_unit_id,
+)
+from services.registry.service_layer.admin_units import publish_lineage
+from services.registry.service_layer.projection import project
+from services.reporting.adapters.tables import activity_versions, successions
+from services.reporting.config import Settings as ReportingSettings
+from shared.eventstore import Recorder
+from tests.kafka_reading import read_records
+
+DONG_GIANG = demo_assignment_id("60", "commune", "23074")
+LINEAGE = 10_035  # every pre-2025 commune
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 60) -> Any:
+    """Poll `check` (an async callable) until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = await check()
+        if found or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.2)
+
+
+async def caught_up(reporting_engine: AsyncEngine, activities_engine: AsyncEngine) -> bool:
+    async with activities_engine.connect() as conn:
+        recorded = await conn.scalar(select(func.count()).select_from(activities_table))
+    async with reporting_engine.connect() as conn:
+        versions = activity_versions.c
+        projected = await conn.scalar(select(func.count(func.distinct(versions.activity_id))))
+        lineage = await conn.scalar(select(func.count()).select_from(successions))
+    return bool(recorded) and projected == recorded and lineage == LINEAGE
+
+
+@pytest.fixture(scope="module")
+async def loaded(
+    registry_engine: AsyncEngine,
+    registry_settings: RegistrySettings,
+    activities: httpx.AsyncClient,
+    activities_engine: AsyncEngine,
+    reporting: httpx.AsyncClient,
+    reporting_engine: AsyncEngine,
+    demo: Tally,
+    dataset: Any,
+) -> None:
+    """Lineage events, the registry's and the activities' demo, all projected."""
+    async with registry_engine.begin() as conn:
+        recorder = Recorder(conn, registry_settings.registry_topic, uuid.uuid4(), project)
+        await publish_lineage(recorder, dataset)
+    await load_activities_demo(activities)
+    assert await eventually(lambda: caught_up(reporting_engine, activities_engine), 120)
+
+
+async def test_dong_giang_2024_shows_the_15_bicycles(
+    reporting: httpx.AsyncClient, loaded: None
+) -> None:
+    report = (await reporting.get("/reports/communes/pre-2025/23074", params={"year": 2024})).json()
+
+    assert report["commune"]["name"] == "Xã Đông Giang"
+    [school] = [c for c in report["by_category"] if c["category"] == "scholarship_school_equipment"]
+    assert school == {"category": "scholarship_school_equipment", "value_vnd": 21_750_000,
+                      "activities": 1}  # fmt: skip
+    assert {"unit": "chiếc", "amount": "15"} in report["quantities"]
+    assert {"kind": "pupils", "group": "poor", "count": 15} in report["beneficiaries"]
+    assert report["counted_up_to"]  # which offsets it counts
+
+
+async def test_ham_can_shows_200_million_of_loans_to_7_households_in_both_editions(
+    reporting: httpx.AsyncClient, loaded: None
+) -> None:
+    recorded = (await reporting.get("/reports/communes/pre-2025/23116")).json()
+    mapped = (await reporting.get("/reports/communes/2025/23122", params={"mapped": "true"})).json()
+
+    for report in (recorded, mapped):
+        [loans] = [c for c in report["by_category"] if c["category"] == "credit_loan"]
+        assert loans["value_vnd"] == 200_000_000
+        assert {"kind": "households", "group": "poor", "count": 7} in report["beneficiaries"]
+    assert mapped["commune"]["name"] == "Xã Hàm Thạnh"
+    assert mapped["totals"] == recorded["totals"]  # Hàm Cần went wholly into Hàm Thạnh
+
+
+async def test_a_split_commune_is_reported_with_its_successors_not_divided(
+    reporting: httpx.AsyncClient,
+    activities: httpx.AsyncClient,
+    reporting_engine: AsyncEngine,
+    loaded: None,
+) -> None:
+    async with reporting_engine.connect() as conn:
+        split_old, successors = (
+            await conn.execute(
+                select(successions.c.old_code, successions.c.successors)
+                .where(successions.c.new_code.is_(None))
+                .limit(1)
+            )
+        ).one()
+    report = (
+        await reporting.get(f"/reports/communes/2025/{successors[0]}", params={"mapped": "true"})
+    ).json()
+    assert split_old not in {a["commune"]["code"] for a in report.get("activities", [])}
+    assert report["split_predecessors"] == []  # no activity recorded there: nothing to show
+    assert report["totals"]["value_vnd"] >= 0
+
+
+async def test_the_quang_nam_summary_counts_its_units_and_communes(
+    reporting: httpx.AsyncClient, loaded: None
+) -> None:
+    summary = (await reporting.get("/reports/provinces/49/summary", params={"year": 2021})).json()
+    assert summary["sponsor_units"] == 2  # Tam Kỳ, Agribank
+    assert summary["communes"] == 3  # La Êê, La Dêê, Lăng
+    assert summary["districts"] == 1  # huyện Nam Giang
+    assert summary["by_year"] == [{"year": 2021, "value_vnd": 757_000_000, "activities": 4}]
+    assert {r["lead"] for r in summary["lead_roster"]} == {
+        "UBND thành phố Tam Kỳ",
+        "Agribank chi nhánh tỉnh Quảng Nam",
+    }
+
+
+async def test_coverage_and_plan_versus_actual(reporting: httpx.AsyncClient, loaded: None) -> None:
+    coverage = (await reporting.get("/reports/provinces/49/coverage", params={"year": 2021})).json()
+    plans = (await reporting.get("/reports/provinces/60/plans", params={"year": 2024})).json()
+
+    assert {c["name"] for c in coverage["without_activity"]} == {"Xã La Êê", "Xã La Dêê"}
+    assert [(c["commitment_id"], c["fulfilled"]) for c in plans["commitments"]] == [
+        ("ho-kinh-te", True)
+    ]
+
+
+async def activity_of(activities: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
+    body = {
+        "assignment_id": DONG_GIANG,
+        "commune": {"edition": "pre-2025", "code": "23074"},
+        "occurred_on": "2025-03-10",
+        "category": "culture_sport_exchange",
+        "description": "Giao lưu văn nghệ",
+        "value_vnd": 10_000_000,
+        "sponsor_unit_id": demo_unit_id("60", BHXH),
+        **changes,
+    }
+    response = await activities.post("/activities", json=body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def year_2025(reporting: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
+    report: dict[str, Any] = (
+        await reporting.get("/reports/communes/pre-2025/23074", params={"year": 2025, **params})
+    ).json()
+    return report
+
+
+async def test_co_funding_is_split_by_share_and_corrections_and_voids_count_once(
+    reporting: httpx.AsyncClient, activities: httpx.AsyncClient, loaded: None
+) -> None:
+    before = await year_2025(reporting)
+    shares = [
+        {"sponsor_unit_id": demo_unit_id("60", SO_CONG_THUONG), "value_vnd": 6_000_000},
+        {"sponsor_unit_id": demo_unit_id("60", BHXH), "value_vnd": 4_000_000},
+    ]
+    joint = await activity_of(activities, sponsor_unit_id=None, contributions=shares)
+    mistaken = await activity_of(activities, value_vnd=1_000_000)
+    await activities.post(
+        f"/activities/{mistaken['id']}/corrections",
+        json={**{k: v for k, v in mistaken.items() if k not in ("id", "province", "voided",
+              "version")}, "value_vnd": 2_000_000,
+              "contributions": [{"sponsor_unit_id": demo_unit_id("60", BHXH),
+                                 "value_vnd": 2_000_000}],
+              "reason": "sửa số tiền"},
+    )  # fmt: skip
+    voided = await activity_of(activities, value_vnd=50_000_000)
+    await activities.post(f"/activities/{voided['id']}/void", json={"reason": "ghi nhầm"})
+
+    async def settled() -> dict[str, Any] | None:
+        report = await year_2025(reporting)
+        expected = before["totals"]["value_vnd"] + 10_000_000 + 2_000_000
+        return report if report["totals"]["value_vnd"] == expected else None
+
+    report = await eventually(settled)
+    assert report, "the projection did not settle on the expected total"
+    assert report["totals"]["activities"] == before["totals"]["activities"] + 2
+    units = {u["name"]: u["value_vnd"] for u in report["by_sponsor_unit"]}
+    before_units = {u["name"]: u["value_vnd"] for u in before["by_sponsor_unit"]}
+    assert units[SO_CONG_THUONG] - before_units.get(SO_CONG_THUONG, 0) == 6_000_000
+    assert units[BHXH] - before_units.get(BHXH, 0) == 4_000_000 + 2_000_000
+    assert joint["id"] in {
+        a["activity_id"]
+        for a in (
+            await reporting.get(
+                "/reports/communes/pre-2025/23074/activities", params={"year": 2025}
+            )
+        ).json()
+    }
+
+
+async def test_as_of_counts_only_what_was_known_then(
+    reporting: httpx.AsyncClient, activities: httpx.AsyncClient, loaded: None
+) -> None:
+    first = await activity_of(activities, value_vnd=3_000_000, occurred_on="2025-04-01")
+    await eventually(lambda: _has(reporting, first["id"]))
+    moment = (await activities.get(f"/activities/{first['id']}")).json()["history"][0][
+        "occurred_at"
+    ]
+    later = await activity_of(activities, value_vnd=7_000_000, occurred_on="2025-04-02")
+    await eventually(lambda: _has(reporting, later["id"]))
+
+    then = await year_2025(reporting, as_of=moment)
+    now = await year_2025(reporting)
+
+    assert now["totals"]["value_vnd"] - then["totals"]["value_vnd"] >= 7_000_000
+    assert then["scope"]["as_of"] is not None
+
+
+async def _has(reporting: httpx.AsyncClient, activity_id: str) -> bool:
+    listed = await reporting.get(
+        "/reports/communes/pre-2025/23074/activities", params={"year": 2025}
+    )
+    return activity_id in {a["activity_id"] for a in listed.json()}
+
+
+async def test_a_duplicate_delivery_changes_nothing_and_poison_goes_to_dead_letters(
+    reporting: httpx.AsyncClient,
+    activities: httpx.AsyncClient,
+    reporting_settings: ReportingSettings,
+    loaded: None,
+) -> None:
+    before = await year_2025(reporting)
+    records = await read_records(
+        reporting_settings.kafka_bootstrap_servers, reporting_settings.activities_topic, 1
+    )
+    record = records[0]
+    producer = AIOKafkaProducer(bootstrap_servers=reporting_settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        # the first activity again, byte for byte; then a message that is no CloudEvent
+        await producer.send_and_wait(
+            reporting_settings.activities_topic, record.value, key=record.key,
+            headers=list(record.headers),
+        )  # fmt: skip
+        await producer.send_and_wait(
+            reporting_settings.activities_topic, b"{not json", key=b"commune:pre-2025:23074"
+        )
+    finally:
+        await producer.stop()
+    after_poison = await activity_of(activities, value_vnd=1_234_000, occurred_on="2025-05-05")
+    await eventually(lambda: _has(reporting, after_poison["id"]))
+
+    dead = await read_records(
+        reporting_settings.kafka_bootstrap_servers, reporting_settings.dead_letter_topic, 1
+    )
+    now = await year_2025(reporting)
+
+    assert now["totals"]["value_vnd"] == before["totals"]["value_vnd"] + 1_234_000
+    assert [r.value for r in dead] == [b"{not json"]
+    assert b"ce_specversion" in dict(dead[0].headers)["dlq_reason"]
+    consumer = f"{reporting_settings.database_schema}.activities"
+    assert (
+        REGISTRY.get_sample_value(
+            "ketnghia_dead_letters_total", {"consumer": consumer, "reason": "not_cloudevent"}
+        )
+        == 1
+    )
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+async def test_reports_export_with_vietnamese_headers(
+    reporting: httpx.AsyncClient, loaded: None, form: str
+) -> None:
+    response = await reporting.get("/reports/communes/pre-2025/23116", params={"format": form})
+    if form == "csv":
+        lines = response.content.decode("utf-8-sig").splitlines()
+        header, rows = lines[0], lines[1:]
+    else:
+        sheet = load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+        table = [list(r) for r in sheet.iter_rows(values_only=True)]
+        header, rows = ",".join(map(str, table[0])), [",".join(map(str, r)) for r in table[1:]]
+    assert header == "Mục,Chi tiết,Giá trị (VND),Số hoạt động / số lượng"
+    assert any("Tín dụng, cho vay vốn" in row and "200000000" in row for row in rows)
+
+
+async def test_the_sponsor_unit_report_lists_its_work_and_its_idle_years(
+    reporting: httpx.AsyncClient, loaded: None
+) -> None:
+    agribank = demo_unit_id("49", "Agribank chi nhánh tỉnh Quảng Nam")
+    report = (await reporting.get(f"/reports/sponsor-units/{agribank}")).json()
+    assert [(r["year"], r["commune"]["name"], r["value_vnd"]) for r in report["activities"]] == [
+        (2021, "Xã Lăng", 757_000_000)
+    ]
+    assert report["assigned_years_without_activity"] == [2022, 2023, 2024, 2025]
