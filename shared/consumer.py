@@ -21,7 +21,7 @@ import structlog
 from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -61,6 +61,11 @@ class Delivery:
         return cls(envelope, record.topic, record.partition, record.offset)
 
 
+PROJECTION_LOCK = func.hashtext(func.concat("projection:", func.current_schema()))
+"""Every apply holds it shared; a rebuild holds it exclusively while it switches schemas,
+so that no batch lands in the projections being replaced."""
+
+
 class IdempotentConsumer:
     def __init__(self, engine: AsyncEngine, name: str) -> None:
         self._engine = engine
@@ -71,6 +76,7 @@ class IdempotentConsumer:
         if not deliveries:
             return 0
         async with self._engine.begin() as conn:
+            await conn.execute(select(func.pg_advisory_xact_lock_shared(PROJECTION_LOCK)))
             unclaimed = await self._claim(conn, [d.envelope.id for d in deliveries])
             applied = 0
             for delivery in deliveries:

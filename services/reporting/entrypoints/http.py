@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from services.reporting.config import Settings
 from services.reporting.entrypoints import reports
 from services.reporting.service_layer.projection import apply_event
+from services.reporting.service_layer.rebuild import consumer_names
 from shared.consumer import subscribe
 from shared.contract import validator
 from shared.service import create_service_app
@@ -17,15 +18,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Reporting: projections and the reports provinces owe",
         description="Báo cáo tổng hợp kết quả kết nghĩa, giúp đỡ",
     )
-    for topic, source in (
-        (settings.registry_topic, "registry"),
-        (settings.activities_topic, "activities"),
-    ):
+    for topic, name in consumer_names(settings).items():
         subscribe(
             parts.kafka,
             parts.engine,
             topic=topic,
-            name=f"{settings.database_schema}.{source}",
+            name=name,
             project=apply_event,
             validate=validator(),
             dead_letters=settings.dead_letter_topic,

@@ -1,0 +1,190 @@
+"""Rebuilding every projection from the beginning of the topics, into fresh tables, and
+switching over when caught up.
+
+1. A fresh schema beside the live one gets the current tables (the migrations).
+2. The registry and activities topics are read from their first offsets up to where they
+   end now, and applied exactly as the live consumers apply them (same consumer names, so
+   the live consumers find their events already claimed after the switch).
+3. Under the projection lock held exclusively (live batches wait), the rebuild reads up to
+   the live consumers' positions if they moved meanwhile, then renames the live schema
+   away and the fresh one into its place, and drops the old one.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.reporting.config import Settings
+from services.reporting.service_layer.projection import apply_event
+from shared.consumer import Delivery, IdempotentConsumer, Poison
+from shared.contract import check
+from shared.db import create_engine
+from shared.envelope import InvalidEnvelope
+from shared.migrations import upgrade
+
+BATCH = 5_000
+Positions = dict[TopicPartition, int]
+
+
+def consumer_names(settings: Settings) -> dict[str, str]:
+    """topic → the name its consumer applies under (live service and rebuild alike)."""
+    return {
+        settings.registry_topic: f"{settings.database_schema}.registry",
+        settings.activities_topic: f"{settings.database_schema}.activities",
+    }
+
+
+@dataclass
+class Progress:
+    """What the rebuild has done, for the operator watching it."""
+
+    total: int = 0
+    read: int = 0
+    applied: int = 0
+    skipped: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    def line(self) -> str:
+        elapsed = time.perf_counter() - self.started
+        share = self.read / self.total * 100 if self.total else 100.0
+        rate = self.read / elapsed if elapsed else 0.0
+        return (
+            f"{self.read:,}/{self.total:,} sự kiện ({share:5.1f}%), áp dụng {self.applied:,}, "
+            f"bỏ qua {self.skipped:,}; {rate:,.0f} sự kiện/s, {elapsed:.1f} s"
+        )
+
+
+async def replay(
+    engine: AsyncEngine,
+    settings: Settings,
+    start: Positions,
+    until: Positions | None,
+    progress: Progress,
+    report: Callable[[Progress], None] = lambda _progress: None,
+) -> Positions:
+    """Apply the topics' events from `start` (default: the beginning) up to `until`
+    (default: where they end now) into `engine`'s schema; returns the positions reached."""
+    names = consumer_names(settings)
+    consumers = {topic: IdempotentConsumer(engine, name) for topic, name in names.items()}
+    kafka = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await kafka.start()
+    try:
+        places = await _partitions(settings.kafka_bootstrap_servers, list(names))
+        kafka.assign(places)
+        ends = until if until is not None else await kafka.end_offsets(places)
+        reached = {place: start.get(place, 0) for place in places}
+        for place, offset in reached.items():
+            kafka.seek(place, offset)
+        progress.total += sum(max(0, ends.get(p, 0) - reached[p]) for p in places)
+        last_report = time.perf_counter()
+        while any(reached[p] < ends.get(p, 0) for p in places):
+            batches = await kafka.getmany(timeout_ms=1_000, max_records=BATCH)
+            for place, records in batches.items():
+                wanted = [r for r in records if r.offset < ends.get(place, 0)]
+                if wanted:
+                    await _apply(consumers[place.topic], wanted, progress)
+                    reached[place] = wanted[-1].offset + 1
+                if len(wanted) < len(records):
+                    kafka.pause(place)
+            if time.perf_counter() - last_report > 2:
+                report(progress)
+                last_report = time.perf_counter()
+        return reached
+    finally:
+        await kafka.stop()
+
+
+async def _partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return sorted(
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        for partition in topic["partitions"]
+    )
+
+
+async def _apply(
+    consumer: IdempotentConsumer, records: Sequence[ConsumerRecord[Any, Any]], progress: Progress
+) -> None:
+    """Apply what the live consumer applied; poison it already dead-lettered is skipped."""
+    usable = []
+    for record in records:
+        try:
+            delivery = Delivery.from_record(record)
+            check(delivery.envelope.type, delivery.envelope.data)
+            usable.append(delivery)
+        except (InvalidEnvelope, Poison):
+            progress.skipped += 1
+    progress.read += len(records)
+    progress.applied += await consumer.apply(usable, apply_event)
+
+
+async def rebuild(
+    settings: Settings, *, switch: bool = True, report: Callable[[Progress], None] = print
+) -> tuple[str, Progress]:
+    """Rebuild into `<schema>_rebuild`; switch it in unless told not to. Returns the schema
+    the rebuilt projections are in and the progress."""
+    live = settings.database_schema
+    fresh = f"{live}_rebuild"
+    admin = create_engine(settings.database_url, "public", pool_size=2)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA IF EXISTS "{fresh}" CASCADE'))
+    await asyncio.to_thread(upgrade, "reporting", settings.database_url, fresh)
+    engine = create_engine(settings.database_url, fresh)
+    progress = Progress()
+    try:
+        reached = await replay(engine, settings, {}, None, progress, report)
+        if switch:
+            await _switch(admin, engine, settings, reached, progress, report)
+            fresh = live
+    finally:
+        await engine.dispose()
+        await admin.dispose()
+    report(progress)
+    return fresh, progress
+
+
+async def _switch(
+    admin: AsyncEngine,
+    engine: AsyncEngine,
+    settings: Settings,
+    reached: Positions,
+    progress: Progress,
+    report: Callable[[Progress], None],
+) -> None:
+    live, fresh = settings.database_schema, f"{settings.database_schema}_rebuild"
+    while True:
+        async with admin.begin() as conn:
+            lock = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+            await conn.execute(lock, {"key": f"projection:{live}"})
+            rows = await conn.execute(
+                text(f'SELECT topic, partition, next_offset FROM "{live}".consumer_positions')
+            )
+            wanted = {TopicPartition(t, n): o for t, n, o in rows}
+            behind = {p: o for p, o in wanted.items() if reached.get(p, 0) < o}
+            if not behind:
+                await conn.execute(text(f'ALTER SCHEMA "{live}" RENAME TO "{live}_old"'))
+                await conn.execute(text(f'ALTER SCHEMA "{fresh}" RENAME TO "{live}"'))
+                break
+        # The live consumers moved on while we read: catch up to them, then try again.
+        reached |= await replay(engine, settings, reached, wanted, progress, report)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{live}_old" CASCADE'))
