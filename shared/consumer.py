@@ -36,7 +36,8 @@ from shared.metrics import (
 from shared.tables import consumer_positions, processed_events
 
 log = structlog.get_logger(__name__)
-Projector = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+Projector = Callable[[AsyncConnection, Sequence[Envelope]], Awaitable[None]]
+"""Applies a batch's new events, in their order, in the consumer's transaction."""
 Validator = Callable[[Envelope], None]
 """Raises `Poison` for an event the consumer cannot apply (unknown type, bad data)."""
 
@@ -66,6 +67,16 @@ PROJECTION_LOCK = func.hashtext(func.concat("projection:", func.current_schema()
 so that no batch lands in the projections being replaced."""
 
 
+def each(handle: Callable[[AsyncConnection, Envelope], Awaitable[None]]) -> Projector:
+    """A projector that applies events one at a time with `handle`."""
+
+    async def project(conn: AsyncConnection, events: Sequence[Envelope]) -> None:
+        for event in events:
+            await handle(conn, event)
+
+    return project
+
+
 class IdempotentConsumer:
     def __init__(self, engine: AsyncEngine, name: str) -> None:
         self._engine = engine
@@ -78,16 +89,18 @@ class IdempotentConsumer:
         async with self._engine.begin() as conn:
             await conn.execute(select(func.pg_advisory_xact_lock_shared(PROJECTION_LOCK)))
             unclaimed = await self._claim(conn, [d.envelope.id for d in deliveries])
-            applied = 0
+            new = []
             for delivery in deliveries:
                 if delivery.envelope.id in unclaimed:
                     unclaimed.discard(delivery.envelope.id)  # twice in one batch: once
-                    await project(conn, delivery.envelope)
-                    CONSUMER_APPLIED.labels(self.name, delivery.envelope.type).inc()
-                    applied += 1
+                    new.append(delivery.envelope)
+            if new:
+                await project(conn, new)
             await self._advance(conn, deliveries)
-        CONSUMER_DUPLICATES.labels(self.name).inc(len(deliveries) - applied)
-        return applied
+        for envelope in new:
+            CONSUMER_APPLIED.labels(self.name, envelope.type).inc()
+        CONSUMER_DUPLICATES.labels(self.name).inc(len(deliveries) - len(new))
+        return len(new)
 
     async def _claim(self, conn: AsyncConnection, event_ids: list[UUID]) -> set[UUID]:
         rows = [{"consumer": self.name, "event_id": event_id} for event_id in set(event_ids)]

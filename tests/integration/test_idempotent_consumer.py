@@ -3,7 +3,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.consumer import Delivery, IdempotentConsumer
+from shared.consumer import Delivery, IdempotentConsumer, each
 from shared.devstack import Endpoints
 from shared.envelope import Envelope, publish_envelope
 from tests.factories import envelope
@@ -47,8 +47,8 @@ async def test_the_same_events_delivered_twice_are_applied_once(
     deliveries = [Delivery.from_record(record) for record in records]
     consumer = IdempotentConsumer(engine, "totals")
 
-    applied_first = await consumer.apply(deliveries, add_to_total)
-    applied_again = await consumer.apply(deliveries, add_to_total)  # a redelivered batch
+    applied_first = await consumer.apply(deliveries, each(add_to_total))
+    applied_again = await consumer.apply(deliveries, each(add_to_total))  # a redelivered batch
 
     assert len(deliveries) == 60
     assert applied_first == 30
@@ -87,10 +87,10 @@ async def test_a_failing_batch_leaves_no_trace_and_applies_fully_when_redelivere
 
     consumer = IdempotentConsumer(engine, "totals")
     with pytest.raises(RuntimeError, match="projection write failed"):
-        await consumer.apply(batch, fails_on_the_third)
+        await consumer.apply(batch, each(fails_on_the_third))
     assert await totals(engine) == {}
 
-    assert await consumer.apply(batch, add_to_total) == 3
+    assert await consumer.apply(batch, each(add_to_total)) == 3
     assert await totals(engine) == {COMMUNES[0]: 23}
 
 
@@ -99,6 +99,6 @@ async def test_two_consumers_keep_separate_records_of_what_they_applied(
 ) -> None:
     await totals_table(engine)
     batch = [Delivery(envelope(COMMUNES[1], value_vnd=3), "t", 0, 0)]
-    assert await IdempotentConsumer(engine, "totals").apply(batch, add_to_total) == 1
-    assert await IdempotentConsumer(engine, "audit").apply(batch, add_to_total) == 1
+    assert await IdempotentConsumer(engine, "totals").apply(batch, each(add_to_total)) == 1
+    assert await IdempotentConsumer(engine, "audit").apply(batch, each(add_to_total)) == 1
     assert await totals(engine) == {COMMUNES[1]: 6}

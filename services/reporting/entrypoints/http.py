@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from services.reporting.config import Settings
 from services.reporting.entrypoints import reports
-from services.reporting.service_layer.projection import apply_event
+from services.reporting.service_layer.projection import apply_events
 from services.reporting.service_layer.rebuild import consumer_names
 from shared.consumer import subscribe
 from shared.contract import validator
@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             parts.engine,
             topic=topic,
             name=name,
-            project=apply_event,
+            project=apply_events,
             validate=validator(),
             dead_letters=settings.dead_letter_topic,
         )

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.reporting.config import Settings
-from services.reporting.service_layer.projection import apply_event
+from services.reporting.service_layer.projection import apply_events
 from shared.consumer import Delivery, IdempotentConsumer, Poison
 from shared.contract import check
 from shared.db import create_engine
@@ -134,7 +134,7 @@ async def _apply(
         except (InvalidEnvelope, Poison):
             progress.skipped += 1
     progress.read += len(records)
-    progress.applied += await consumer.apply(usable, apply_event)
+    progress.applied += await consumer.apply(usable, apply_events)
 
 
 async def rebuild(
