@@ -84,10 +84,15 @@ async def produce(bootstrap: str, topic: str, events: int, communes: list[str]) 
         pending = []
         for n in range(events):
             commune = communes[n % len(communes)]
-            message = recording(n, commune, f"assignment-{commune}").to_kafka()
-            headers = [(key, bytes(value)) for key, value in message.headers.items()]
+            event = recording(n, commune, f"assignment-{commune}")
+            message = event.to_kafka()
             pending.append(
-                await producer.send(topic, message.value, key=message.key, headers=headers)
+                await producer.send(
+                    topic,
+                    message.value,
+                    key=event.partitionkey.encode(),
+                    headers=list(message.headers.items()),
+                )
             )
             if len(pending) >= 10_000:
                 await asyncio.gather(*pending)
