@@ -158,6 +158,19 @@ commitments = Table(
     Column("quarter", SmallInteger),
 )
 
+province_totals = Table(
+    "province_totals",
+    metadata,
+    # What the province summary reads without scanning every activity: activities in
+    # force, as recorded, per province, year, quarter and category.
+    Column("province", Text, primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    Column("quarter", SmallInteger, primary_key=True),
+    Column("category", Text, primary_key=True),
+    Column("value_vnd", BigInteger, nullable=False),
+    Column("activities", Integer, nullable=False),
+)
+
 PROJECTIONS = (
     programmes,
     sponsor_units,
@@ -170,5 +183,6 @@ PROJECTIONS = (
     activity_versions,
     pending_activity_events,
     commitments,
+    province_totals,
 )
 """Every table a rebuild derives again from the topics."""

@@ -25,6 +25,7 @@ from services.reporting.adapters.tables import (
     members,
     pending_activity_events,
     programmes,
+    province_totals,
     sponsor_units,
     successions,
 )
@@ -227,8 +228,38 @@ async def _amended(conn: AsyncConnection, event: Envelope) -> None:
     )
     voided = event.type == ACTIVITY + "voided.v1"
     facts = previous.facts if voided else event.data  # a void keeps what it voids
-    await conn.execute(insert(activity_versions).values(_version_row(event, facts, voided)))
+    row = _version_row(event, facts, voided)
+    await conn.execute(insert(activity_versions).values(row))
+    changes = [] if previous.voided else [(dict(previous._mapping), -1)]
+    await _add_to_totals(conn, changes + ([] if voided else [(row, 1)]))
     await _apply_pending(conn, str(event.subject))
+
+
+async def _add_to_totals(conn: AsyncConnection, changes: list[tuple[dict[str, Any], int]]) -> None:
+    """Add (+1) or take away (-1) activity versions from the province totals."""
+    sums: dict[tuple[str, int, int, str], list[int]] = {}
+    for row, sign in changes:
+        day = row["occurred_on"]
+        key = (row["province"], day.year, (day.month - 1) // 3 + 1, row["category"])
+        value, count = sums.setdefault(key, [0, 0])
+        sums[key] = [value + sign * row["value_vnd"], count + sign]
+    if not sums:
+        return
+    upsert = insert(province_totals).values(
+        [
+            {"province": p, "year": y, "quarter": q, "category": c, "value_vnd": v, "activities": n}
+            for (p, y, q, c), (v, n) in sums.items()
+        ]
+    )
+    await conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["province", "year", "quarter", "category"],
+            set_={
+                "value_vnd": province_totals.c.value_vnd + upsert.excluded.value_vnd,
+                "activities": province_totals.c.activities + upsert.excluded.activities,
+            },
+        )
+    )
 
 
 async def _apply_pending(conn: AsyncConnection, activity_id: str) -> None:
@@ -302,9 +333,9 @@ async def apply_events(conn: AsyncConnection, events: Sequence[Envelope]) -> Non
 async def _record_all(conn: AsyncConnection, recorded: list[Envelope]) -> None:
     if not recorded:
         return
-    await conn.execute(
-        insert(activity_versions), [_version_row(event, event.data, False) for event in recorded]
-    )
+    rows = [_version_row(event, event.data, False) for event in recorded]
+    await conn.execute(insert(activity_versions), rows)
+    await _add_to_totals(conn, [(row, 1) for row in rows])
     waiting = await conn.execute(
         select(pending_activity_events.c.activity_id)
         .distinct()

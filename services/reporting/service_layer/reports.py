@@ -43,6 +43,7 @@ from services.reporting.adapters.tables import (
     leads,
     members,
     programmes,
+    province_totals,
     sponsor_units,
     successions,
 )
@@ -279,13 +280,7 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
             .group_by(t.kind)
         )
     ).all()
-    counted = in_force(scope).where(activity_versions.c.province == province).subquery("counted")
-    c = counted.c
-    year = cast(extract("year", c.occurred_on), Integer)
-    per_year = await conn.execute(
-        select(year, func.sum(c.value_vnd), func.count()).group_by(year).order_by(year)
-    )
-    figures = await _figures(conn, counted)
+    per_year, figures = await _province_figures(conn, province, scope)
     roster = await conn.execute(
         select(leads.c.year, sponsor_units.c.name, t.kind, t.code, communes.c.name)
         .join(assignments, a.id == leads.c.assignment_id)
@@ -303,7 +298,7 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
         "communes": by_kind.get("commune", 0) + by_kind.get("village", 0),
         "districts": by_kind.get("district", 0),
         "totals": figures["totals"],
-        "by_year": [{"year": y, "value_vnd": int(v), "activities": n} for y, v, n in per_year],
+        "by_year": per_year,
         "by_category": figures["by_category"],
         "lead_roster": [
             {"year": y, "lead": unit, "target_kind": kind, "target_code": code, "target_name": name}
@@ -311,6 +306,55 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
         ],
         "counted_up_to": await counted_up_to(conn),
     }
+
+
+async def _province_figures(
+    conn: AsyncConnection, province: str, scope: Scope
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Per year, and totals and categories in the scope: from the kept totals when the
+    scope allows (activities in force now, as recorded, any programme), else counted."""
+    if scope.as_of is None and scope.programme_id is None and not scope.mapped:
+        t = province_totals.c
+        mine = t.province == province
+        if scope.year is not None:
+            mine = and_(mine, t.year == scope.year)
+        if scope.quarter is not None:
+            mine = and_(mine, t.quarter == scope.quarter)
+        years = await conn.execute(
+            select(t.year, func.sum(t.value_vnd), func.sum(t.activities))
+            .where(mine)
+            .group_by(t.year)
+            .having(func.sum(t.activities) > 0)
+            .order_by(t.year)
+        )
+        categories = (
+            await conn.execute(
+                select(t.category, func.sum(t.value_vnd), func.sum(t.activities))
+                .where(mine)
+                .group_by(t.category)
+                .having(func.sum(t.activities) > 0)
+                .order_by(t.category)
+            )
+        ).all()
+        figures = {
+            "totals": {
+                "value_vnd": sum(int(v) for _c, v, _n in categories),
+                "activities": sum(int(n) for _c, _v, n in categories),
+            },
+            "by_category": [
+                {"category": k, "value_vnd": int(v), "activities": int(n)} for k, v, n in categories
+            ],
+        }
+    else:
+        counted = in_force(scope).where(activity_versions.c.province == province).subquery()
+        c = counted.c
+        year = cast(extract("year", c.occurred_on), Integer)
+        years = await conn.execute(
+            select(year, func.sum(c.value_vnd), func.count()).group_by(year).order_by(year)
+        )
+        figures = await _figures(conn, counted)
+    per_year = [{"year": y, "value_vnd": int(v), "activities": int(n)} for y, v, n in years]
+    return per_year, figures
 
 
 async def sponsor_unit_report(conn: AsyncConnection, unit_id: str, scope: Scope) -> dict[str, Any]:

@@ -352,3 +352,19 @@ async def test_a_rebuild_equals_the_live_projection_row_for_row_and_switches_ove
         for path in ("/reports/communes/pre-2025/23116", "/reports/provinces/49/summary")
     ]
     assert again == answers
+
+
+async def test_the_kept_province_totals_equal_counting_every_activity(
+    reporting: httpx.AsyncClient, loaded: None
+) -> None:
+    """After the corrections and voids of the other tests: the totals the summary keeps
+    equal the sum over the activities in force (which an as-of query counts)."""
+    for province in ("60", "49"):
+        kept = (await reporting.get(f"/reports/provinces/{province}/summary")).json()
+        counted = (
+            await reporting.get(
+                f"/reports/provinces/{province}/summary", params={"as_of": "2100-01-01T00:00:00Z"}
+            )
+        ).json()
+        for key in ("totals", "by_year", "by_category"):
+            assert kept[key] == counted[key], key
