@@ -106,9 +106,9 @@ class IdempotentConsumer:
         rows = [{"consumer": self.name, "event_id": event_id} for event_id in set(event_ids)]
         claimed = await conn.execute(
             pg_insert(processed_events)
-            .values(rows)
             .on_conflict_do_nothing()
-            .returning(processed_events.c.event_id)
+            .returning(processed_events.c.event_id),
+            rows,  # many parameter sets: one statement compiled once, whatever the batch size
         )
         return set(claimed.scalars())
 

@@ -90,15 +90,22 @@ async def replay(
             kafka.seek(place, offset)
         progress.total += sum(max(0, ends.get(p, 0) - reached[p]) for p in places)
         last_report = time.perf_counter()
+        buffered: dict[str, list[ConsumerRecord[Any, Any]]] = {topic: [] for topic in names}
         while any(reached[p] < ends.get(p, 0) for p in places):
             batches = await kafka.getmany(timeout_ms=1_000, max_records=BATCH)
             for place, records in batches.items():
                 wanted = [r for r in records if r.offset < ends.get(place, 0)]
+                buffered[place.topic] += wanted
                 if wanted:
-                    await _apply(consumers[place.topic], wanted, progress)
                     reached[place] = wanted[-1].offset + 1
                 if len(wanted) < len(records):
                     kafka.pause(place)
+            # A fetch brings a few hundred records; a transaction per few thousand pays off.
+            done = not any(reached[p] < ends.get(p, 0) for p in places)
+            for topic, records in buffered.items():
+                if records and (len(records) >= BATCH or done or not batches):
+                    await _apply(consumers[topic], records, progress)
+                    buffered[topic] = []
             if time.perf_counter() - last_report > 2:
                 report(progress)
                 last_report = time.perf_counter()
