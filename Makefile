@@ -39,3 +39,4 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.outbox_relay
 	$(PY) -m bench.registry_queries
 	$(PY) -m bench.activities_throughput
+	$(PY) -m bench.reporting_projection
