@@ -167,8 +167,8 @@ class LocalKafka:
                 classpath,
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                cluster_id,
+                # `=`: a random id may start with "-", which argparse would read as an option
+                f"--cluster-id={cluster_id}",
                 "-c",
                 str(self.config),
             ],
