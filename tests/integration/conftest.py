@@ -10,6 +10,7 @@ depend on each other's rows.
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -29,6 +30,7 @@ from services.reporting.entrypoints.http import create_app as create_reporting_a
 from shared.db import create_engine
 from shared.devstack import Endpoints
 from shared.migrations import upgrade
+from shared.settings import ServiceSettings
 from tests.http import serve
 from tests.kafka_reading import create_topic
 
@@ -38,11 +40,29 @@ def dataset() -> AdminDataset:
     return load_dataset()
 
 
+@asynccontextmanager
+async def migrated(service: str, settings: ServiceSettings) -> AsyncIterator[AsyncEngine]:
+    """The service's schema at its newest migration, dropped afterwards."""
+    url, schema = settings.database_url, settings.database_schema
+    await asyncio.to_thread(upgrade, service, url, schema)
+    engine = create_engine(url, schema, pool_size=5)
+    try:
+        yield engine
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await engine.dispose()
+
+
+def new_schema() -> str:
+    return f"test_{uuid.uuid4().hex[:12]}"
+
+
 @pytest.fixture(scope="module")
 async def registry_settings(endpoints: Endpoints) -> Settings:
     return Settings(
         database_url=endpoints.database_url,
-        database_schema=f"test_{uuid.uuid4().hex[:12]}",
+        database_schema=new_schema(),
         kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
         registry_topic=await create_topic(endpoints.kafka_bootstrap_servers),
         outbox_poll_seconds=0.05,
@@ -53,15 +73,10 @@ async def registry_settings(endpoints: Endpoints) -> Settings:
 async def registry_engine(
     registry_settings: Settings, dataset: AdminDataset
 ) -> AsyncIterator[AsyncEngine]:
-    url, schema = registry_settings.database_url, registry_settings.database_schema
-    await asyncio.to_thread(upgrade, "registry", url, schema)
-    engine = create_engine(url, schema, pool_size=5)
-    async with engine.begin() as conn:
-        await load_admin_units(conn, dataset)
-    yield engine
-    async with engine.begin() as conn:
-        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await engine.dispose()
+    async with migrated("registry", registry_settings) as engine:
+        async with engine.begin() as conn:
+            await load_admin_units(conn, dataset)
+        yield engine
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +93,7 @@ async def activities_settings(
 ) -> ActivitiesSettings:
     return ActivitiesSettings(
         database_url=endpoints.database_url,
-        database_schema=f"test_{uuid.uuid4().hex[:12]}",
+        database_schema=new_schema(),
         kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
         registry_topic=registry_settings.registry_topic,
         activities_topic=await create_topic(endpoints.kafka_bootstrap_servers),
@@ -88,13 +103,8 @@ async def activities_settings(
 
 @pytest.fixture(scope="module")
 async def activities_engine(activities_settings: ActivitiesSettings) -> AsyncIterator[AsyncEngine]:
-    url, schema = activities_settings.database_url, activities_settings.database_schema
-    await asyncio.to_thread(upgrade, "activities", url, schema)
-    engine = create_engine(url, schema, pool_size=5)
-    yield engine
-    async with engine.begin() as conn:
-        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await engine.dispose()
+    async with migrated("activities", activities_settings) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +121,7 @@ async def reporting_settings(
 ) -> ReportingSettings:
     return ReportingSettings(
         database_url=endpoints.database_url,
-        database_schema=f"test_{uuid.uuid4().hex[:12]}",
+        database_schema=new_schema(),
         kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
         registry_topic=activities_settings.registry_topic,
         activities_topic=activities_settings.activities_topic,
@@ -121,13 +131,8 @@ async def reporting_settings(
 
 @pytest.fixture(scope="module")
 async def reporting_engine(reporting_settings: ReportingSettings) -> AsyncIterator[AsyncEngine]:
-    url, schema = reporting_settings.database_url, reporting_settings.database_schema
-    await asyncio.to_thread(upgrade, "reporting", url, schema)
-    engine = create_engine(url, schema, pool_size=5)
-    yield engine
-    async with engine.begin() as conn:
-        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await engine.dispose()
+    async with migrated("reporting", reporting_settings) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="module")
