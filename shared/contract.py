@@ -8,8 +8,9 @@ beside the old one.
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Union
 
+from faststream.kafka.fastapi import KafkaRouter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.consumer import Poison, Validator
@@ -248,6 +249,22 @@ CONTRACT: dict[str, type[Data]] = {
     "vn.ketnghia.period.locked.v1": PeriodLocked,
     "vn.ketnghia.period.unlocked.v1": PeriodUnlocked,
 }
+
+
+def declare_published(kafka: KafkaRouter, topic: str, prefixes: tuple[str, ...]) -> None:
+    """Describe in the service's AsyncAPI document what it publishes on `topic` (the
+    outbox relay publishes; this only documents): the data of every type it may carry."""
+    models = tuple(model for name, model in CONTRACT.items() if name.startswith(prefixes))
+    kafka.publisher(
+        topic,
+        title=f"{topic}:Publish",
+        description=(
+            "CloudEvents 1.0 in Kafka binary mode (ce_ headers, JSON data), key = the commune "
+            "as recorded. Types: " + ", ".join(n for n in CONTRACT if n.startswith(prefixes))
+        ),
+        schema=Union[models],  # noqa: UP007 - a Union of a runtime tuple needs the subscript
+        include_in_schema=True,
+    )
 
 
 def check(event_type: str, data: Any) -> Data:

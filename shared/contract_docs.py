@@ -1,12 +1,16 @@
-"""`python -m shared.contract_docs`: write the JSON Schema of every event type's data from
-`shared.contract` into `docs/contract/`, for other agencies. A test fails when the files
-differ from what the code would write, so the published contract cannot drift."""
+"""`python -m shared.contract_docs`: write the published contract into `docs/contract/`
+for other agencies: the JSON Schema of every event type's data (from `shared.contract`)
+and each service's AsyncAPI document (from its faststream router: what it publishes and
+what it subscribes to). A test fails when the files differ from what the code would
+write, so the published contract cannot drift."""
 
+import importlib
 import json
 import sys
 from pathlib import Path
 
 from shared.contract import CONTRACT
+from shared.migrations import SERVICES
 
 FOLDER = Path(__file__).resolve().parent.parent / "docs" / "contract"
 
@@ -33,14 +37,35 @@ def schemas() -> dict[str, str]:
     return written
 
 
+def asyncapi() -> dict[str, str]:
+    """file name → the AsyncAPI document of each service's app, with placeholder settings
+    (building the app connects to nothing)."""
+    written = {}
+    for service in SERVICES:
+        settings_class = importlib.import_module(f"services.{service}.config").Settings
+        settings = settings_class(
+            database_url="postgresql+asyncpg://ketnghia@postgres:5432/ketnghia",
+            kafka_bootstrap_servers="kafka:9092",
+        )
+        app = importlib.import_module(f"services.{service}.entrypoints.http").create_app(settings)
+        document = app.state.kafka.schema.to_specification().to_jsonable()
+        content = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        written[f"asyncapi.{service}.json"] = content
+    return written
+
+
+def generated() -> dict[str, str]:
+    return schemas() | asyncapi()
+
+
 def main() -> None:
     FOLDER.mkdir(parents=True, exist_ok=True)
-    wanted = schemas()
-    for stale in set(p.name for p in FOLDER.glob("*.schema.json")) - set(wanted):
+    wanted = generated()
+    for stale in {p.name for p in FOLDER.glob("*.json")} - set(wanted):
         (FOLDER / stale).unlink()
     for name, content in wanted.items():
         (FOLDER / name).write_text(content, encoding="utf-8")
-    print(f"{len(wanted)} JSON Schemas in {FOLDER}", file=sys.stderr)
+    print(f"{len(wanted)} documents in {FOLDER}", file=sys.stderr)
 
 
 if __name__ == "__main__":

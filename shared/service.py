@@ -79,6 +79,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     app = FastAPI(title=title, description=description)
     app.state.engine = engine
     app.state.settings = settings
+    app.state.kafka = kafka  # for the AsyncAPI document (`shared.contract_docs`)
     app.include_router(kafka)
     app.include_router(health_router(engine, kafka.broker))
     app.add_api_route("/metrics", metrics, include_in_schema=False)

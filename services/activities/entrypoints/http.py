@@ -6,7 +6,7 @@ from services.activities.config import Settings
 from services.activities.entrypoints import activities, imports
 from services.activities.service_layer.registry_view import apply_registry_event
 from shared.consumer import each, subscribe
-from shared.contract import validator
+from shared.contract import declare_published, validator
 from shared.service import create_service_app
 
 
@@ -26,6 +26,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         project=each(apply_registry_event),
         validate=validator(),
         dead_letters=settings.dead_letter_topic,
+    )
+    declare_published(
+        parts.kafka,
+        settings.activities_topic,
+        ("vn.ketnghia.activity.", "vn.ketnghia.plan.", "vn.ketnghia.period."),
     )
     parts.app.include_router(activities.router)
     parts.app.include_router(imports.router)

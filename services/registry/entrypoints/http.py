@@ -4,16 +4,19 @@ from fastapi import FastAPI
 
 from services.registry.config import Settings
 from services.registry.entrypoints import admin_units, assignments, communes, programmes
+from shared.contract import declare_published
 from shared.service import create_service_app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = create_service_app(
-        settings or Settings(),
+    settings = settings or Settings()
+    parts = create_service_app(
+        settings,
         title="Registry: programmes, sponsor units, administrative units, assignments",
         description="Sổ đăng ký: chương trình, đơn vị kết nghĩa, đơn vị hành chính, "
         "phân công giúp đỡ",
-    ).app
+    )
+    declare_published(parts.kafka, settings.registry_topic, ("vn.ketnghia.registry.",))
     for module in (admin_units, programmes, communes, assignments):
-        app.include_router(module.router)
-    return app
+        parts.app.include_router(module.router)
+    return parts.app
