@@ -1,6 +1,7 @@
 """docker-compose.yml cannot run here (no Docker engine): check it against the code."""
 
 import importlib
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -8,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import REGISTRY
 
 from shared.devstack.stack import SERVICE_PORTS
 from shared.migrations import service_settings
@@ -18,8 +20,14 @@ COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text
 SETTINGS_VARIABLES = {name.upper() for name in ServiceSettings.model_fields}
 
 
-def test_compose_runs_kafka_postgres_and_the_three_services() -> None:
-    assert set(COMPOSE["services"]) == {"kafka", "postgres", *SERVICE_PORTS}
+def test_compose_runs_kafka_postgres_the_three_services_and_monitoring() -> None:
+    assert set(COMPOSE["services"]) == {
+        "kafka",
+        "postgres",
+        *SERVICE_PORTS,
+        "prometheus",
+        "grafana",
+    }
 
 
 def test_kafka_is_the_official_image_in_kraft_mode_at_the_version_the_tests_use() -> None:
@@ -63,3 +71,41 @@ def test_each_service_matches_its_settings_and_app(
         "kafka": {"condition": "service_healthy"},
         "postgres": {"condition": "service_healthy"},
     }
+
+
+def metric_names() -> set[str]:
+    """Every series name the services expose, from the metrics shared.metrics registers."""
+    importlib.import_module("shared.metrics")
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
+    return {
+        family.name + suffix
+        for family in REGISTRY.collect()
+        for suffix in suffixes.get(family.type, [""])
+    }
+
+
+def test_prometheus_scrapes_every_service_on_its_port() -> None:
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    targets = {
+        job["job_name"]: target
+        for job in config["scrape_configs"]
+        for group in job["static_configs"]
+        for target in group["targets"]
+    }
+    assert targets == {f"ketnghia-{name}": f"{name}:{port}" for name, port in SERVICE_PORTS.items()}
+    mounted = COMPOSE["services"]["prometheus"]["volumes"]
+    assert any(v.startswith("./deploy/prometheus/alerts.yml:") for v in mounted)
+
+
+def test_alerts_and_dashboard_use_only_metrics_the_services_expose() -> None:
+    exposed = metric_names() | {"up"}
+    alerts = yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yml").read_text())
+    expressions = [rule["expr"] for group in alerts["groups"] for rule in group["rules"]]
+    dashboard = json.loads(
+        (ROOT / "deploy" / "grafana" / "dashboards" / "ketnghia.json").read_text()
+    )
+    expressions += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    used = {name for expr in expressions for name in re.findall(r"\b(ketnghia_[a-z_]+|up)\b", expr)}
+    assert used <= exposed, used - exposed
+    alerted = {rule["alert"] for group in alerts["groups"] for rule in group["rules"]}
+    assert {"ServiceDown", "OutboxBacklogGrowing", "ProjectionLagging", "DeadLetters"} <= alerted
