@@ -368,3 +368,31 @@ async def test_the_kept_province_totals_equal_counting_every_activity(
         ).json()
         for key in ("totals", "by_year", "by_category"):
             assert kept[key] == counted[key], key
+
+
+async def test_the_metrics_move_when_events_flow(
+    reporting: httpx.AsyncClient,
+    activities: httpx.AsyncClient,
+    reporting_settings: ReportingSettings,
+    activities_settings: Any,
+    loaded: None,
+) -> None:
+    consumer = f"{reporting_settings.database_schema}.activities"
+    applied = {"consumer": consumer, "type": "vn.ketnghia.activity.recorded.v1"}
+    published = {"topic": activities_settings.activities_topic}
+
+    def sample(name: str, labels: dict[str, str]) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (
+        sample("ketnghia_consumer_events_applied_total", applied),
+        sample("ketnghia_outbox_published_total", published),
+    )
+    created = await activity_of(activities, value_vnd=999_000, occurred_on="2025-06-06")
+    await eventually(lambda: _has(reporting, created["id"]))
+    exposed = (await reporting.get("/metrics")).text
+
+    assert sample("ketnghia_consumer_events_applied_total", applied) == before[0] + 1
+    assert sample("ketnghia_outbox_published_total", published) >= before[1] + 1
+    assert f'ketnghia_projection_lag_events{{consumer="{consumer}"}} 0.0' in exposed
+    assert 'ketnghia_http_request_duration_seconds_count{method="GET"' in exposed
