@@ -78,9 +78,11 @@ def each(handle: Callable[[AsyncConnection, Envelope], Awaitable[None]]) -> Proj
 
 
 class IdempotentConsumer:
-    def __init__(self, engine: AsyncEngine, name: str) -> None:
+    def __init__(self, engine: AsyncEngine, name: str, *, log_events: bool = True) -> None:
+        """`log_events`: one JSON line per applied event (off for a rebuild's millions)."""
         self._engine = engine
         self.name = name
+        self._log_events = log_events
 
     async def apply(self, deliveries: Sequence[Delivery], project: Projector) -> int:
         """Apply the batch's new events with `project`; returns how many were new."""
@@ -99,6 +101,15 @@ class IdempotentConsumer:
             await self._advance(conn, deliveries)
         for envelope in new:
             CONSUMER_APPLIED.labels(self.name, envelope.type).inc()
+            if self._log_events:
+                log.info(
+                    "event applied",
+                    consumer=self.name,
+                    event_id=str(envelope.id),
+                    type=envelope.type,
+                    province=envelope.province,
+                    correlation_id=str(envelope.correlationid),
+                )
         CONSUMER_DUPLICATES.labels(self.name).inc(len(deliveries) - len(new))
         return len(new)
 

@@ -72,7 +72,9 @@ async def replay(
     """Apply the topics' events from `start` (default: the beginning) up to `until`
     (default: where they end now) into `engine`'s schema; returns the positions reached."""
     names = consumer_names(settings)
-    consumers = {topic: IdempotentConsumer(engine, name) for topic, name in names.items()}
+    consumers = {
+        topic: IdempotentConsumer(engine, name, log_events=False) for topic, name in names.items()
+    }
     kafka = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=None,
