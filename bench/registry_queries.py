@@ -11,7 +11,6 @@ on the same server, which touches no database.
 import argparse
 import asyncio
 import random
-import statistics
 import time
 import uuid
 from collections import defaultdict
@@ -19,7 +18,7 @@ from collections import defaultdict
 import httpx
 from sqlalchemy import text
 
-from bench.common import service_process
+from bench.common import percentiles, service_process
 from services.registry.adapters.admin_dataset import AdminDataset, load_dataset
 from services.registry.entrypoints.demo import load_demo
 from services.registry.service_layer.admin_units import load_admin_units
@@ -40,9 +39,7 @@ async def latencies(client: httpx.AsyncClient, paths: list[str]) -> list[float]:
 
 
 def summary(name: str, values: list[float]) -> str:
-    ordered = sorted(values)
-    p95 = ordered[int(len(ordered) * 0.95)]
-    return f"{name:<34} p50 {statistics.median(ordered):6.2f} ms   p95 {p95:6.2f} ms"
+    return f"{name:<34} (ms) {percentiles(values)}"
 
 
 async def seed(

@@ -161,6 +161,23 @@ class IdempotentConsumer:
         )
 
 
+def sort_out(
+    records: Sequence[Any], validate: Validator | None
+) -> tuple[list[Delivery], list[tuple[Any, Exception]]]:
+    """The records a consumer can apply, and the poison among them with the reason."""
+    usable: list[Delivery] = []
+    poisoned: list[tuple[Any, Exception]] = []
+    for record in records:
+        try:
+            delivery = Delivery.from_record(record)
+            if validate is not None:
+                validate(delivery.envelope)
+            usable.append(delivery)
+        except (InvalidEnvelope, Poison) as poison:
+            poisoned.append((record, poison))
+    return usable, poisoned
+
+
 def subscribe(
     kafka: KafkaRouter,
     engine: AsyncEngine,
@@ -190,15 +207,9 @@ def subscribe(
     async def handle(body: list[Any], message: KafkaMessage) -> None:
         records = message.raw_message
         batch = records if isinstance(records, tuple) else (records,)
-        usable = []
-        for record in batch:
-            try:
-                delivery = Delivery.from_record(record)
-                if validate is not None:
-                    validate(delivery.envelope)
-                usable.append(delivery)
-            except (InvalidEnvelope, Poison) as poison:
-                await _dead_letter(kafka, dead_letters, name, record, poison)
+        usable, poisoned = sort_out(batch, validate)
+        for record, poison in poisoned:
+            await _dead_letter(kafka, dead_letters, name, record, poison)
         await consumer.apply(usable, project)
         _observe_lag(name, message.consumer, batch)
 

@@ -5,6 +5,7 @@ layer stores them with `shared.eventstore` and the outbox publishes them.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 
@@ -21,3 +22,8 @@ def unit_key(level: str, edition: str, code: str) -> str:
     `commune:pre-2025:23116`. Codes were reused across the 2025 reform, so the edition is
     part of the key; events of one commune, from every service, share it."""
     return f"{level}:{edition}:{code}"
+
+
+def iso_day(text: str | None) -> date | None:
+    """A day as event data carries it (ISO text, or null) as the date a table stores."""
+    return date.fromisoformat(text) if text else None

@@ -7,7 +7,7 @@ into a period locked at the same moment.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -261,33 +261,27 @@ def _locks_stream(province: str) -> str:
     return f"locks:{province}"
 
 
-async def _province_locks_from_events(conn: AsyncConnection, province: str) -> ProvinceLocks:
-    await _hold_locks(conn, {province}, exclusive=True)
-    state = ProvinceLocks(province)
-    for event in await eventstore.load_stream(conn, _locks_stream(province)):
-        state.apply(Event(event.type, event.data))
-    return state
-
-
 async def lock_period(recorder: Recorder, province: str, lock: Lock) -> None:
-    state = await _province_locks_from_events(recorder.conn, province)
-    version = state.version
-    state.lock(lock)
-    await recorder.record(
-        _locks_stream(province),
-        version,
-        state.pending,
-        province=province,
-        partition_key=f"province:{province}",
-    )
+    await _change_locks(recorder, province, lambda state: state.lock(lock))
 
 
 async def unlock_period(
     recorder: Recorder, province: str, lock_id: str, reason: str, by: str
 ) -> None:
-    state = await _province_locks_from_events(recorder.conn, province)
+    await _change_locks(recorder, province, lambda state: state.unlock(lock_id, reason, by))
+
+
+async def _change_locks(
+    recorder: Recorder, province: str, change: Callable[[ProvinceLocks], None]
+) -> None:
+    """Load the province's locks from their stream, holding it exclusively, and record
+    what `change` decides."""
+    await _hold_locks(recorder.conn, {province}, exclusive=True)
+    state = ProvinceLocks(province)
+    for event in await eventstore.load_stream(recorder.conn, _locks_stream(province)):
+        state.apply(Event(event.type, event.data))
     version = state.version
-    state.unlock(lock_id, reason, by)
+    change(state)
     await recorder.record(
         _locks_stream(province),
         version,

@@ -7,7 +7,6 @@ import sheets, which name units rather than quote ids).
 """
 
 from collections.abc import Awaitable, Callable
-from datetime import date
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
@@ -20,6 +19,7 @@ from services.activities.adapters.tables import (
     known_units,
 )
 from shared.envelope import Envelope
+from shared.events import iso_day
 
 REGISTRY = "vn.ketnghia.registry."
 
@@ -61,7 +61,7 @@ async def _member_left(conn: AsyncConnection, event: Envelope) -> None:
             member.assignment_id == _assignment(event),
             member.sponsor_unit_id == event.data["sponsor_unit_id"],
         )
-        .values(left_on=date.fromisoformat(event.data["left_on"]))
+        .values(left_on=iso_day(event.data["left_on"]))
     )
 
 
@@ -73,7 +73,7 @@ async def _ended(conn: AsyncConnection, event: Envelope) -> None:
     await conn.execute(
         update(known_assignments)
         .where(known_assignments.c.id == _assignment(event))
-        .values(ended_on=date.fromisoformat(event.data["ended_on"]))
+        .values(ended_on=iso_day(event.data["ended_on"]))
     )
 
 
@@ -94,13 +94,12 @@ async def _add_commune(conn: AsyncConnection, assignment_id: str, target: dict[s
 
 
 async def _add_member(conn: AsyncConnection, assignment_id: str, member: dict[str, str]) -> None:
-    left = member.get("left_on")
     await conn.execute(
         insert(known_members).values(
             assignment_id=assignment_id,
             sponsor_unit_id=member["sponsor_unit_id"],
-            joined_on=date.fromisoformat(member["joined_on"]),
-            left_on=date.fromisoformat(left) if left else None,
+            joined_on=iso_day(member["joined_on"]),
+            left_on=iso_day(member.get("left_on")),
         )
     )
 

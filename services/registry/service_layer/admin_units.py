@@ -142,9 +142,7 @@ async def publish_lineage(recorder: Recorder, dataset: AdminDataset) -> int:
             stored = await recorder.record_many(
                 streams[start : start + BATCH],
                 province=province,
-                partition_key=lambda e: unit_key(
-                    Level.COMMUNE, Edition.BEFORE_2025, e.data["old"]["code"]
-                ),
+                partition_key=_old_commune_key,
             )
             published += len(stored)
     return published

@@ -6,7 +6,6 @@ which must give the same rows.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -24,6 +23,7 @@ from services.registry.adapters.tables import (
     villages,
 )
 from services.registry.domain.events import event_type
+from shared.events import iso_day
 from shared.eventstore import STORED_COLUMNS, StoredEvent
 from shared.tables import events
 
@@ -95,7 +95,7 @@ async def _commune_classified(conn: AsyncConnection, event: StoredEvent) -> None
             commune_code=data["commune"]["code"],
             kind=data["kind"],
             value=data["value"],
-            effective_on=_day(data["effective_on"]),
+            effective_on=iso_day(data["effective_on"]),
             source=data["source"],
         )
     )
@@ -162,7 +162,7 @@ async def _member_left(conn: AsyncConnection, event: StoredEvent) -> None:
             member.assignment_id == event.stream_id,
             member.sponsor_unit_id == event.data["sponsor_unit_id"],
         )
-        .values(left_on=_day(event.data["left_on"]))
+        .values(left_on=iso_day(event.data["left_on"]))
     )
 
 
@@ -179,21 +179,16 @@ async def _assignment_ended(conn: AsyncConnection, event: StoredEvent) -> None:
     await conn.execute(
         update(assignments)
         .where(assignments.c.id == event.stream_id)
-        .values(ended_on=_day(event.data["ended_on"]))
+        .values(ended_on=iso_day(event.data["ended_on"]))
     )
-
-
-def _day(text: str | None) -> date | None:
-    """Event data carries dates as ISO text; the read models as dates."""
-    return date.fromisoformat(text) if text else None
 
 
 def _member_row(assignment_id: str, member: dict[str, Any]) -> dict[str, Any]:
     return {
         "assignment_id": assignment_id,
         "sponsor_unit_id": member["sponsor_unit_id"],
-        "joined_on": _day(member["joined_on"]),
-        "left_on": _day(member["left_on"]),
+        "joined_on": iso_day(member["joined_on"]),
+        "left_on": iso_day(member["left_on"]),
     }
 
 

@@ -9,7 +9,6 @@ comes, so the totals never depend on arrival order.
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -31,14 +30,11 @@ from services.reporting.adapters.tables import (
     successions,
 )
 from shared.envelope import Envelope
+from shared.events import iso_day
 
 REGISTRY = "vn.ketnghia.registry."
 ACTIVITY = "vn.ketnghia.activity."
 Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
-
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
 
 
 # -- the registry ---------------------------------------------------------------------------
@@ -111,7 +107,7 @@ async def _left(conn: AsyncConnection, event: Envelope) -> None:
             members.c.assignment_id == event.subject,
             members.c.sponsor_unit_id == event.data["sponsor_unit_id"],
         )
-        .values(left_on=_day(event.data["left_on"]))
+        .values(left_on=iso_day(event.data["left_on"]))
     )
 
 
@@ -128,7 +124,7 @@ async def _ended(conn: AsyncConnection, event: Envelope) -> None:
     await conn.execute(
         update(assignments)
         .where(assignments.c.id == event.subject)
-        .values(ended_on=_day(event.data["ended_on"]))
+        .values(ended_on=iso_day(event.data["ended_on"]))
     )
 
 
@@ -164,8 +160,8 @@ def _member(assignment_id: str | None, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "assignment_id": assignment_id,
         "sponsor_unit_id": data["sponsor_unit_id"],
-        "joined_on": _day(data["joined_on"]),
-        "left_on": _day(data.get("left_on")),
+        "joined_on": iso_day(data["joined_on"]),
+        "left_on": iso_day(data.get("left_on")),
     }
 
 
@@ -191,7 +187,7 @@ def _version_row(event: Envelope, facts: dict[str, Any], voided: bool) -> dict[s
         "assignment_id": facts["assignment_id"],
         "commune_edition": facts["commune"]["edition"],
         "commune_code": facts["commune"]["code"],
-        "occurred_on": _day(facts["occurred_on"]),
+        "occurred_on": iso_day(facts["occurred_on"]),
         "category": facts["category"],
         "value_vnd": facts["value_vnd"],
         "voided": voided,

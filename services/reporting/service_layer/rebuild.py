@@ -23,13 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.reporting.config import Settings
 from services.reporting.service_layer.projection import apply_events
-from shared.consumer import Delivery, IdempotentConsumer, Poison
-from shared.contract import check
+from shared.consumer import IdempotentConsumer, sort_out
+from shared.contract import validator
 from shared.db import create_engine
-from shared.envelope import InvalidEnvelope
 from shared.migrations import upgrade
 
 BATCH = 5_000
+CONTRACT_CHECK = validator()  # what the live consumers check, so the same is skipped
 Positions = dict[TopicPartition, int]
 
 
@@ -134,14 +134,8 @@ async def _apply(
     consumer: IdempotentConsumer, records: Sequence[ConsumerRecord[Any, Any]], progress: Progress
 ) -> None:
     """Apply what the live consumer applied; poison it already dead-lettered is skipped."""
-    usable = []
-    for record in records:
-        try:
-            delivery = Delivery.from_record(record)
-            check(delivery.envelope.type, delivery.envelope.data)
-            usable.append(delivery)
-        except (InvalidEnvelope, Poison):
-            progress.skipped += 1
+    usable, poisoned = sort_out(records, CONTRACT_CHECK)
+    progress.skipped += len(poisoned)
     progress.read += len(records)
     progress.applied += await consumer.apply(usable, apply_events)
 

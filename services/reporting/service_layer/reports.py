@@ -10,7 +10,7 @@ between several new ones is never divided: its figures stay with the old unit, l
 with its successors.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -42,7 +42,6 @@ from services.reporting.adapters.tables import (
     communes,
     leads,
     members,
-    programmes,
     province_totals,
     sponsor_units,
     successions,
@@ -100,18 +99,6 @@ def in_force(scope: Scope) -> Select[Any]:
     return query
 
 
-def _mapped_code() -> Any:
-    """Today's commune of an activity: itself when recorded on a 2025 code, else the one
-    2025 commune its old commune went into wholly (NULL for a split commune)."""
-    a = activity_versions.c
-    whole = (
-        select(successions.c.new_code)
-        .where(successions.c.old_code == a.commune_code)
-        .scalar_subquery()
-    )
-    return func.coalesce(func.nullif(a.commune_edition, PRE_2025) and a.commune_code, whole)
-
-
 async def commune_report(
     conn: AsyncConnection, edition: str, code: str, scope: Scope
 ) -> dict[str, Any]:
@@ -162,9 +149,7 @@ async def _split_predecessors(
         .where(successions.c.new_code.is_(None), literal(code) == any_(successions.c.successors))
     )
     for old_code, successors, name in split:
-        counted = _commune_activities(
-            PRE_2025, old_code, Scope(**{**scope.__dict__, "mapped": False})
-        )
+        counted = _commune_activities(PRE_2025, old_code, replace(scope, mapped=False))
         totals = (await _figures(conn, counted.subquery()))["totals"]
         if totals["activities"]:
             found.append(
@@ -505,12 +490,3 @@ def _scope(scope: Scope) -> dict[str, Any]:
         "as_of": scope.as_of,
         "edition": "mapped to 2025" if scope.mapped else "as recorded",
     }
-
-
-async def find_programme(conn: AsyncConnection, programme_id: str) -> dict[str, Any]:
-    row = (
-        await conn.execute(select(programmes).where(programmes.c.id == programme_id))
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"Không có chương trình {programme_id} / no programme {programme_id}")
-    return dict(row._mapping)

@@ -106,25 +106,66 @@ async def test_ham_can_shows_200_million_of_loans_to_7_households_in_both_editio
 
 
 async def test_a_split_commune_is_reported_with_its_successors_not_divided(
-    reporting: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
     activities: httpx.AsyncClient,
-    reporting_engine: AsyncEngine,
+    reporting: httpx.AsyncClient,
+    dataset: Any,
     loaded: None,
 ) -> None:
-    async with reporting_engine.connect() as conn:
-        split_old, successors = (
-            await conn.execute(
-                select(successions.c.old_code, successions.c.successors)
-                .where(successions.c.new_code.is_(None))
-                .limit(1)
-            )
-        ).one()
-    report = (
-        await reporting.get(f"/reports/communes/2025/{successors[0]}", params={"mapped": "true"})
+    link = next(s for s in dataset.successions if s.share == "part")
+    old = next(u for u in dataset.units if u.edition == "pre-2025" and u.code == link.old_code)
+    successors = sorted(s.new_code for s in dataset.successions if s.old_code == old.code)
+    province = old.province_code
+    unit = (
+        await registry.post(
+            "/sponsor-units",
+            json={"province": province, "name": "Đơn vị thử xã bị chia", "kind": "enterprise"},
+        )
     ).json()
-    assert split_old not in {a["commune"]["code"] for a in report.get("activities", [])}
-    assert report["split_predecessors"] == []  # no activity recorded there: nothing to show
-    assert report["totals"]["value_vnd"] >= 0
+    programme = (
+        await registry.post(
+            "/programmes",
+            json={
+                "province": province,
+                "name": "Chương trình thử",
+                "start_year": 2024,
+                "end_year": 2025,
+            },
+        )
+    ).json()
+    assignment = (
+        await registry.post(
+            "/assignments",
+            json={
+                "programme_id": programme["id"],
+                "target": {"kind": "commune", "edition": "pre-2025", "code": old.code},
+                "members": [{"sponsor_unit_id": unit["id"], "joined_on": "2024-01-01"}],
+            },
+        )
+    ).json()
+    body = {"assignment_id": assignment["id"], "commune": {"edition": "pre-2025",
+            "code": old.code}, "occurred_on": "2024-05-05", "category": "cash",
+            "description": "Hỗ trợ tiền mặt", "value_vnd": 4_400_000,
+            "sponsor_unit_id": unit["id"]}  # fmt: skip
+
+    async def recorded() -> dict[str, Any] | None:
+        response = await activities.post("/activities", json=body)
+        return response.json() if response.status_code == 201 else None
+
+    activity = await eventually(recorded)  # once the activities service heard of it
+    assert activity, "the activities service did not hear of the assignment"
+    await eventually(lambda: _has_at(reporting, old.code, activity["id"]))
+    mapped = [
+        (await reporting.get(f"/reports/communes/2025/{code}", params={"mapped": "true"})).json()
+        for code in successors
+    ]
+
+    for report in mapped:  # the old commune's figures are not divided among its successors
+        assert report["totals"]["value_vnd"] == 0
+        [predecessor] = report["split_predecessors"]
+        assert predecessor["old_code"] == old.code
+        assert predecessor["value_vnd"] == 4_400_000
+        assert sorted(predecessor["successors"]) == successors
 
 
 async def test_the_quang_nam_summary_counts_its_units_and_communes(
@@ -234,6 +275,11 @@ async def test_as_of_counts_only_what_was_known_then(
 
     assert now["totals"]["value_vnd"] - then["totals"]["value_vnd"] >= 7_000_000
     assert then["scope"]["as_of"] is not None
+
+
+async def _has_at(reporting: httpx.AsyncClient, code: str, activity_id: str) -> bool:
+    listed = await reporting.get(f"/reports/communes/pre-2025/{code}/activities")
+    return activity_id in {a["activity_id"] for a in listed.json()}
 
 
 async def _has(reporting: httpx.AsyncClient, activity_id: str) -> bool:
