@@ -15,9 +15,7 @@ $(VENV)/.installed: pyproject.toml
 ## units and the demo data of the published cases; print where to look.
 run: $(VENV)/.installed
 	$(PY) -m shared.devstack up --services
-	$(PY) -m shared.devstack exec -- $(PY) -m services.registry.entrypoints.load_admin_units
-	$(PY) -m services.registry.entrypoints.demo http://127.0.0.1:8001
-	$(PY) -m services.activities.entrypoints.demo http://127.0.0.1:8002
+	$(VENV)/bin/ketnghia demo
 
 ## Stop what `make run` started (data is kept under .local/stack).
 stop: $(VENV)/.installed

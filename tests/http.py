@@ -1,10 +1,14 @@
 """Serving an app in-process, with its real lifespan, for HTTP tests."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
+
+from shared.devstack.processes import free_port
 
 
 @asynccontextmanager
@@ -16,3 +20,20 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         httpx.AsyncClient(transport=transport, base_url="http://service") as client,
     ):
         yield client
+
+
+@asynccontextmanager
+async def listening(app: FastAPI) -> AsyncIterator[str]:
+    """An app already started (its lifespan entered by `serve`) on a real local port, for
+    clients that are not in this process's event loop (the CLI); yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -31,7 +32,7 @@ from shared.db import create_engine
 from shared.devstack import Endpoints
 from shared.migrations import upgrade
 from shared.settings import ServiceSettings
-from tests.http import serve
+from tests.http import listening, serve
 from tests.kafka_reading import create_topic
 
 
@@ -136,11 +137,23 @@ async def reporting_engine(reporting_settings: ReportingSettings) -> AsyncIterat
 
 
 @pytest.fixture(scope="module")
+def reporting_app(reporting_settings: ReportingSettings) -> FastAPI:
+    return create_reporting_app(reporting_settings)
+
+
+@pytest.fixture(scope="module")
 async def reporting(
-    reporting_settings: ReportingSettings, reporting_engine: AsyncEngine
+    reporting_app: FastAPI, reporting_engine: AsyncEngine
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(create_reporting_app(reporting_settings)) as client:
+    async with serve(reporting_app) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+async def reporting_url(reporting_app: FastAPI, reporting: httpx.AsyncClient) -> AsyncIterator[str]:
+    """The reporting service on a real port too (its lifespan is the `reporting` one)."""
+    async with listening(reporting_app) as url:
+        yield url
 
 
 DEMO_ASSIGNMENTS = 17  # 16 on communes, and Tam Kỳ with huyện Nam Giang

@@ -1,6 +1,7 @@
 """The frame every service runs in: health, readiness, metrics, and the relay it starts."""
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.registry.config import Settings
-from shared.devstack import Endpoints
+from shared.devstack import Endpoints, LocalStack
 from shared.devstack.processes import free_port
 from shared.eventstore import append
 from shared.service import CORRELATION_HEADER, create_service_app
@@ -52,6 +53,34 @@ async def test_not_ready_when_the_database_is_unreachable(endpoints: Endpoints) 
         ready = await client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["checks"] == {"database": "unreachable", "kafka": "ok"}
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS")),
+    reason="stops and restarts the broker, which needs the local stack",
+)
+async def test_not_ready_while_the_broker_is_down_and_ready_again_after(
+    running: httpx.AsyncClient,
+) -> None:
+    stack = LocalStack()
+    kafka_pid = stack.state().kafka_pid
+    assert kafka_pid is not None
+    assert (await running.get("/readyz")).status_code == 200
+
+    await asyncio.to_thread(stack.kafka.stop, kafka_pid)
+    try:
+        down = await running.get("/readyz")
+    finally:
+        await asyncio.to_thread(stack.up)  # on the same port, with its data
+    for _attempt in range(30):  # the client reconnects on its own
+        again = await running.get("/readyz")
+        if again.status_code == 200:
+            break
+        await asyncio.sleep(1)
+
+    assert down.status_code == 503
+    assert down.json()["checks"] == {"database": "ok", "kafka": "unreachable"}
+    assert again.status_code == 200
 
 
 async def test_events_appended_by_a_command_reach_kafka_through_the_service_relay(

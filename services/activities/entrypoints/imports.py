@@ -3,6 +3,7 @@
 from dataclasses import asdict
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
@@ -10,9 +11,11 @@ from services.activities.adapters.sheets import UnreadableSheet
 from services.activities.service_layer.imports import COLUMNS, import_sheet
 from shared import catalogue
 from shared.errors import RuleViolation
+from shared.progress import Meter
 from shared.service import CorrelationId
 from shared.spreadsheets import write_workbook
 
+log = structlog.get_logger(__name__)
 router = APIRouter(tags=["Nhập từ Excel (import)"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_BYTES = 50 * 1024 * 1024
@@ -58,6 +61,9 @@ async def import_activities(
             filename=file.filename or "activities.xlsx",
             topic=settings.activities_topic,
             correlation_id=correlation_id,
+            progress=Meter(
+                f"nhập {file.filename} / import", lambda line: log.info(line, province=province)
+            ),
         )
     except UnreadableSheet as unreadable:
         raise RuleViolation("file", str(unreadable)) from unreadable

@@ -34,6 +34,7 @@ from services.activities.service_layer.projection import project
 from shared import catalogue
 from shared.errors import RuleViolation
 from shared.eventstore import Recorder
+from shared.progress import Progress, no_progress
 from shared.spreadsheets import Cell
 from shared.text import fold
 
@@ -309,7 +310,10 @@ async def import_sheet(
     topic: str,
     correlation_id: uuid.UUID,
     chunk: int = CHUNK,
+    progress: Progress = no_progress,
 ) -> Report:
+    """Check and record the sheet's rows, `chunk` per transaction; `progress(rows, 0)`
+    after each (the total is not known before the last row is read)."""
     report = Report()
     seen: Counter[str] = Counter()
     for rows in _chunks(_rows(content, filename), chunk):
@@ -317,6 +321,7 @@ async def import_sheet(
         async with engine.begin() as conn:
             recorder = Recorder(conn, topic, correlation_id, project)
             await _import_chunk(recorder, province, rows, seen, report)
+        progress(report.rows, 0)
     return report
 
 

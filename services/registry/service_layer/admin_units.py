@@ -15,6 +15,7 @@ from services.registry.domain.admin_units import Edition, Level, Succession, sea
 from services.registry.domain.events import event_type
 from shared.events import Event, unit_key
 from shared.eventstore import Recorder
+from shared.progress import Progress, no_progress
 from shared.tables import events
 
 DATASET = "admin-units"
@@ -97,10 +98,22 @@ async def search_units(
     return [dict(row._mapping) for row in rows]
 
 
-async def publish_lineage(recorder: Recorder, dataset: AdminDataset) -> int:
+async def lineage_published(conn: AsyncConnection) -> bool:
+    """Whether the lineage is on the registry's topic (units loaded by an older version
+    were loaded without it)."""
+    found = await conn.scalar(
+        select(events.c.stream_id).where(events.c.stream_id.startswith("lineage:")).limit(1)
+    )
+    return found is not None
+
+
+async def publish_lineage(
+    recorder: Recorder, dataset: AdminDataset, progress: Progress = no_progress
+) -> int:
     """One `lineage.published` event per pre-2025 commune, saying what it became, so that
     other services and agencies learn the lineage from the registry's topic. Returns how
-    many were recorded (in the caller's transaction)."""
+    many were recorded (in the caller's transaction); `progress(done, total)` after each
+    batch."""
     names = {(u.edition, u.level, u.code): u for u in dataset.units}
     by_old: dict[str, list[Succession]] = defaultdict(list)
     for succession in dataset.successions:
@@ -136,7 +149,7 @@ async def publish_lineage(recorder: Recorder, dataset: AdminDataset) -> int:
         stream = f"lineage:{old_code}"
         event = Event(event_type("lineage", "published.v1"), data)
         by_province[old.province_code].append((stream, current.get(stream, 0), [event]))
-    published = 0
+    published, total = 0, sum(len(streams) for streams in by_province.values())
     for province, streams in by_province.items():
         for start in range(0, len(streams), BATCH):
             stored = await recorder.record_many(
@@ -145,6 +158,7 @@ async def publish_lineage(recorder: Recorder, dataset: AdminDataset) -> int:
                 partition_key=_old_commune_key,
             )
             published += len(stored)
+            progress(published, total)
     return published
 
 

@@ -220,7 +220,9 @@ async def _figures(conn: AsyncConnection, counted: Any) -> dict[str, Any]:
             {"sponsor_unit_id": u, "name": name, "value_vnd": int(v), "activities": n}
             for u, name, v, n in by_unit
         ],
-        "quantities": [{"unit": u, "amount": str(amount.normalize())} for u, amount in by_quantity],
+        "quantities": [
+            {"unit": u, "amount": format(amount.normalize(), "f")} for u, amount in by_quantity
+        ],
         "beneficiaries": [{"kind": k, "group": g, "count": n} for k, g, n in by_beneficiaries],
     }
 

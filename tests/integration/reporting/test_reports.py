@@ -15,7 +15,9 @@ from openpyxl import load_workbook
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner, Result
 
+from services import cli
 from services.activities.adapters.tables import activities as activities_table
 from services.activities.entrypoints.demo import load_demo as load_activities_demo
 from services.registry.config import Settings as RegistrySettings
@@ -31,6 +33,7 @@ from services.registry.service_layer.projection import project
 from services.reporting.adapters.tables import PROJECTIONS, activity_versions, successions
 from services.reporting.config import Settings as ReportingSettings
 from services.reporting.service_layer.rebuild import rebuild
+from shared.devstack.processes import free_port
 from shared.eventstore import Recorder
 from tests.kafka_reading import read_records
 
@@ -442,3 +445,54 @@ async def test_the_metrics_move_when_events_flow(
     assert sample("ketnghia_outbox_published_total", published) >= before[1] + 1
     assert f'ketnghia_projection_lag_events{{consumer="{consumer}"}} 0.0' in exposed
     assert 'ketnghia_http_request_duration_seconds_count{method="GET"' in exposed
+
+
+async def terminal(*argv: str, **environment: str) -> Result:
+    """`ketnghia …` as an operator types it, in a thread (the services answer from this
+    test's event loop)."""
+    return await asyncio.to_thread(CliRunner().invoke, cli.app, list(argv), env=environment)
+
+
+async def test_the_cli_prints_a_report_and_says_what_went_wrong(
+    reporting_url: str, loaded: None
+) -> None:
+    shown = await terminal(
+        "report", "commune", "pre-2025", "23074", "--year", "2024",
+        KETNGHIA_REPORTING_URL=reporting_url,
+    )  # fmt: skip
+    refused = await terminal(
+        "report", "commune", "pre-2025", "23074", "--mapped", KETNGHIA_REPORTING_URL=reporting_url
+    )
+    unreachable = await terminal(
+        "report", "province", "60", KETNGHIA_REPORTING_URL=f"http://127.0.0.1:{free_port()}"
+    )
+
+    assert shown.exit_code == 0, shown.output
+    assert "name=Xã Đông Giang" in shown.output
+    assert "Học bổng, đồ dùng" in shown.output  # the category's Vietnamese label
+    assert "21.750.000" in shown.output  # VND written as Vietnamese write it
+    assert "đếm đến / counted up to: " in shown.output
+    assert refused.exit_code == 1
+    assert "422" in refused.output
+    assert "chỉ quy đổi sang đơn vị từ 2025" in refused.output
+    assert unreachable.exit_code == 1
+    assert "reporting không trả lời" in unreachable.output
+
+
+async def test_the_cli_status_shows_each_service_ready_or_not(
+    reporting_url: str, loaded: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli.console, "width", 200)  # a wide terminal: a row per line
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    shown = await terminal(
+        "status",
+        KETNGHIA_REGISTRY_URL=nowhere,
+        KETNGHIA_ACTIVITIES_URL=nowhere,
+        KETNGHIA_REPORTING_URL=reporting_url,
+    )
+
+    rows = {line.split("│")[1].strip(): line for line in shown.output.splitlines() if "│" in line}
+    assert "ready" in rows["reporting"]
+    assert "lag s" in rows["reporting"]
+    assert "not answering" in rows["registry"]
+    assert shown.exit_code == 1  # not every service is ready

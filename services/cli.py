@@ -1,0 +1,340 @@
+"""`ketnghia`: the platform from a terminal, for the people who run it.
+
+    ketnghia status                              the stack and each service's readiness
+    ketnghia demo                                administrative units and the published cases
+    ketnghia report commune pre-2025 23074 --year 2024
+    ketnghia report province 49 --year 2024 [--mapped]
+    ketnghia report coverage|plans 60 --year 2024, ketnghia report sponsor-unit ID
+    ketnghia import hoat-dong.xlsx --province 60
+    ketnghia rebuild reporting|registry
+
+Reports and imports go through the services' HTTP APIs (`KETNGHIA_<SERVICE>_URL`, by
+default the local ports). Loading units and rebuilding work on the database and Kafka
+directly: `DATABASE_URL` and `KAFKA_BOOTSTRAP_SERVERS`, else the local stack's.
+"""
+
+import asyncio
+import csv
+import io
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shared.devstack.processes import StackError
+from shared.devstack.stack import SERVICE_PORTS, LocalStack
+
+app = typer.Typer(
+    help="Kết nghĩa: báo cáo, nạp dữ liệu, dựng lại, trạng thái / "
+    "reports, demo data, rebuilds and the stack's status.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+report_app = typer.Typer(help="Báo cáo trong terminal / reports in the terminal")
+app.add_typer(report_app, name="report")
+console = Console()
+
+Year = Annotated[int | None, typer.Option(help="năm / year")]
+RequiredYear = Annotated[int, typer.Option(help="năm / year")]
+Quarter = Annotated[int | None, typer.Option(help="quý / quarter (1–4)")]
+Mapped = Annotated[
+    bool, typer.Option("--mapped", help="quy đổi sang đơn vị từ 01/7/2025 / map to today's units")
+]
+AsOf = Annotated[str | None, typer.Option(help="đến thời điểm / as of (ISO date or time)")]
+
+
+def service_url(service: str) -> str:
+    default = f"http://127.0.0.1:{SERVICE_PORTS[service]}"
+    return os.environ.get(f"KETNGHIA_{service.upper()}_URL", default).rstrip("/")
+
+
+def fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]lỗi / error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _get(service: str, path: str, params: dict[str, Any]) -> httpx.Response:
+    url = f"{service_url(service)}{path}"
+    query = {k: v for k, v in params.items() if v not in (None, False)}
+    try:
+        response = httpx.get(url, params=query, timeout=30)
+    except httpx.TransportError as error:
+        raise fail(f"{service} không trả lời tại {url} / does not answer ({error})") from error
+    if response.status_code >= 400:
+        raise fail(f"{response.status_code} {url}: {_reason(response)}")
+    return response
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail", response.text)
+    except ValueError:
+        return response.text
+    if isinstance(detail, list):
+        return "; ".join(f"{'.'.join(map(str, d.get('loc', [])))}: {d.get('msg')}" for d in detail)
+    return str(detail)
+
+
+# -- reports ------------------------------------------------------------------------------
+def show_report(path: str, params: dict[str, Any]) -> None:
+    """The report's heading from its JSON, its figures from its CSV export (the same table
+    a province opens in Excel)."""
+    report = _get("reporting", path, params).json()
+    table = _get("reporting", path, {**params, "format": "csv"}).text
+    heading = [f"{k}: {_flat(v)}" for k, v in report.items() if k != "totals" and _is_heading(v)]
+    console.print("\n".join(heading), highlight=False, soft_wrap=True)
+    console.print(_table(table))
+    console.print(
+        f"đếm đến / counted up to: {_positions(report.get('counted_up_to', []))}", soft_wrap=True
+    )
+
+
+def _is_heading(value: Any) -> bool:
+    return not isinstance(value, list) and (
+        not isinstance(value, dict) or all(not isinstance(v, list | dict) for v in value.values())
+    )
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
+    return str(value)
+
+
+def _positions(positions: list[dict[str, Any]]) -> str:
+    if not positions:
+        return "chưa có sự kiện nào / no events yet"
+    return ", ".join(f"{p['topic']}[{p['partition']}]@{p['next_offset']}" for p in positions)
+
+
+def _table(content: str) -> Table:
+    header, *rows = list(csv.reader(io.StringIO(content.lstrip("\ufeff"))))
+    money = [index for index, title in enumerate(header) if "VND" in title]
+    table = Table(*header, show_lines=False)
+    for row in rows:
+        table.add_row(*(_vnd(c) if i in money and c else c for i, c in enumerate(row)))
+    return table
+
+
+def _vnd(cell: str) -> str:
+    """21750000 → 21.750.000, as Vietnamese write amounts."""
+    try:
+        return f"{int(cell):,}".replace(",", ".")
+    except ValueError:
+        return cell
+
+
+def _scope(
+    year: int | None, quarter: int | None, mapped: bool, as_of: str | None
+) -> dict[str, Any]:
+    return {"year": year, "quarter": quarter, "mapped": mapped, "as_of": as_of}
+
+
+@report_app.command("commune")
+def commune_report(
+    edition: Annotated[str, typer.Argument(help="pre-2025 | 2025")],
+    code: Annotated[str, typer.Argument(help="mã xã / commune code")],
+    year: Year = None,
+    quarter: Quarter = None,
+    mapped: Mapped = False,
+    as_of: AsOf = None,
+) -> None:
+    """Xã × giai đoạn / a commune over the programme period."""
+    show_report(f"/reports/communes/{edition}/{code}", _scope(year, quarter, mapped, as_of))
+
+
+@report_app.command("province")
+def province_report(
+    province: str, year: Year = None, mapped: Mapped = False, as_of: AsOf = None
+) -> None:
+    """Tổng hợp tỉnh / the province summary."""
+    show_report(f"/reports/provinces/{province}/summary", _scope(year, None, mapped, as_of))
+
+
+@report_app.command("coverage")
+def coverage_report(province: str, year: RequiredYear, quarter: Quarter = None) -> None:
+    """Xã được phân công chưa có hoạt động / assigned communes without activity."""
+    show_report(f"/reports/provinces/{province}/coverage", _scope(year, quarter, False, None))
+
+
+@report_app.command("plans")
+def plans_report(province: str, year: RequiredYear) -> None:
+    """Kế hoạch và thực hiện / plan versus actual."""
+    show_report(f"/reports/provinces/{province}/plans", _scope(year, None, False, None))
+
+
+@report_app.command("sponsor-unit")
+def sponsor_unit_report(unit_id: str, year: Year = None) -> None:
+    """Đơn vị: đã làm gì, ở đâu / what a sponsor unit did, where."""
+    show_report(f"/reports/sponsor-units/{unit_id}", _scope(year, None, False, None))
+
+
+# -- operations ---------------------------------------------------------------------------
+class Rebuildable(StrEnum):
+    REPORTING = "reporting"
+    REGISTRY = "registry"
+
+
+def use_local_stack() -> None:
+    """Settings read the environment; without Kafka and database there, use the local stack's."""
+    if os.environ.get("DATABASE_URL") and os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return
+    try:
+        endpoints = LocalStack().endpoints()
+    except StackError as error:
+        raise fail(str(error)) from error
+    for name, value in endpoints.environment().items():
+        os.environ.setdefault(name, value)
+
+
+@app.command()
+def rebuild(
+    service: Rebuildable,
+    switch: Annotated[bool, typer.Option(help="switch the rebuilt tables in")] = True,
+) -> None:
+    """Dựng lại các bảng từ sự kiện / rebuild the projections from the events."""
+    use_local_stack()
+    if service == Rebuildable.REGISTRY:
+        from services.registry.entrypoints import rebuild as registry_rebuild
+
+        asyncio.run(registry_rebuild.main())
+        return
+    from services.reporting.config import Settings
+    from services.reporting.service_layer.rebuild import rebuild as rebuild_reporting
+
+    schema, _ = asyncio.run(
+        rebuild_reporting(Settings(), switch=switch, report=lambda p: console.print(p.line()))
+    )
+    console.print(f"xong: các bảng báo cáo ở schema {schema!r} / done: projections in {schema!r}")
+
+
+@app.command()
+def demo() -> None:
+    """Nạp đơn vị hành chính và dữ liệu mẫu / load the units and the published cases."""
+    use_local_stack()
+    from services.activities.entrypoints import demo as activities_demo
+    from services.registry.entrypoints import demo as registry_demo
+    from services.registry.entrypoints import load_admin_units
+
+    asyncio.run(load_admin_units.main())
+    asyncio.run(registry_demo.main(service_url("registry")))
+    asyncio.run(activities_demo.main(service_url("activities")))
+    guide()
+
+
+DONG_GIANG = "/reports/communes/pre-2025/23074"
+
+
+def guide() -> None:
+    """Where to look, with the first report once the reporting service has counted it."""
+    for _attempt in range(60):
+        figures = _get("reporting", DONG_GIANG, {"year": 2024}).json()["totals"]
+        if figures["activities"]:
+            break
+        time.sleep(0.5)
+    console.rule("Xã Đông Giang (Bình Thuận), 2024 — ketnghia report commune pre-2025 23074")
+    show_report(DONG_GIANG, {"year": 2024})
+    console.rule("Xem tiếp / where to look")
+    lines = [f"{name:<11} {service_url(name)}/docs   /readyz   /metrics" for name in SERVICE_PORTS]
+    me = "ketnghia" if shutil.which("ketnghia") else os.path.relpath(sys.argv[0])
+    lines += [
+        "",
+        f"{me} report commune pre-2025 23116 --year 2024   # Hàm Cần: vay vốn",
+        f"{me} report commune 2025 23122 --mapped          # Hàm Thạnh (Lâm Đồng)",
+        f"{me} report province 49                          # Quảng Nam",
+        f"{me} status                                      # stack, readiness, lag",
+        f"{service_url('reporting')}/reports/provinces/60/summary?format=xlsx",
+        f"logs (JSON): {LocalStack().home / 'logs'}",
+    ]
+    console.print("\n".join(lines), highlight=False, soft_wrap=True)
+
+
+@app.command("import")
+def import_sheet(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".xlsx | .csv")],
+    province: Annotated[str, typer.Option(help="mã tỉnh / province code")],
+) -> None:
+    """Nhập hoạt động từ tệp / import activities from a sheet (errors by row and column)."""
+    url = f"{service_url('activities')}/imports"
+    with console.status(f"đang nhập {file.name} / importing (tiến độ trong log của dịch vụ)"):
+        try:
+            with file.open("rb") as content:
+                response = httpx.post(
+                    url, params={"province": province}, files={"file": (file.name, content)},
+                    timeout=None,
+                )  # fmt: skip
+        except httpx.TransportError as error:
+            raise fail(f"activities không trả lời tại {url} ({error})") from error
+    if response.status_code >= 400:
+        raise fail(f"{response.status_code}: {_reason(response)}")
+    outcome = response.json()
+    console.print(outcome["summary"], highlight=False)
+    if outcome["errors"]:
+        errors = Table("Dòng", "Cột", "Lỗi", title="Dòng lỗi (không ghi) / rows not recorded")
+        for problem in outcome["errors"]:
+            errors.add_row(str(problem["row"]), problem["column"], problem["reason"])
+        console.print(errors)
+        raise typer.Exit(2)
+
+
+@app.command()
+def status() -> None:
+    """Kafka, PostgreSQL and the services: running, answering, ready; the figures to watch."""
+    stack = LocalStack().status()
+    table = Table("thành phần / part", "trạng thái / state", "địa chỉ / where")
+    for part in ("kafka", "postgres"):
+        found = stack[part]
+        state = "answers" if found.get("answers") else "running" if found["running"] else "stopped"
+        table.add_row(part, state, str(found.get("bootstrap") or found.get("url") or "–"))
+    ready = True
+    for service in SERVICE_PORTS:
+        state, figures = _service_state(service_url(service))
+        ready = ready and state == "ready"
+        table.add_row(service, f"{state} {figures}".strip(), f"{service_url(service)}/docs")
+    console.print(table)
+    if not ready:
+        raise typer.Exit(1)
+
+
+WATCHED: dict[str, tuple[str, Callable[[list[float]], float]]] = {
+    # figure → its label and how its series add up
+    "ketnghia_outbox_backlog": ("outbox", sum),
+    "ketnghia_projection_lag_seconds": ("lag s", max),
+    "ketnghia_dead_letters_total": ("dead letters", sum),
+}
+
+
+def _service_state(url: str) -> tuple[str, str]:
+    try:
+        ready = httpx.get(f"{url}/readyz", timeout=5)
+        metrics = httpx.get(f"{url}/metrics", timeout=5).text
+    except httpx.TransportError:
+        return "not answering", ""
+    state = "ready" if ready.status_code == 200 else f"not ready {ready.json().get('checks')}"
+    series: dict[str, list[float]] = {}
+    for line in metrics.splitlines():
+        name = line.split("{", 1)[0].split(" ", 1)[0]
+        if name in WATCHED:
+            series.setdefault(name, []).append(float(line.rsplit(" ", 1)[1]))
+    return state, ", ".join(
+        f"{label} {combine(series[name]):g}"
+        for name, (label, combine) in WATCHED.items()
+        if name in series
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
