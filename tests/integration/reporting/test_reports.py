@@ -90,6 +90,7 @@ async def test_dong_giang_2024_shows_the_15_bicycles(
     assert school == {"category": "scholarship_school_equipment", "value_vnd": 21_750_000,
                       "activities": 1}  # fmt: skip
     assert {"unit": "chiếc", "amount": "15"} in report["quantities"]
+    assert {"unit": "suất", "amount": "10"} in report["quantities"]  # not "1E+1"
     assert {"kind": "pupils", "group": "poor", "count": 15} in report["beneficiaries"]
     assert report["counted_up_to"]  # which offsets it counts
 
