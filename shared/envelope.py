@@ -5,7 +5,6 @@ Kafka key is the partition key (a commune or assignment id), so the events of on
 commune stay in one partition, in order.
 """
 
-import json
 from collections.abc import Mapping
 from typing import Any, Self
 from uuid import UUID
@@ -15,6 +14,7 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from faststream.kafka import KafkaBroker
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic_core import from_json
 
 EVENT_TYPE_PATTERN = r"^vn\.ketnghia\.[a-z_]+(\.[a-z_]+)+\.v[1-9][0-9]*$"
 _JSON = JSONFormat()
@@ -68,7 +68,7 @@ class Envelope(BaseModel):
             }
             if "content-type" in header_map:
                 attributes["datacontenttype"] = header_map["content-type"].decode()
-            return cls.model_validate({**attributes, "data": json.loads(value)})
+            return cls.model_validate({**attributes, "data": from_json(value)})
         except (ValueError, UnicodeDecodeError) as error:  # pydantic's errors are ValueErrors
             raise InvalidEnvelope(f"{type(error).__name__}: {error}") from error
 
