@@ -38,3 +38,4 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.registry_queries
 	$(PY) -m bench.activities_throughput
 	$(PY) -m bench.reporting_projection
+	$(PY) -m bench.report_latency
