@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from services.reporting.adapters.tables import (
     activity_versions,
@@ -249,7 +250,15 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
     """The figures provinces publish: how many units twin with how many communes (and
     districts with districts), total value per year and per category, the lead roster."""
     a, t, m = assignments.c, assignment_targets.c, members.c
-    active = a.province == province
+    target: ColumnElement[bool]
+    active: ColumnElement[bool]
+    if scope.mapped:  # assignments whose target today is one of the province's communes
+        target = t.current.is_(True)
+        today = select(t.assignment_id).where(t.current, _maps_into(province, t.edition, t.code))
+        active = a.id.in_(today)
+    else:
+        target = t.seq == 1
+        active = a.province == province
     if scope.year is not None:
         active = and_(active, a.start_year <= scope.year, a.end_year >= scope.year)
     if scope.programme_id is not None:
@@ -263,7 +272,7 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
         await conn.execute(
             select(t.kind, func.count(distinct(t.code)))
             .join(assignments, a.id == t.assignment_id)
-            .where(active, t.seq == 1)
+            .where(active, target)
             .group_by(t.kind)
         )
     ).all()
@@ -272,13 +281,13 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
         select(leads.c.year, sponsor_units.c.name, t.kind, t.code, communes.c.name)
         .join(assignments, a.id == leads.c.assignment_id)
         .join(sponsor_units, sponsor_units.c.id == leads.c.sponsor_unit_id)
-        .join(assignment_targets, and_(t.assignment_id == a.id, t.seq == 1))
+        .join(assignment_targets, and_(t.assignment_id == a.id, target))
         .outerjoin(communes, and_(communes.c.edition == t.edition, communes.c.code == t.code))
         .where(active if scope.year is None else and_(active, leads.c.year == scope.year))
         .order_by(leads.c.year, t.code)
     )
     by_kind: dict[str, int] = {kind: count for kind, count in targets}
-    return {
+    summary = {
         "province": province,
         "scope": _scope(scope),
         "sponsor_units": units or 0,
@@ -293,6 +302,58 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
         ],
         "counted_up_to": await counted_up_to(conn),
     }
+    if scope.mapped:
+        summary["split_predecessors"] = await _split_in_province(conn, province, scope)
+    return summary
+
+
+def _maps_into(province: str, edition: Any, code: Any) -> Any:
+    """`(edition, code)` is one of `province`'s communes from 1 July 2025, or an old commune
+    that went wholly into one of them."""
+    today = select(communes.c.code).where(
+        communes.c.edition == FROM_2025, communes.c.province_code == province
+    )
+    whole = select(successions.c.old_code).where(successions.c.new_province == province)
+    return or_(
+        and_(edition == FROM_2025, code.in_(today)), and_(edition == PRE_2025, code.in_(whole))
+    )
+
+
+async def _split_in_province(
+    conn: AsyncConnection, province: str, scope: Scope
+) -> list[dict[str, Any]]:
+    """Old communes split between several new ones, one of them in `province`, and their
+    figures: reported with the old commune, never divided."""
+    s, new = successions.c, communes.alias("new")
+    split = (
+        select(s.old_code)
+        .where(
+            s.new_code.is_(None),
+            exists().where(
+                new.c.edition == FROM_2025,
+                new.c.province_code == province,
+                new.c.code == any_(s.successors),
+            ),
+        )
+        .scalar_subquery()
+    )
+    counted = in_force(replace(scope, mapped=False)).subquery()
+    c = counted.c
+    rows = await conn.execute(
+        select(c.commune_code, communes.c.name, s.successors, func.sum(c.value_vnd), func.count())
+        .join(successions, s.old_code == c.commune_code)
+        .outerjoin(
+            communes, and_(communes.c.edition == PRE_2025, communes.c.code == c.commune_code)
+        )
+        .where(c.commune_edition == PRE_2025, c.commune_code.in_(split))
+        .group_by(c.commune_code, communes.c.name, s.successors)
+        .order_by(c.commune_code)
+    )
+    return [
+        {"old_code": code, "old_name": name, "successors": successors, "value_vnd": int(value),
+         "activities": count}
+        for code, name, successors, value, count in rows
+    ]  # fmt: skip
 
 
 async def _province_figures(
@@ -333,7 +394,13 @@ async def _province_figures(
             ],
         }
     else:
-        counted = in_force(scope).where(activity_versions.c.province == province).subquery()
+        v = activity_versions.c
+        mine = (
+            _maps_into(province, v.commune_edition, v.commune_code)
+            if scope.mapped
+            else v.province == province
+        )
+        counted = in_force(scope).where(mine).subquery()
         c = counted.c
         year = cast(extract("year", c.occurred_on), Integer)
         years = await conn.execute(

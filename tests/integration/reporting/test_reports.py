@@ -119,6 +119,7 @@ async def test_a_split_commune_is_reported_with_its_successors_not_divided(
     link = next(s for s in dataset.successions if s.share == "part")
     old = next(u for u in dataset.units if u.edition == "pre-2025" and u.code == link.old_code)
     successors = sorted(s.new_code for s in dataset.successions if s.old_code == old.code)
+    new_units = {("2025", code) for code in successors}
     province = old.province_code
     unit = (
         await registry.post(
@@ -170,6 +171,31 @@ async def test_a_split_commune_is_reported_with_its_successors_not_divided(
         assert predecessor["old_code"] == old.code
         assert predecessor["value_vnd"] == 4_400_000
         assert sorted(predecessor["successors"]) == successors
+    provinces = {u.province_code for u in dataset.units if (u.edition, u.code) in new_units}
+    for today in provinces:  # nor is it counted in the provinces its successors lie in
+        summary = (
+            await reporting.get(f"/reports/provinces/{today}/summary", params={"mapped": "true"})
+        ).json()
+        assert [p["old_code"] for p in summary["split_predecessors"]] == [old.code]
+        assert summary["split_predecessors"][0]["value_vnd"] == 4_400_000
+        assert summary["totals"] == {"value_vnd": 0, "activities": 0}
+
+
+async def test_mapped_onto_today_lam_dong_holds_what_binh_thuan_communes_received(
+    reporting: httpx.AsyncClient, loaded: None
+) -> None:
+    recorded = (await reporting.get("/reports/provinces/60/summary", params={"year": 2024})).json()
+    mapped = (
+        await reporting.get("/reports/provinces/68/summary", params={"year": 2024, "mapped": True})
+    ).json()
+
+    assert mapped["scope"]["edition"] == "mapped to 2025"
+    assert mapped["totals"] == recorded["totals"]  # Đông Giang and Hàm Cần are Lâm Đồng's now
+    [loans] = [c for c in mapped["by_category"] if c["category"] == "credit_loan"]
+    assert loans["value_vnd"] == 200_000_000
+    assert mapped["communes"] == 2
+    assert {r["target_name"] for r in mapped["lead_roster"]} == {"Xã Đông Giang", "Xã Hàm Thạnh"}
+    assert mapped["split_predecessors"] == []
 
 
 async def test_the_quang_nam_summary_counts_its_units_and_communes(
