@@ -41,7 +41,7 @@ app = typer.Typer(
 )
 report_app = typer.Typer(help="Báo cáo trong terminal / reports in the terminal")
 app.add_typer(report_app, name="report")
-console = Console()
+console = Console(markup=False, highlight=False)  # names and reasons print as written
 
 Year = Annotated[int | None, typer.Option(help="năm / year")]
 RequiredYear = Annotated[int, typer.Option(help="năm / year")]
@@ -58,7 +58,7 @@ def service_url(service: str) -> str:
 
 
 def fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]lỗi / error:[/] {message}", highlight=False, soft_wrap=True)
+    console.print(f"lỗi / error: {message}", style="bold red", soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -91,7 +91,7 @@ def show_report(path: str, params: dict[str, Any]) -> None:
     report = _get("reporting", path, params).json()
     table = _get("reporting", path, {**params, "format": "csv"}).text
     heading = [f"{k}: {_flat(v)}" for k, v in report.items() if k != "totals" and _is_heading(v)]
-    console.print("\n".join(heading), highlight=False, soft_wrap=True)
+    console.print("\n".join(heading), soft_wrap=True)
     console.print(_table(table))
     console.print(
         f"đếm đến / counted up to: {_positions(report.get('counted_up_to', []))}", soft_wrap=True
@@ -255,7 +255,7 @@ def guide() -> None:
         f"{service_url('reporting')}/reports/provinces/60/summary?format=xlsx",
         f"logs (JSON): {LocalStack().home / 'logs'}",
     ]
-    console.print("\n".join(lines), highlight=False, soft_wrap=True)
+    console.print("\n".join(lines), soft_wrap=True)
 
 
 @app.command("import")
@@ -277,7 +277,7 @@ def import_sheet(
     if response.status_code >= 400:
         raise fail(f"{response.status_code}: {_reason(response)}")
     outcome = response.json()
-    console.print(outcome["summary"], highlight=False)
+    console.print(outcome["summary"])
     if outcome["errors"]:
         errors = Table("Dòng", "Cột", "Lỗi", title="Dòng lỗi (không ghi) / rows not recorded")
         for problem in outcome["errors"]:
