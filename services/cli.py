@@ -235,10 +235,12 @@ DONG_GIANG = "/reports/communes/pre-2025/23074"
 
 
 def guide() -> None:
-    """Where to look, with the first report once the reporting service has counted it."""
-    for _attempt in range(60):
-        figures = _get("reporting", DONG_GIANG, {"year": 2024}).json()["totals"]
-        if figures["activities"]:
+    """Where to look, with the first report once the reporting service has caught up."""
+    for _attempt in range(240):
+        report = _get("reporting", DONG_GIANG, {"year": 2024}).json()
+        metrics = _get("reporting", "/metrics", {}).text
+        behind = _series(metrics).get("ketnghia_projection_lag_events", [1.0])
+        if report["totals"]["activities"] and report["commune"]["name"] and not any(behind):
             break
         time.sleep(0.5)
     console.rule("Xã Đông Giang (Bình Thuận), 2024 — ketnghia report commune pre-2025 23074")
@@ -320,16 +322,22 @@ def _service_state(url: str) -> tuple[str, str]:
     except httpx.TransportError:
         return "not answering", ""
     state = "ready" if ready.status_code == 200 else f"not ready {ready.json().get('checks')}"
-    series: dict[str, list[float]] = {}
-    for line in metrics.splitlines():
-        name = line.split("{", 1)[0].split(" ", 1)[0]
-        if name in WATCHED:
-            series.setdefault(name, []).append(float(line.rsplit(" ", 1)[1]))
+    series = _series(metrics)
     return state, ", ".join(
         f"{label} {combine(series[name]):g}"
         for name, (label, combine) in WATCHED.items()
         if name in series
     )
+
+
+def _series(metrics: str) -> dict[str, list[float]]:
+    """Prometheus text → the values of each metric's series."""
+    series: dict[str, list[float]] = {}
+    for line in metrics.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.split("{", 1)[0].split(" ", 1)[0], line.rsplit(" ", 1)[1]
+            series.setdefault(name, []).append(float(value))
+    return series
 
 
 def main() -> None:
