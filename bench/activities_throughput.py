@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer
 from openpyxl import Workbook
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from bench.common import percentiles, service_process
+from bench.common import drop_schemas, percentiles, service_process
 from services.activities.adapters.sheets import read_rows
 from services.activities.adapters.tables import known_assignments
 from services.activities.service_layer.imports import COLUMNS
@@ -177,11 +177,7 @@ async def run(endpoints: Endpoints, requests: int, concurrency: int, rows: int) 
             await wait_heard(endpoints, schemas["activities"])
             await measure(endpoints, url, topics["activities_topic"], requests, concurrency, rows)
     finally:
-        engine = create_engine(endpoints.database_url, "public")
-        async with engine.begin() as conn:
-            for schema in schemas.values():
-                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        await engine.dispose()
+        await drop_schemas(endpoints.database_url, *schemas.values())
 
 
 async def measure(

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+from sqlalchemy import text
 
+from shared.db import create_engine
 from shared.devstack import Endpoints
 from shared.devstack.processes import free_port, wait_until
 
@@ -45,6 +47,17 @@ def _ready(url: str) -> bool:
         return httpx.get(f"{url}/readyz").status_code == 200
     except httpx.HTTPError:
         return False
+
+
+async def drop_schemas(database_url: str, *schemas: str) -> None:
+    """What a benchmark made in the database, gone."""
+    engine = create_engine(database_url, "public")
+    try:
+        async with engine.begin() as conn:
+            for schema in schemas:
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        await engine.dispose()
 
 
 def percentiles(values: list[float]) -> str:

@@ -27,13 +27,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import text
 
 from bench.activities_throughput import FIRST_DAY, activity, prepare, wait_heard
-from bench.common import percentiles, service_process
+from bench.common import drop_schemas, percentiles, service_process
 from services.activities.service_layer.imports import COLUMNS
 from services.registry.entrypoints.demo import HOI_NONG_DAN_BT
-from shared.db import create_engine
 from shared.devstack import Endpoints, provided_endpoints
 from shared.migrations import upgrade
 
@@ -164,11 +162,7 @@ async def run(endpoints: Endpoints, rate: float, batch: int, seconds: float) -> 
                 await phase(activities, reporting, "baseline, idle", 2, 1, 10)
                 await phase(activities, reporting, "steady load", rate, batch, seconds)
     finally:
-        engine = create_engine(endpoints.database_url, "public")
-        async with engine.begin() as conn:
-            for schema in schemas.values():
-                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        await engine.dispose()
+        await drop_schemas(endpoints.database_url, *schemas.values())
 
 
 def main() -> None:

@@ -19,9 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from sqlalchemy import text
 
-from bench.common import percentiles
+from bench.common import drop_schemas, percentiles
 from services.reporting.config import Settings
 from services.reporting.service_layer import reports
 from services.reporting.service_layer.rebuild import rebuild
@@ -180,11 +179,7 @@ async def run(endpoints: Endpoints, events: int, communes_count: int, queries: i
         )
         await measure_reports(settings, communes, queries)
     finally:
-        engine = create_engine(endpoints.database_url, "public")
-        async with engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}_rebuild" CASCADE'))
-        await engine.dispose()
+        await drop_schemas(endpoints.database_url, schema, f"{schema}_rebuild")
 
 
 def main() -> None:

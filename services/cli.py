@@ -63,10 +63,16 @@ def fail(message: str) -> typer.Exit:
 
 
 def _get(service: str, path: str, params: dict[str, Any]) -> httpx.Response:
-    url = f"{service_url(service)}{path}"
     query = {k: v for k, v in params.items() if v not in (None, False)}
+    return _call(service, "GET", path, params=query, timeout=30)
+
+
+def _call(service: str, method: str, path: str, **options: Any) -> httpx.Response:
+    """The service's answer; a clear error and exit code 1 when it does not answer or
+    refuses."""
+    url = f"{service_url(service)}{path}"
     try:
-        response = httpx.get(url, params=query, timeout=30)
+        response = httpx.request(method, url, **options)
     except httpx.TransportError as error:
         raise fail(f"{service} không trả lời tại {url} / does not answer ({error})") from error
     if response.status_code >= 400:
@@ -266,18 +272,14 @@ def import_sheet(
     province: Annotated[str, typer.Option(help="mã tỉnh / province code")],
 ) -> None:
     """Nhập hoạt động từ tệp / import activities from a sheet (errors by row and column)."""
-    url = f"{service_url('activities')}/imports"
-    with console.status(f"đang nhập {file.name} / importing (tiến độ trong log của dịch vụ)"):
-        try:
-            with file.open("rb") as content:
-                response = httpx.post(
-                    url, params={"province": province}, files={"file": (file.name, content)},
-                    timeout=None,
-                )  # fmt: skip
-        except httpx.TransportError as error:
-            raise fail(f"activities không trả lời tại {url} ({error})") from error
-    if response.status_code >= 400:
-        raise fail(f"{response.status_code}: {_reason(response)}")
+    with (
+        console.status(f"đang nhập {file.name} / importing (tiến độ trong log của dịch vụ)"),
+        file.open("rb") as content,
+    ):
+        response = _call(
+            "activities", "POST", "/imports", params={"province": province},
+            files={"file": (file.name, content)}, timeout=None,
+        )  # fmt: skip
     outcome = response.json()
     console.print(outcome["summary"])
     if outcome["errors"]:

@@ -109,11 +109,25 @@ async def activities_engine(activities_settings: ActivitiesSettings) -> AsyncIte
 
 
 @pytest.fixture(scope="module")
+def activities_app(activities_settings: ActivitiesSettings) -> FastAPI:
+    return create_activities_app(activities_settings)
+
+
+@pytest.fixture(scope="module")
 async def activities(
-    activities_settings: ActivitiesSettings, activities_engine: AsyncEngine
+    activities_app: FastAPI, activities_engine: AsyncEngine
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(create_activities_app(activities_settings)) as client:
+    async with serve(activities_app) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+async def activities_url(
+    activities_app: FastAPI, activities: httpx.AsyncClient
+) -> AsyncIterator[str]:
+    """The activities service on a real port too (its lifespan is the `activities` one)."""
+    async with listening(activities_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

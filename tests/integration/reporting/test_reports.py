@@ -6,6 +6,7 @@ import asyncio
 import io
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from typer.testing import CliRunner, Result
 
 from services import cli
 from services.activities.adapters.tables import activities as activities_table
+from services.activities.entrypoints.demo import IMPORT_FILE
 from services.activities.entrypoints.demo import load_demo as load_activities_demo
 from services.registry.config import Settings as RegistrySettings
 from services.registry.entrypoints.demo import (
@@ -504,6 +506,24 @@ async def test_the_cli_prints_a_report_and_says_what_went_wrong(
     assert "chỉ quy đổi sang đơn vị từ 2025" in refused.output
     assert unreachable.exit_code == 1
     assert "reporting không trả lời" in unreachable.output
+
+
+async def test_the_cli_imports_a_sheet_and_lists_the_rows_it_refused(
+    activities_url: str, loaded: None, tmp_path: Path
+) -> None:
+    header, first, *_rest = IMPORT_FILE.read_text(encoding="utf-8").splitlines()
+    sheet = tmp_path / "hai-dong.csv"
+    too_early = first.replace("19/09/2024", "19/09/2019", 1)  # before the units joined
+    sheet.write_text("\n".join([header, first, too_early]), encoding="utf-8")
+
+    shown = await terminal(
+        "import", str(sheet), "--province", "60", KETNGHIA_ACTIVITIES_URL=activities_url
+    )
+
+    assert shown.exit_code == 2, shown.output  # some rows were refused
+    assert "2 dòng: ghi 0, đã có từ trước 1, lỗi 1" in shown.output
+    assert "│ 3    │ Đơn vị thực hiện │" in shown.output
+    assert "19/09/2019" in shown.output
 
 
 async def test_the_cli_status_shows_each_service_ready_or_not(
