@@ -8,10 +8,12 @@ beside the old one.
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, Union
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+import msgspec
 from faststream.kafka.fastapi import KafkaRouter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.consumer import Poison, Validator
 from shared.envelope import Envelope
@@ -267,16 +269,82 @@ def declare_published(kafka: KafkaRouter, topic: str, prefixes: tuple[str, ...])
     )
 
 
-def check(event_type: str, data: Any) -> Data:
-    """The event's data as its contract model; `Poison` when the type is unknown or the
-    data does not fit it."""
-    model = CONTRACT.get(event_type)
-    if model is None:
+def check(event_type: str, data: Any) -> None:
+    """`Poison` when the type is unknown or the data does not fit its contract model,
+    read strictly as JSON, as the published JSON Schemas read it (`true` is no integer).
+
+    The check runs on structures generated from the models (msgspec): a consumer checks
+    every event it reads, a rebuild millions, and the models' own validation costs about
+    60 µs an event here against 15. A test holds the two to the same verdicts; the models
+    stay the one definition, and the JSON Schemas come from them."""
+    checker = _CHECKERS.get(event_type)
+    if checker is None:
         raise Poison(f"unknown event type {event_type!r}")
     try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise Poison(f"{event_type}: {error.error_count()} invalid field(s): {error}") from error
+        msgspec.convert(data, checker, strict=True)
+    except msgspec.ValidationError as error:
+        raise Poison(f"{event_type}: {error}") from error
+
+
+def _checker(model: type[BaseModel]) -> Any:
+    """A msgspec structure that accepts what `model` accepts (fields, types, bounds,
+    patterns, lengths, aliases, defaults; unknown fields ignored)."""
+    fields, bounds = [], {}
+    for name, info in model.model_fields.items():
+        meta: dict[str, Any] = {}
+        for constraint in info.metadata:
+            for key in ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern"):
+                if getattr(constraint, key, None) is not None:
+                    meta[key] = getattr(constraint, key)
+        kind = _checked_type(info.annotation)
+        if meta and Decimal in (kind, *get_args(kind)):  # msgspec bounds no Decimal
+            bounds[name] = meta  # checked after conversion
+        elif meta:
+            kind = _constrained(kind, msgspec.Meta(**meta))
+        default = msgspec.NODEFAULT if info.is_required() else info.default
+        fields.append((name, kind, msgspec.field(default=default, name=info.alias or name)))
+
+    def check_bounds(self: Any) -> None:
+        for name, meta in bounds.items():
+            value = getattr(self, name)
+            if value is not None and not _within(value, meta):
+                raise ValueError(f"`{name}` must be {meta}")
+
+    namespace = {"__post_init__": check_bounds} if bounds else {}
+    return msgspec.defstruct(model.__name__, fields, kw_only=True, namespace=namespace)
+
+
+def _checked_type(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _checker(annotation)
+    arguments = get_args(annotation)
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return Union[tuple(_checked_type(a) for a in arguments)]  # noqa: UP007
+    if origin is list:
+        return list[_checked_type(arguments[0])]  # type: ignore[misc]
+    if origin is dict:
+        return dict[_checked_type(arguments[0]), _checked_type(arguments[1])]  # type: ignore[misc]
+    return annotation  # str, int, bool, date, Decimal, Literal[...]
+
+
+def _constrained(kind: Any, meta: msgspec.Meta) -> Any:
+    """`kind` with `meta`; for `X | None`, on X."""
+    if get_origin(kind) in (Union, UnionType):
+        return Union[tuple(m if m is NoneType else _constrained(m, meta) for m in get_args(kind))]  # noqa: UP007
+    return Annotated[kind, meta]
+
+
+def _within(value: Any, meta: dict[str, Any]) -> bool:
+    return (
+        ("gt" not in meta or value > meta["gt"])
+        and ("ge" not in meta or value >= meta["ge"])
+        and ("lt" not in meta or value < meta["lt"])
+        and ("le" not in meta or value <= meta["le"])
+    )
+
+
+_CHECKERS = {event_type: _checker(model) for event_type, model in CONTRACT.items()}
 
 
 def validator() -> Validator:

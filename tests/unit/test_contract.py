@@ -1,9 +1,13 @@
 """What the domains decide fits the published contract, and what does not fit is poison."""
 
+import json
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from services.activities.domain.activities import Activity
 from services.activities.domain.locks import Lock, ProvinceLocks
@@ -47,3 +51,82 @@ def test_an_unknown_type_or_bad_data_is_poison() -> None:
     data = Activity.record("a1", "60", BICYCLES).pending[0].data
     with pytest.raises(Poison, match="value_vnd"):
         check("vn.ketnghia.activity.recorded.v1", {**data, "value_vnd": -1})
+
+
+OTHER_EVENTS = {  # the registry's types the domain test above does not decide
+    "vn.ketnghia.registry.sponsor_unit.registered.v1": {
+        "sponsor_unit_id": "u1", "province": "60", "name": "Sở Công Thương", "kind": "department",
+    },
+    "vn.ketnghia.registry.programme.created.v1": {
+        "programme_id": "p1", "province": "11", "name": "Kết nghĩa", "scope": "commune",
+        "period": {"start_year": 2021, "end_year": 2025},
+        "legal_bases": [{"number": "2072/QĐ-UBND", "issued_on": "2021-09-20", "issuer": "UBND"}],
+    },
+    "vn.ketnghia.registry.programme.legal_basis_added.v1": {
+        "programme_id": "p1",
+        "legal_basis": {"number": "417-TB/TU", "issued_on": "2021-10-01", "issuer": "Tỉnh ủy"},
+    },
+    "vn.ketnghia.registry.village.registered.v1": {
+        "village_id": "v1", "province": "60", "kind": "village", "name": "Thôn 1",
+        "commune": {"edition": "pre-2025", "code": "23074"},
+    },
+    "vn.ketnghia.registry.commune.classified.v1": {
+        "province": "60", "commune": {"edition": "pre-2025", "code": "23074"},
+        "kind": "poor_household_rate", "value": "12.5", "effective_on": "2024-01-01",
+        "source": "QĐ 1/2024",
+    },
+    "vn.ketnghia.registry.lineage.published.v1": {
+        "dataset": "vietnamadminunits-1.0.4", "old": {"edition": "pre-2025", "code": "23116"},
+        "old_name": "Xã Hàm Cần", "old_province_code": "60",
+        "successors": [{"code": "23122", "name": "Xã Hàm Thạnh", "province_code": "68",
+                        "share": "whole", "is_default": True}],
+    },
+    "vn.ketnghia.registry.assignment.member_joined.v1": {
+        "sponsor_unit_id": "u2", "joined_on": "2024-02-01",
+    },
+    "vn.ketnghia.registry.assignment.member_left.v1": {
+        "sponsor_unit_id": "u2", "left_on": "2024-12-31",
+    },
+}  # fmt: skip
+WRONG: list[Any] = [None, {}, [], "", "x", "12", -1, 0, 1.5, True, "2024-13-45", [{}]]
+
+
+def variants(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """`data` with each field, and each field of a nested object, missing or wrong."""
+    for name, value in data.items():
+        yield {k: v for k, v in data.items() if k != name}
+        for wrong in WRONG:
+            yield {**data, name: wrong}
+        if isinstance(value, dict):
+            for inner in variants(value):
+                yield {**data, name: inner}
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            for inner in variants(value[0]):
+                yield {**data, name: [inner, *value[1:]]}
+
+
+def test_the_check_accepts_and_refuses_what_the_models_do_strictly_as_json() -> None:
+    """The check consumers run is generated from the models; it must agree with them
+    validating the JSON strictly (as the published JSON Schemas do: `true` is not an
+    integer, `0` is not a date), on every event type and thousands of broken variants."""
+    seeds = [(e.type, e.data) for e in decided_events()] + list(OTHER_EVENTS.items())
+    assert {event_type for event_type, _data in seeds} == set(CONTRACT)
+    tried, disagreements = 0, []
+    for event_type, seed in seeds:
+        valid = json.loads(json.dumps(seed, default=str))
+        for data in [valid, *variants(valid)]:
+            try:
+                CONTRACT[event_type].model_validate_json(json.dumps(data), strict=True)
+                accepted = True
+            except ValidationError:
+                accepted = False
+            try:
+                check(event_type, data)
+                checked = True
+            except Poison:
+                checked = False
+            tried += 1
+            if accepted != checked:
+                disagreements.append((event_type, data, accepted))
+    assert tried > 2_000
+    assert disagreements == []
