@@ -21,7 +21,7 @@ import structlog
 from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, Uuid, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -114,12 +114,13 @@ class IdempotentConsumer:
         return len(new)
 
     async def _claim(self, conn: AsyncConnection, event_ids: list[UUID]) -> set[UUID]:
-        rows = [{"consumer": self.name, "event_id": event_id} for event_id in set(event_ids)]
+        # One statement whatever the batch size: the ids go as one array parameter.
+        ids = func.unnest(bindparam("ids", list(set(event_ids)), type_=ARRAY(Uuid)))
         claimed = await conn.execute(
             pg_insert(processed_events)
+            .from_select(["consumer", "event_id"], select(literal(self.name), ids))
             .on_conflict_do_nothing()
-            .returning(processed_events.c.event_id),
-            rows,  # many parameter sets: one statement compiled once, whatever the batch size
+            .returning(processed_events.c.event_id)
         )
         return set(claimed.scalars())
 

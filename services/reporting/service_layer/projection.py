@@ -7,11 +7,11 @@ partial copy, say), it waits in `pending_activity_events` and is applied when it
 comes, so the totals never depend on arrival order.
 """
 
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+import msgspec
+from sqlalchemy import ARRAY, Text, any_, bindparam, delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -330,13 +330,17 @@ async def apply_events(conn: AsyncConnection, events: Sequence[Envelope]) -> Non
 COLUMNS = [column.name for column in activity_versions.columns]
 
 
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
 async def _copy_versions(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     """COPY the rows in, in this transaction: a rebuild writes millions, and an INSERT's
     per-row parameter binding cost more than the database's work."""
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
     records = [
-        tuple(json.dumps(row[name]) if name == "facts" else row.get(name) for name in COLUMNS)
+        tuple(_json(row[name]) if name == "facts" else row.get(name) for name in COLUMNS)
         for row in rows
     ]
     await driver.copy_records_to_table(activity_versions.name, records=records, columns=COLUMNS)
@@ -348,10 +352,12 @@ async def _record_all(conn: AsyncConnection, recorded: list[Envelope]) -> None:
     rows = [_version_row(event, event.data, False) for event in recorded]
     await _copy_versions(conn, rows)
     await _add_to_totals(conn, [(row, 1) for row in rows])
+    pending = pending_activity_events.c
+    if not await conn.scalar(select(exists().where(pending.activity_id.is_not(None)))):
+        return  # nothing waits for an earlier version: the usual case, and a rebuild's
+    ids = bindparam("ids", [str(e.subject) for e in recorded], type_=ARRAY(Text))
     waiting = await conn.execute(
-        select(pending_activity_events.c.activity_id)
-        .distinct()
-        .where(pending_activity_events.c.activity_id.in_([str(e.subject) for e in recorded]))
+        select(pending.activity_id).distinct().where(pending.activity_id == any_(ids))
     )
     for activity_id in waiting.scalars().all():
         await _apply_pending(conn, activity_id)
