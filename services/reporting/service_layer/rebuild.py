@@ -11,8 +11,10 @@ switching over when caught up.
 """
 
 import asyncio
+import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,6 +118,21 @@ async def replay(
         await kafka.stop()
 
 
+@contextmanager
+def _rare_collections() -> Iterator[None]:
+    """A rebuild makes millions of short-lived objects without cycles. The collector's
+    default (a pass every 700 new objects) took a third of its time; what lives already
+    is frozen out of its passes, and the passes are rarer."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 async def _partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -154,7 +171,8 @@ async def rebuild(
     engine = create_engine(settings.database_url, fresh)
     progress = Progress()
     try:
-        reached = await replay(engine, settings, {}, None, progress, report)
+        with _rare_collections():
+            reached = await replay(engine, settings, {}, None, progress, report)
         if switch:
             await _switch(admin, engine, settings, reached, progress, report)
             fresh = live
