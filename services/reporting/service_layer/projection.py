@@ -177,25 +177,68 @@ async def _add_target(
 
 
 # -- activities -----------------------------------------------------------------------------
-def _version_row(event: Envelope, facts: dict[str, Any], voided: bool) -> dict[str, Any]:
-    return {
-        "activity_id": event.subject,
-        "version": event.streamversion,
-        "valid_from": event.time,
-        "event_id": event.id,
-        "province": event.province,
-        "assignment_id": facts["assignment_id"],
-        "commune_edition": facts["commune"]["edition"],
-        "commune_code": facts["commune"]["code"],
-        "occurred_on": iso_day(facts["occurred_on"]),
-        "category": facts["category"],
-        "value_vnd": facts["value_vnd"],
-        "voided": voided,
-        "facts": {k: v for k, v in facts.items() if k not in ("activity_id", "province", "reason")},
-    }
+COLUMNS = [column.name for column in activity_versions.columns]
+Version = tuple[Any, ...]
+"""An `activity_versions` row, its values in `COLUMNS` order (as COPY takes them)."""
 
 
-async def _amended(conn: AsyncConnection, event: Envelope) -> None:
+def _version(event: Envelope, facts: dict[str, Any], voided: bool) -> Version:
+    commune = facts["commune"]
+    kept = {k: v for k, v in facts.items() if k not in ("activity_id", "province", "reason")}
+    return (
+        event.subject, event.streamversion, event.time, None, event.id, event.province,
+        facts["assignment_id"], commune["edition"], commune["code"],
+        iso_day(facts["occurred_on"]), facts["category"], facts["value_vnd"], voided,
+        msgspec.json.encode(kept).decode(),
+    )  # fmt: skip
+
+
+_PROVINCE, _OCCURRED_ON, _CATEGORY, _VALUE, _VOIDED = (
+    COLUMNS.index(name) for name in ("province", "occurred_on", "category", "value_vnd", "voided")
+)
+
+
+class Totals:
+    """Changes to the province totals gathered over a batch and written at its end, once,
+    in key order: concurrent batches (a rebuild's workers) then take the rows' locks in one
+    order, for the shortest time, and never deadlock."""
+
+    def __init__(self) -> None:
+        self._sums: dict[tuple[str, int, int, str], list[int]] = {}
+
+    def add(self, version: Version, sign: int) -> None:
+        """Add (+1) or take away (-1) an activity version."""
+        day = version[_OCCURRED_ON]
+        key = (version[_PROVINCE], day.year, (day.month - 1) // 3 + 1, version[_CATEGORY])
+        sums = self._sums.get(key)
+        if sums is None:
+            sums = self._sums[key] = [0, 0]
+        sums[0] += sign * version[_VALUE]
+        sums[1] += sign
+
+    async def write(self, conn: AsyncConnection) -> None:
+        if not self._sums:
+            return
+        upsert = insert(province_totals).values(
+            [
+                {"province": p, "year": y, "quarter": q, "category": c,
+                 "value_vnd": v, "activities": n}
+                for (p, y, q, c), (v, n) in sorted(self._sums.items())
+            ]
+        )  # fmt: skip
+        await conn.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["province", "year", "quarter", "category"],
+                set_={
+                    "value_vnd": province_totals.c.value_vnd + upsert.excluded.value_vnd,
+                    "activities": province_totals.c.activities + upsert.excluded.activities,
+                },
+            )
+        )
+        self._sums = {}
+
+
+async def _amended(conn: AsyncConnection, event: Envelope, totals: Totals) -> None:
     """A correction or void: a new version from its time, closing the one before; held
     back while the version before it has not arrived."""
     a = activity_versions.c
@@ -225,41 +268,16 @@ async def _amended(conn: AsyncConnection, event: Envelope) -> None:
     )
     voided = event.type == ACTIVITY + "voided.v1"
     facts = previous.facts if voided else event.data  # a void keeps what it voids
-    row = _version_row(event, facts, voided)
-    await conn.execute(insert(activity_versions).values(row))
-    changes = [] if previous.voided else [(dict(previous._mapping), -1)]
-    await _add_to_totals(conn, changes + ([] if voided else [(row, 1)]))
-    await _apply_pending(conn, str(event.subject))
+    version = _version(event, facts, voided)
+    await _copy_versions(conn, [version])
+    if not previous.voided:
+        totals.add(tuple(previous), -1)
+    if not voided:
+        totals.add(version, 1)
+    await _apply_pending(conn, str(event.subject), totals)
 
 
-async def _add_to_totals(conn: AsyncConnection, changes: list[tuple[dict[str, Any], int]]) -> None:
-    """Add (+1) or take away (-1) activity versions from the province totals."""
-    sums: dict[tuple[str, int, int, str], list[int]] = {}
-    for row, sign in changes:
-        day = row["occurred_on"]
-        key = (row["province"], day.year, (day.month - 1) // 3 + 1, row["category"])
-        value, count = sums.setdefault(key, [0, 0])
-        sums[key] = [value + sign * row["value_vnd"], count + sign]
-    if not sums:
-        return
-    upsert = insert(province_totals).values(
-        [
-            {"province": p, "year": y, "quarter": q, "category": c, "value_vnd": v, "activities": n}
-            for (p, y, q, c), (v, n) in sums.items()
-        ]
-    )
-    await conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=["province", "year", "quarter", "category"],
-            set_={
-                "value_vnd": province_totals.c.value_vnd + upsert.excluded.value_vnd,
-                "activities": province_totals.c.activities + upsert.excluded.activities,
-            },
-        )
-    )
-
-
-async def _apply_pending(conn: AsyncConnection, activity_id: str) -> None:
+async def _apply_pending(conn: AsyncConnection, activity_id: str, totals: Totals) -> None:
     waiting = (
         await conn.execute(
             select(pending_activity_events)
@@ -275,7 +293,7 @@ async def _apply_pending(conn: AsyncConnection, activity_id: str) -> None:
             pending_activity_events.c.event_id == waiting.event_id
         )
     )
-    await _amended(conn, Envelope.model_validate(waiting.envelope))
+    await _amended(conn, Envelope.model_validate(waiting.envelope), totals)
 
 
 async def _plan(conn: AsyncConnection, event: Envelope) -> None:
@@ -303,55 +321,51 @@ HANDLERS: dict[str, Handler] = {
     REGISTRY + "assignment.target_succeeded.v1": _succeeded,
     REGISTRY + "assignment.ended.v1": _ended,
     REGISTRY + "lineage.published.v1": _lineage,
-    ACTIVITY + "corrected.v1": _amended,
-    ACTIVITY + "voided.v1": _amended,
     "vn.ketnghia.plan.created.v1": _plan,
     "vn.ketnghia.plan.commitment_added.v1": _plan,
 }
 
 
+AMENDMENTS = {ACTIVITY + "corrected.v1", ACTIVITY + "voided.v1"}
+
+
 async def apply_events(conn: AsyncConnection, events: Sequence[Envelope]) -> None:
-    """Apply a batch in order: runs of recordings go in with one insert (a rebuild reads
-    millions of them); the rest one by one. Legal bases, villages, classifications and
-    locks do not enter the reports."""
+    """Apply a batch in order: runs of recordings go in with one COPY (a rebuild reads
+    millions of them); the rest one by one; the province totals change once, at the end.
+    Legal bases, villages, classifications and locks do not enter the reports."""
+    totals = Totals()
     recorded: list[Envelope] = []
     for event in events:
         if event.type == ACTIVITY + "recorded.v1":
             recorded.append(event)
             continue
         handler = HANDLERS.get(event.type)
-        if handler is not None:
-            await _record_all(conn, recorded)
+        if handler is not None or event.type in AMENDMENTS:
+            await _record_all(conn, recorded, totals)
             recorded = []
+        if handler is not None:
             await handler(conn, event)
-    await _record_all(conn, recorded)
+        elif event.type in AMENDMENTS:
+            await _amended(conn, event, totals)
+    await _record_all(conn, recorded, totals)
+    await totals.write(conn)
 
 
-COLUMNS = [column.name for column in activity_versions.columns]
-
-
-def _json(value: Any) -> str:
-    return msgspec.json.encode(value).decode()
-
-
-async def _copy_versions(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """COPY the rows in, in this transaction: a rebuild writes millions, and an INSERT's
-    per-row parameter binding cost more than the database's work."""
+async def _copy_versions(conn: AsyncConnection, versions: list[Version]) -> None:
+    """COPY the versions in, in this transaction: a rebuild writes millions, and an
+    INSERT's per-row parameter binding cost more than the database's work."""
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
-    records = [
-        tuple(_json(row[name]) if name == "facts" else row.get(name) for name in COLUMNS)
-        for row in rows
-    ]
-    await driver.copy_records_to_table(activity_versions.name, records=records, columns=COLUMNS)
+    await driver.copy_records_to_table(activity_versions.name, records=versions, columns=COLUMNS)
 
 
-async def _record_all(conn: AsyncConnection, recorded: list[Envelope]) -> None:
+async def _record_all(conn: AsyncConnection, recorded: list[Envelope], totals: Totals) -> None:
     if not recorded:
         return
-    rows = [_version_row(event, event.data, False) for event in recorded]
-    await _copy_versions(conn, rows)
-    await _add_to_totals(conn, [(row, 1) for row in rows])
+    versions = [_version(event, event.data, False) for event in recorded]
+    await _copy_versions(conn, versions)
+    for version in versions:
+        totals.add(version, 1)
     pending = pending_activity_events.c
     if not await conn.scalar(select(exists().where(pending.activity_id.is_not(None)))):
         return  # nothing waits for an earlier version: the usual case, and a rebuild's
@@ -360,4 +374,4 @@ async def _record_all(conn: AsyncConnection, recorded: list[Envelope]) -> None:
         select(pending.activity_id).distinct().where(pending.activity_id == any_(ids))
     )
     for activity_id in waiting.scalars().all():
-        await _apply_pending(conn, activity_id)
+        await _apply_pending(conn, activity_id, totals)
