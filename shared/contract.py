@@ -347,6 +347,12 @@ def _within(value: Any, meta: dict[str, Any]) -> bool:
 _CHECKERS = {event_type: _checker(model) for event_type, model in CONTRACT.items()}
 
 
+def checker(event_type: str) -> Any:
+    """The msgspec structure `check` holds `event_type`'s data to (for a decoder that
+    checks while it reads)."""
+    return _CHECKERS[event_type]
+
+
 def validator() -> Validator:
     """For `shared.consumer.subscribe`: every event must be a known type with valid data."""
 

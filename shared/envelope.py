@@ -6,9 +6,11 @@ commune stay in one partition, in order.
 """
 
 from collections.abc import Mapping
-from typing import Any, Self
+from datetime import datetime
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
+import msgspec
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
@@ -71,6 +73,47 @@ class Envelope(BaseModel):
             return cls.model_validate({**attributes, "data": from_json(value)})
         except (ValueError, UnicodeDecodeError) as error:  # pydantic's errors are ValueErrors
             raise InvalidEnvelope(f"{type(error).__name__}: {error}") from error
+
+
+_TEXT = Annotated[str, msgspec.Meta(min_length=1)]
+_RFC3339 = (  # as the CloudEvents SDK writes times: seconds, at most microseconds, an offset
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})\Z"
+)
+
+
+class Attributes(msgspec.Struct, frozen=True, kw_only=True):
+    """An event's attributes read as our producers write them (`Envelope.to_kafka`), without
+    building an `Envelope`: a rebuild reads millions. A narrower reading than the model's:
+    what it accepts, `Envelope` accepts with the same values (a test holds it to that);
+    whatever it doubts is left to `Envelope.from_kafka`."""
+
+    id: UUID
+    source: _TEXT
+    type: Annotated[str, msgspec.Meta(pattern=EVENT_TYPE_PATTERN.removesuffix("$") + r"\Z")]
+    specversion: Literal["1.0"]
+    time: Annotated[str, msgspec.Meta(pattern=_RFC3339)]
+    subject: _TEXT
+    datacontenttype: Literal["application/json"] = "application/json"
+    province: _TEXT
+    partitionkey: _TEXT
+    correlationid: UUID
+    causationid: UUID | None = None
+    streamversion: Annotated[str, msgspec.Meta(pattern=r"^[1-9][0-9]{0,17}\Z")]
+
+    @staticmethod
+    def read(headers: list[tuple[str, bytes]]) -> "Attributes | None":
+        """From a record's headers; None when they are not plainly a CloudEvent of ours."""
+        try:
+            fields = {name[3:]: raw.decode() for name, raw in headers if name[:3] == "ce_"}
+            for name, raw in headers:
+                if name == "content-type":
+                    fields["datacontenttype"] = raw.decode()
+            attributes = msgspec.convert(fields, Attributes, strict=True)
+            datetime.fromisoformat(attributes.time)  # a real day and hour
+        except (msgspec.ValidationError, ValueError):  # UnicodeDecodeError is a ValueError
+            return None
+        return attributes
 
 
 async def publish_envelope(

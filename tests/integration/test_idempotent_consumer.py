@@ -73,7 +73,7 @@ async def test_a_failing_batch_leaves_no_trace_and_applies_fully_when_redelivere
 ) -> None:
     await totals_table(engine)
     batch = [
-        Delivery(envelope(COMMUNES[0], value_vnd=value), "t", 0, offset)
+        Delivery.of(envelope(COMMUNES[0], value_vnd=value), "t", 0, offset)
         for offset, value in enumerate([5, 7, 11])
     ]
     calls = 0
@@ -98,7 +98,7 @@ async def test_two_consumers_keep_separate_records_of_what_they_applied(
     engine: AsyncEngine,
 ) -> None:
     await totals_table(engine)
-    batch = [Delivery(envelope(COMMUNES[1], value_vnd=3), "t", 0, 0)]
+    batch = [Delivery.of(envelope(COMMUNES[1], value_vnd=3), "t", 0, 0)]
     assert await IdempotentConsumer(engine, "totals").apply(batch, each(add_to_total)) == 1
     assert await IdempotentConsumer(engine, "audit").apply(batch, each(add_to_total)) == 1
     assert await totals(engine) == {COMMUNES[1]: 6}

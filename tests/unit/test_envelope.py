@@ -1,6 +1,9 @@
+from datetime import datetime
+
+import msgspec
 import pytest
 
-from shared.envelope import Envelope, InvalidEnvelope
+from shared.envelope import Attributes, Envelope, InvalidEnvelope
 from tests.factories import envelope
 
 
@@ -47,3 +50,44 @@ def test_data_that_is_not_json_is_refused() -> None:
     message = envelope().to_kafka()
     with pytest.raises(InvalidEnvelope):
         Envelope.from_kafka(message.headers, b"k", b"not json")
+
+
+WRONG_HEADERS = [
+    b"", b" ", b"x", b"0", b"1", b"-1", b"+1", b"01", b" 1", b"1.0", b"1e2", b"1_0", b"2.0",
+    b"\xff\xfe", b"vn.ketnghia.test.recorded.v1\n", b"vn.ketnghia.test.recorded.V1",
+    b"2024-07-01T08:00:00", b"2024-07-01", b"1700000000", b"2024-13-01T00:00:00Z",
+    b"2024-07-01T24:00:00Z", b"2024-07-01T08:00:00.1234567Z", b"2024-07-01 08:00:00+07:00",
+    b"2024-07-01T08:00:00.5+07:00", b"2024-07-01T08:00Z", b"application/xml",
+    b"{6c7c9bc2-65b5-4082-acbd-99dcb807dd90}", b"6C7C9BC2-65B5-4082-ACBD-99DCB807DD90",
+    b"6c7c9bc265b54082acbd99dcb807dd90", b"6c7c9bc2-65b5-4082-acbd-99dcb807dd9",
+]  # fmt: skip
+
+
+def test_the_fast_reading_of_attributes_accepts_only_what_the_model_does_and_reads_the_same() -> (
+    None
+):
+    """`Attributes.read` (a rebuild's reader) may doubt more than `Envelope.from_kafka`, never
+    less: on each header missing or wrong, whatever it accepts the model accepts, with the
+    same values."""
+    message = envelope().to_kafka()
+    original = dict(message.headers)
+    tried = [original] + [{k: v for k, v in original.items() if k != name} for name in original]
+    tried += [{**original, name: wrong} for name in original for wrong in WRONG_HEADERS]
+    accepted, doubted = 0, 0
+    for headers in tried:
+        fast = Attributes.read(list(headers.items()))
+        try:
+            full: Envelope | None = Envelope.from_kafka(headers, b"k", message.value)
+        except InvalidEnvelope:
+            full = None
+        if fast is None:
+            doubted += 1
+            continue
+        accepted += 1
+        assert full is not None, headers
+        read = {**msgspec.structs.asdict(fast), "streamversion": int(fast.streamversion)}
+        read["time"] = datetime.fromisoformat(fast.time)
+        assert read == full.model_dump(exclude={"data"}), headers
+    assert Attributes.read(list(original.items())) is not None
+    assert accepted > 100
+    assert doubted > 200

@@ -8,6 +8,7 @@ comes, so the totals never depend on arrival order.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -29,7 +30,9 @@ from services.reporting.adapters.tables import (
     sponsor_units,
     successions,
 )
-from shared.envelope import Envelope
+from shared.consumer import Delivery
+from shared.contract import checker
+from shared.envelope import Attributes, Envelope
 from shared.events import iso_day
 
 REGISTRY = "vn.ketnghia.registry."
@@ -183,14 +186,43 @@ Version = tuple[Any, ...]
 
 
 def _version(event: Envelope, facts: dict[str, Any], voided: bool) -> Version:
+    """The version an event makes; `facts` are kept whole, as the event carried them."""
     commune = facts["commune"]
-    kept = {k: v for k, v in facts.items() if k not in ("activity_id", "province", "reason")}
     return (
         event.subject, event.streamversion, event.time, None, event.id, event.province,
         facts["assignment_id"], commune["edition"], commune["code"],
         iso_day(facts["occurred_on"]), facts["category"], facts["value_vnd"], voided,
-        msgspec.json.encode(kept).decode(),
+        msgspec.json.encode(facts).decode(),
     )  # fmt: skip
+
+
+RECORDED = ACTIVITY + "recorded.v1"
+_RECORDED_DATA = msgspec.json.Decoder(checker(RECORDED))
+
+
+def read_recording(record: Any) -> Delivery[Version] | None:
+    """A recording read straight from its Kafka record into its version, for a rebuild's
+    millions: the attributes and the data checked against the same contract (msgspec
+    structures), without building an `Envelope` (about 45 µs an event against 15).
+    None for any other event, or anything it doubts: the consumer's full reading decides."""
+    attributes = Attributes.read(record.headers)
+    if attributes is None or attributes.type != RECORDED:
+        return None
+    try:
+        data = _RECORDED_DATA.decode(record.value)
+        time = datetime.fromisoformat(attributes.time)
+        facts = record.value.decode()
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError):
+        return None
+    commune = data.commune
+    version = (
+        attributes.subject, int(attributes.streamversion), time, None, attributes.id,
+        attributes.province, data.assignment_id, commune.edition, commune.code,
+        data.occurred_on, data.category, data.value_vnd, False, facts,
+    )  # fmt: skip
+    return Delivery(
+        version, attributes.id, RECORDED, time, record.topic, record.partition, record.offset
+    )
 
 
 _PROVINCE, _OCCURRED_ON, _CATEGORY, _VALUE, _VOIDED = (
@@ -329,15 +361,18 @@ HANDLERS: dict[str, Handler] = {
 AMENDMENTS = {ACTIVITY + "corrected.v1", ACTIVITY + "voided.v1"}
 
 
-async def apply_events(conn: AsyncConnection, events: Sequence[Envelope]) -> None:
-    """Apply a batch in order: runs of recordings go in with one COPY (a rebuild reads
-    millions of them); the rest one by one; the province totals change once, at the end.
-    Legal bases, villages, classifications and locks do not enter the reports."""
+async def apply_events(conn: AsyncConnection, events: Sequence[Envelope | Version]) -> None:
+    """Apply a batch in order: runs of recordings (envelopes, or versions `read_recording`
+    made) go in with one COPY; the rest one by one; the province totals change once, at
+    the end. Legal bases, villages, classifications and locks do not enter the reports."""
     totals = Totals()
-    recorded: list[Envelope] = []
+    recorded: list[Version] = []
     for event in events:
-        if event.type == ACTIVITY + "recorded.v1":
+        if isinstance(event, tuple):
             recorded.append(event)
+            continue
+        if event.type == RECORDED:
+            recorded.append(_version(event, event.data, False))
             continue
         handler = HANDLERS.get(event.type)
         if handler is not None or event.type in AMENDMENTS:
@@ -359,17 +394,16 @@ async def _copy_versions(conn: AsyncConnection, versions: list[Version]) -> None
     await driver.copy_records_to_table(activity_versions.name, records=versions, columns=COLUMNS)
 
 
-async def _record_all(conn: AsyncConnection, recorded: list[Envelope], totals: Totals) -> None:
-    if not recorded:
+async def _record_all(conn: AsyncConnection, versions: list[Version], totals: Totals) -> None:
+    if not versions:
         return
-    versions = [_version(event, event.data, False) for event in recorded]
     await _copy_versions(conn, versions)
     for version in versions:
         totals.add(version, 1)
     pending = pending_activity_events.c
     if not await conn.scalar(select(exists().where(pending.activity_id.is_not(None)))):
         return  # nothing waits for an earlier version: the usual case, and a rebuild's
-    ids = bindparam("ids", [str(e.subject) for e in recorded], type_=ARRAY(Text))
+    ids = bindparam("ids", [version[0] for version in versions], type_=ARRAY(Text))
     waiting = await conn.execute(
         select(pending.activity_id).distinct().where(pending.activity_id == any_(ids))
     )
