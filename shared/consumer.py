@@ -94,11 +94,17 @@ def each(handle: Callable[[AsyncConnection, Envelope], Awaitable[None]]) -> Proj
 
 
 class IdempotentConsumer:
-    def __init__(self, engine: AsyncEngine, name: str, *, log_events: bool = True) -> None:
-        """`log_events`: one JSON line per applied event (off for a rebuild's millions)."""
+    def __init__(
+        self, engine: AsyncEngine, name: str, *, log_events: bool = True, fresh: bool = False
+    ) -> None:
+        """`log_events`: one JSON line per applied event (off for a rebuild's millions).
+        `fresh`: the consumer's records start empty and only this object writes them (a
+        rebuild's worker, whose partitions no one else reads): what it claimed is kept in
+        memory, and the claims are written with COPY, about twice as cheap."""
         self._engine = engine
         self.name = name
         self._log_events = log_events
+        self._claimed: set[UUID] | None = set() if fresh else None
 
     async def apply(self, deliveries: Sequence[Delivery[E]], project: Projector[E]) -> int:
         """Apply the batch's new events with `project`; returns how many were new."""
@@ -115,6 +121,8 @@ class IdempotentConsumer:
             if new:
                 await project(conn, [delivery.event for delivery in new])
             await self._advance(conn, deliveries)
+        if self._claimed is not None:
+            self._claimed.update(delivery.id for delivery in new)  # committed
         for event_type, count in Counter(delivery.type for delivery in new).items():
             CONSUMER_APPLIED.labels(self.name, event_type).inc(count)
         if self._log_events:
@@ -132,8 +140,18 @@ class IdempotentConsumer:
         return len(new)
 
     async def _claim(self, conn: AsyncConnection, event_ids: list[UUID]) -> set[UUID]:
-        # One statement whatever the batch size: the ids go as one array parameter.
-        ids = func.unnest(bindparam("ids", list(set(event_ids)), type_=ARRAY(Uuid)))
+        if self._claimed is not None:
+            unclaimed = set(event_ids) - self._claimed
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            await raw.copy_records_to_table(
+                processed_events.name,
+                records=[(self.name, event_id) for event_id in unclaimed],
+                columns=["consumer", "event_id"],
+            )
+            return unclaimed
+        # One statement whatever the batch size: the ids go as one array parameter, sorted,
+        # so that two consumers claiming the same events (a rebalance) wait, not deadlock.
+        ids = func.unnest(bindparam("ids", sorted(set(event_ids)), type_=ARRAY(Uuid)))
         claimed = await conn.execute(
             pg_insert(processed_events)
             .from_select(["consumer", "event_id"], select(literal(self.name), ids))
