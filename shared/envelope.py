@@ -105,15 +105,20 @@ class Attributes(msgspec.Struct, frozen=True, kw_only=True):
     def read(headers: list[tuple[str, bytes]]) -> "Attributes | None":
         """From a record's headers; None when they are not plainly a CloudEvent of ours."""
         try:
-            fields = {name[3:]: raw.decode() for name, raw in headers if name[:3] == "ce_"}
-            for name, raw in headers:
-                if name == "content-type":
-                    fields["datacontenttype"] = raw.decode()
+            fields = {_HEADERS[name]: raw.decode() for name, raw in headers if name in _HEADERS}
+            if "?" in fields:
+                return None  # `ce_datacontenttype`, which binary mode leaves to content-type
             attributes = msgspec.convert(fields, Attributes, strict=True)
             datetime.fromisoformat(attributes.time)  # a real day and hour
         except (msgspec.ValidationError, ValueError):  # UnicodeDecodeError is a ValueError
             return None
         return attributes
+
+
+_HEADERS = {f"ce_{name}": name for name in Attributes.__struct_fields__} | {
+    "ce_datacontenttype": "?",
+    "content-type": "datacontenttype",
+}
 
 
 async def publish_envelope(

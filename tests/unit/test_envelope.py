@@ -73,6 +73,7 @@ def test_the_fast_reading_of_attributes_accepts_only_what_the_model_does_and_rea
     original = dict(message.headers)
     tried = [original] + [{k: v for k, v in original.items() if k != name} for name in original]
     tried += [{**original, name: wrong} for name in original for wrong in WRONG_HEADERS]
+    tried += [{**original, "ce_datacontenttype": b"application/xml"}, {**original, "ce_x": b"1"}]
     accepted, doubted = 0, 0
     for headers in tried:
         fast = Attributes.read(list(headers.items()))

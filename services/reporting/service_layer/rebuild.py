@@ -54,6 +54,7 @@ class Progress:
     read: int = 0
     applied: int = 0
     skipped: int = 0
+    stage: str = "đọc sự kiện / reading the events"
     started: float = field(default_factory=time.perf_counter)
 
     def line(self) -> str:
@@ -61,7 +62,8 @@ class Progress:
         share = self.read / self.total * 100 if self.total else 100.0
         rate = self.read / elapsed if elapsed else 0.0
         return (
-            f"{self.read:,}/{self.total:,} sự kiện ({share:5.1f}%), áp dụng {self.applied:,}, "
+            f"{self.stage}: {self.read:,}/{self.total:,} sự kiện ({share:5.1f}%), "
+            f"áp dụng {self.applied:,}, "
             f"bỏ qua {self.skipped:,}; {rate:,.0f} sự kiện/s, {elapsed:.1f} s"
         )
 
@@ -226,9 +228,11 @@ def _rare_collections() -> Iterator[None]:
 
 
 @asynccontextmanager
-async def _indexes_built_after(admin: AsyncEngine, schema: str) -> AsyncIterator[None]:
-    """The fresh tables' secondary indexes dropped while they are filled, and built after:
-    one sorted build costs less than a million insertions into each index."""
+async def _indexes_built_after(
+    admin: AsyncEngine, schema: str, progress: Progress, report: Callable[[Progress], None]
+) -> AsyncIterator[None]:
+    """The fresh tables' secondary indexes dropped while they are filled, and built after,
+    side by side: one sorted build costs less than a million insertions into each."""
     async with admin.begin() as conn:
         found = await conn.execute(
             text(
@@ -243,9 +247,16 @@ async def _indexes_built_after(admin: AsyncEngine, schema: str) -> AsyncIterator
         for name, _definition in indexes:
             await conn.execute(text(f"DROP INDEX {name}"))
     yield
-    async with admin.begin() as conn:
-        for _name, definition in indexes:
+    progress.stage = "dựng chỉ mục / building the indexes"
+    report(progress)
+
+    async def build(definition: str) -> None:
+        async with admin.begin() as conn:
+            await conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
             await conn.execute(text(definition))
+
+    await asyncio.gather(*(build(definition) for _name, definition in indexes))
+    async with admin.begin() as conn:
         await conn.execute(text(f'ANALYZE "{schema}".activity_versions'))
 
 
@@ -301,7 +312,7 @@ async def rebuild(
     progress = Progress()
     try:
         ends = await _ends(settings)
-        async with _indexes_built_after(admin, fresh):
+        async with _indexes_built_after(admin, fresh, progress, report):
             reached = await replay_in_workers(
                 settings, fresh, ends, workers or default_workers(ends), progress, report
             )
@@ -311,6 +322,7 @@ async def rebuild(
     finally:
         await engine.dispose()
         await admin.dispose()
+    progress.stage = "xong / done"
     report(progress)
     return fresh, progress
 
@@ -324,6 +336,8 @@ async def _switch(
     report: Callable[[Progress], None],
 ) -> None:
     live, fresh = settings.database_schema, f"{settings.database_schema}_rebuild"
+    progress.stage = "chuyển sang bảng mới / switching over"
+    report(progress)
     while True:
         async with admin.begin() as conn:
             lock = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
