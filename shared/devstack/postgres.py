@@ -69,7 +69,9 @@ class LocalPostgres:
             str(self.log),
             "-o",
             f"-p {port} -h 127.0.0.1 -c unix_socket_directories='' "
-            "-c max_connections=200 -c fsync=on",
+            # Room for a rebuild's million rows: the defaults (128MB of buffers, a
+            # checkpoint every GB of WAL) rewrote every page twice while it ran.
+            "-c max_connections=200 -c fsync=on -c shared_buffers=512MB -c max_wal_size=4GB",
             "start",
             user=user,
         )
