@@ -141,7 +141,7 @@ async def replay_in_workers(
     one Python process reads and checks about 15,000 events a second, and PostgreSQL
     takes their writes in parallel. An activity's events share a partition, so each stays
     in one worker. The workers are forked: they start at once, with what is imported."""
-    shares = _shares(until, workers)
+    shares = _shares(settings, until, workers)
     context = multiprocessing.get_context("fork")
     counts = context.Array("q", 3 * len(shares))  # read, applied, skipped of each worker
     progress.total += sum(until.values())
@@ -166,19 +166,29 @@ async def replay_in_workers(
     return reached
 
 
-def default_workers(ends: Positions) -> int:
-    """A worker per partition holding events, two per core at most: a worker waits for
+def default_workers(settings: Settings, ends: Positions) -> int:
+    """A worker per share holding events, two per core at most: a worker waits for
     PostgreSQL and Kafka about a third of its time, and partitions differ in size (three
     partitions on two workers leave one worker alone for the last third)."""
-    return max(1, min(sum(1 for end in ends.values() if end), 2 * (os.cpu_count() or 1)))
+    holding = sum(1 for unit in _units(settings, ends) if any(unit.values()))
+    return max(1, min(holding, 2 * (os.cpu_count() or 1)))
 
 
-def _shares(until: Positions, workers: int) -> list[Positions]:
-    """The partitions dealt out so that each worker has about as many events to read."""
-    shares: list[Positions] = [{} for _ in range(max(1, min(workers, len(until))))]
-    for place, end in sorted(until.items(), key=lambda item: -item[1]):
-        lightest = min(shares, key=lambda share: sum(share.values()))
-        lightest[place] = end
+def _units(settings: Settings, until: Positions) -> list[Positions]:
+    """What must stay in one worker: each activities partition (an activity's events are
+    in one), and the registry's partitions together (their rows are shared: the communes
+    of several old communes' lineage, say, and concurrent inserts of them deadlock)."""
+    registry = {p: end for p, end in until.items() if p.topic == settings.registry_topic}
+    others = [{p: end} for p, end in until.items() if p.topic != settings.registry_topic]
+    return [registry, *others] if registry else others
+
+
+def _shares(settings: Settings, until: Positions, workers: int) -> list[Positions]:
+    """The units dealt out so that each worker has about as many events to read."""
+    units = sorted(_units(settings, until), key=lambda unit: -sum(unit.values()))
+    shares: list[Positions] = [{} for _ in range(max(1, min(workers, len(units))))]
+    for unit in units:
+        min(shares, key=lambda share: sum(share.values())).update(unit)
     return [share for share in shares if share]
 
 
@@ -323,7 +333,7 @@ async def rebuild(
         ends = await _ends(settings)
         async with _bulk_load(admin, fresh, progress, report):
             reached = await replay_in_workers(
-                settings, fresh, ends, workers or default_workers(ends), progress, report
+                settings, fresh, ends, workers or default_workers(settings, ends), progress, report
             )
         if switch:
             await _switch(admin, engine, settings, reached, progress, report)
