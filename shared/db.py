@@ -4,18 +4,22 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
-def create_engine(database_url: str, schema: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    database_url: str, schema: str, *, pool_size: int = 10, durable: bool = True
+) -> AsyncEngine:
     """An engine whose connections resolve unqualified table names in `schema` first.
 
     Each service owns one schema of the database; setting `search_path` on every
     connection keeps table definitions and SQL free of schema names. No pre-ping: it costs
     a round trip per request; after a database restart a pooled connection fails once
     (a 500 the caller retries, with its Idempotency-Key) and is replaced.
+
+    `durable=False`: a commit does not wait for its WAL to reach the disk (a rebuild's
+    fresh tables, which are rebuilt anyway if the server fails before they are switched in).
     """
+    settings = {"search_path": schema} | ({} if durable else {"synchronous_commit": "off"})
     return create_async_engine(
-        database_url,
-        pool_size=pool_size,
-        connect_args={"server_settings": {"search_path": schema}},
+        database_url, pool_size=pool_size, connect_args={"server_settings": settings}
     )
 
 

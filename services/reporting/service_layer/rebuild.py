@@ -207,7 +207,7 @@ def _replay_share(settings: dict[str, Any], schema: str, n: int, until: Position
         _counts[3 * n : 3 * n + 3] = [progress.read, progress.applied, progress.skipped]
 
     async def run() -> Positions:
-        engine = create_engine(settings["database_url"], schema, pool_size=1)
+        engine = create_engine(settings["database_url"], schema, pool_size=1, durable=False)
         progress = Progress()
         try:
             reached = await replay(
