@@ -177,6 +177,7 @@ async def run(endpoints: Endpoints, events: int, communes_count: int, queries: i
             f"  rebuild into fresh tables        {progress.applied / elapsed:9,.0f} events/s "
             f"({elapsed:.1f} s, {progress.applied:,} applied)"
         )
+        print(f"    {progress.timeline()}")
         await measure_reports(settings, communes, queries)
     finally:
         await drop_schemas(endpoints.database_url, schema, f"{schema}_rebuild")

@@ -217,10 +217,11 @@ def rebuild(
     from services.reporting.config import Settings
     from services.reporting.service_layer.rebuild import rebuild as rebuild_reporting
 
-    schema, _ = asyncio.run(
+    schema, progress = asyncio.run(
         rebuild_reporting(Settings(), switch=switch, report=lambda p: console.print(p.line()))
     )
     console.print(f"xong: các bảng báo cáo ở schema {schema!r} / done: projections in {schema!r}")
+    console.print(progress.timeline())
 
 
 @app.command()

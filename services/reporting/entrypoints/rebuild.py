@@ -19,8 +19,9 @@ def main() -> None:
         "--no-switch", action="store_true", help="leave the result in <schema>_rebuild"
     )
     args = parser.parse_args()
-    schema, _progress = asyncio.run(rebuild(Settings(), switch=not args.no_switch, report=show))
+    schema, progress = asyncio.run(rebuild(Settings(), switch=not args.no_switch, report=show))
     print(f"xong: các bảng báo cáo ở schema {schema!r} / done: projections in {schema!r}")
+    print(progress.timeline())
 
 
 if __name__ == "__main__":

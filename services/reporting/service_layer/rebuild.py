@@ -54,8 +54,17 @@ class Progress:
     read: int = 0
     applied: int = 0
     skipped: int = 0
-    stage: str = "đọc sự kiện / reading the events"
+    stage: str = "chuẩn bị / preparing"
     started: float = field(default_factory=time.perf_counter)
+    stages: dict[str, float] = field(default_factory=dict)  # stage → seconds it took
+
+    def begin(self, stage: str) -> None:
+        now = time.perf_counter() - self.started
+        self.stages[self.stage] = now - sum(self.stages.values())
+        self.stage = stage
+
+    def timeline(self) -> str:
+        return ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in self.stages.items())
 
     def line(self) -> str:
         elapsed = time.perf_counter() - self.started
@@ -142,6 +151,7 @@ async def replay_in_workers(
     takes their writes in parallel. An activity's events share a partition, so each stays
     in one worker. The workers are forked: they start at once, with what is imported."""
     shares = _shares(settings, until, workers)
+    progress.begin("đọc sự kiện / reading the events")
     context = multiprocessing.get_context("fork")
     counts = context.Array("q", 3 * len(shares))  # read, applied, skipped of each worker
     progress.total += sum(until.values())
@@ -267,7 +277,7 @@ async def _bulk_load(
         for table in tables:
             await conn.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
     yield
-    progress.stage = "dựng chỉ mục / building the indexes"
+    progress.begin("dựng chỉ mục / building the indexes")
     report(progress)
     async with admin.begin() as conn:
         await conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
@@ -341,7 +351,7 @@ async def rebuild(
     finally:
         await engine.dispose()
         await admin.dispose()
-    progress.stage = "xong / done"
+    progress.begin("xong / done")
     report(progress)
     return fresh, progress
 
@@ -355,7 +365,7 @@ async def _switch(
     report: Callable[[Progress], None],
 ) -> None:
     live, fresh = settings.database_schema, f"{settings.database_schema}_rebuild"
-    progress.stage = "chuyển sang bảng mới / switching over"
+    progress.begin("chuyển sang bảng mới / switching over")
     report(progress)
     while True:
         async with admin.begin() as conn:
