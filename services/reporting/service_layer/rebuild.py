@@ -4,7 +4,9 @@ switching over when caught up.
 1. A fresh schema beside the live one gets the current tables (the migrations).
 2. The registry and activities topics are read from their first offsets up to where they
    end now, and applied exactly as the live consumers apply them (same consumer names, so
-   the live consumers find their events already claimed after the switch).
+   the live consumers find their events already claimed after the switch). The partitions
+   are shared among forked worker processes, the tables filled as a bulk load (indexes
+   built after), and recordings read straight into their rows (`read_recording`).
 3. Under the projection lock held exclusively (live batches wait), the rebuild reads up to
    the live consumers' positions if they moved meanwhile, then renames the live schema
    away and the fresh one into its place, and drops the old one.
