@@ -225,8 +225,8 @@ def read_recording(record: Any) -> Delivery[Version] | None:
     )
 
 
-_PROVINCE, _OCCURRED_ON, _CATEGORY, _VALUE, _VOIDED = (
-    COLUMNS.index(name) for name in ("province", "occurred_on", "category", "value_vnd", "voided")
+_PROVINCE, _OCCURRED_ON, _CATEGORY, _VALUE = (
+    COLUMNS.index(name) for name in ("province", "occurred_on", "category", "value_vnd")
 )
 
 
