@@ -131,31 +131,55 @@ async def _ended(conn: AsyncConnection, event: Envelope) -> None:
     )
 
 
-async def _lineage(conn: AsyncConnection, event: Envelope) -> None:
-    """What an old commune became: names of both editions, and its one successor when it
-    went wholly into one (a split commune's figures are never divided between several)."""
-    data = event.data
-    rows = [
-        {"edition": "pre-2025", "code": data["old"]["code"], "name": data["old_name"],
-         "province_code": data["old_province_code"]},
-        *({"edition": "2025", "code": s["code"], "name": s["name"],
-           "province_code": s["province_code"]} for s in data["successors"]),
-    ]  # fmt: skip
-    await conn.execute(insert(communes).values(rows).on_conflict_do_nothing())
-    whole = [s for s in data["successors"] if s["share"] == "whole"]
-    single = whole[0] if len(data["successors"]) == 1 and whole else None
-    row = {
-        "old_code": data["old"]["code"],
-        "new_code": single["code"] if single else None,
-        "new_province": single["province_code"] if single else None,
-        "successors": [s["code"] for s in data["successors"]],
-    }
-    upsert = insert(successions).values(row)
+LINEAGE = REGISTRY + "lineage.published.v1"
+
+
+async def _lineages(conn: AsyncConnection, events: list[Envelope]) -> None:
+    """What old communes became: names of both editions, and each one's successor when it
+    went wholly into one (a split commune's figures are never divided between several).
+    A run at a time: the registry publishes the 10,035 of the 2025 reform at once."""
+    if not events:
+        return
+    names: dict[tuple[str, str], dict[str, Any]] = {}
+    became: dict[str, dict[str, Any]] = {}
+    for event in events:
+        data = event.data
+        old, successors = data["old"]["code"], data["successors"]
+        names.setdefault(
+            ("pre-2025", old),
+            {
+                "edition": "pre-2025",
+                "code": old,
+                "name": data["old_name"],
+                "province_code": data["old_province_code"],
+            },
+        )
+        for s in successors:
+            names.setdefault(
+                ("2025", s["code"]),
+                {
+                    "edition": "2025",
+                    "code": s["code"],
+                    "name": s["name"],
+                    "province_code": s["province_code"],
+                },
+            )
+        whole = [s for s in successors if s["share"] == "whole"]
+        single = whole[0] if len(successors) == 1 and whole else None
+        became[old] = {  # published again: the later one holds
+            "old_code": old,
+            "new_code": single["code"] if single else None,
+            "new_province": single["province_code"] if single else None,
+            "successors": [s["code"] for s in successors],
+        }
+    await conn.execute(insert(communes).on_conflict_do_nothing(), list(names.values()))
+    upsert = insert(successions)
     await conn.execute(
         upsert.on_conflict_do_update(
             index_elements=[successions.c.old_code],
-            set_={key: upsert.excluded[key] for key in row if key != "old_code"},
-        )
+            set_={key: upsert.excluded[key] for key in ("new_code", "new_province", "successors")},
+        ),
+        [became[old] for old in sorted(became)],
     )
 
 
@@ -352,7 +376,6 @@ HANDLERS: dict[str, Handler] = {
     REGISTRY + "assignment.member_left.v1": _left,
     REGISTRY + "assignment.target_succeeded.v1": _succeeded,
     REGISTRY + "assignment.ended.v1": _ended,
-    REGISTRY + "lineage.published.v1": _lineage,
     "vn.ketnghia.plan.created.v1": _plan,
     "vn.ketnghia.plan.commitment_added.v1": _plan,
 }
@@ -363,10 +386,12 @@ AMENDMENTS = {ACTIVITY + "corrected.v1", ACTIVITY + "voided.v1"}
 
 async def apply_events(conn: AsyncConnection, events: Sequence[Envelope | Version]) -> None:
     """Apply a batch in order: runs of recordings (envelopes, or versions `read_recording`
-    made) go in with one COPY; the rest one by one; the province totals change once, at
-    the end. Legal bases, villages, classifications and locks do not enter the reports."""
+    made) go in with one COPY, runs of lineage with two statements; the rest one by one;
+    the province totals change once, at the end. Legal bases, villages, classifications
+    and locks do not enter the reports."""
     totals = Totals()
     recorded: list[Version] = []
+    lineage: list[Envelope] = []
     for event in events:
         if isinstance(event, tuple):
             recorded.append(event)
@@ -374,15 +399,21 @@ async def apply_events(conn: AsyncConnection, events: Sequence[Envelope | Versio
         if event.type == RECORDED:
             recorded.append(_version(event, event.data, False))
             continue
+        if event.type == LINEAGE:
+            lineage.append(event)
+            continue
         handler = HANDLERS.get(event.type)
-        if handler is not None or event.type in AMENDMENTS:
-            await _record_all(conn, recorded, totals)
-            recorded = []
+        if handler is None and event.type not in AMENDMENTS:
+            continue
+        await _record_all(conn, recorded, totals)
+        await _lineages(conn, lineage)
+        recorded, lineage = [], []
         if handler is not None:
             await handler(conn, event)
-        elif event.type in AMENDMENTS:
+        else:
             await _amended(conn, event, totals)
     await _record_all(conn, recorded, totals)
+    await _lineages(conn, lineage)
     await totals.write(conn)
 
 
