@@ -26,6 +26,7 @@ from sqlalchemy import ARRAY, Uuid, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.db import copy_records
 from shared.envelope import Envelope, InvalidEnvelope
 from shared.metrics import (
     CONSUMER_APPLIED,
@@ -142,12 +143,8 @@ class IdempotentConsumer:
     async def _claim(self, conn: AsyncConnection, event_ids: list[UUID]) -> set[UUID]:
         if self._claimed is not None:
             unclaimed = set(event_ids) - self._claimed
-            raw: Any = (await conn.get_raw_connection()).driver_connection
-            await raw.copy_records_to_table(
-                processed_events.name,
-                records=[(self.name, event_id) for event_id in unclaimed],
-                columns=["consumer", "event_id"],
-            )
+            claims = [(self.name, event_id) for event_id in unclaimed]
+            await copy_records(conn, processed_events.name, claims, ["consumer", "event_id"])
             return unclaimed
         # One statement whatever the batch size: the ids go as one array parameter, sorted,
         # so that two consumers claiming the same events (a rebalance) wait, not deadlock.

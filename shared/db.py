@@ -1,7 +1,10 @@
 """The async SQLAlchemy engine of a service, bound to the service's own schema."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
 def create_engine(
@@ -21,6 +24,17 @@ def create_engine(
     return create_async_engine(
         database_url, pool_size=pool_size, connect_args={"server_settings": settings}
     )
+
+
+async def copy_records(
+    conn: AsyncConnection, table: str, records: Sequence[tuple[Any, ...]], columns: Sequence[str]
+) -> None:
+    """COPY `records` (values in `columns` order) into `table`, in `conn`'s transaction:
+    for the many rows of a batch, where an INSERT's per-row parameters cost more than the
+    database's work."""
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.copy_records_to_table(table, records=records, columns=columns)
 
 
 async def ensure_schema(engine: AsyncEngine, schema: str) -> None:

@@ -30,6 +30,11 @@ class Meter:
         self._write(self.line(done, total, now - self._started))
 
     def line(self, done: int, total: int, elapsed: float) -> str:
-        share = f"/{total:,} ({done / total:6.1%})" if total else ""
-        rate = done / elapsed if elapsed > 0 else 0.0
-        return f"{self.what}: {done:,}{share}, {rate:,.0f}/s, {elapsed:.1f} s"
+        return describe(self.what, done, total, elapsed)
+
+
+def describe(what: str, done: int, total: int, elapsed: float) -> str:
+    """`what: done/total (share), rate/s, elapsed s`, the line every progress is told in."""
+    share = f"/{total:,} ({done / total:6.1%})" if total else ""
+    rate = done / elapsed if elapsed > 0 else 0.0
+    return f"{what}: {done:,}{share}, {rate:,.0f}/s, {elapsed:.1f} s"

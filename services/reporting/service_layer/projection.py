@@ -32,6 +32,7 @@ from services.reporting.adapters.tables import (
 )
 from shared.consumer import Delivery
 from shared.contract import checker
+from shared.db import copy_records
 from shared.envelope import Attributes, Envelope
 from shared.events import iso_day
 
@@ -325,7 +326,7 @@ async def _amended(conn: AsyncConnection, event: Envelope, totals: Totals) -> No
     voided = event.type == ACTIVITY + "voided.v1"
     facts = previous.facts if voided else event.data  # a void keeps what it voids
     version = _version(event, facts, voided)
-    await _copy_versions(conn, [version])
+    await copy_records(conn, activity_versions.name, [version], COLUMNS)
     if not previous.voided:
         totals.add(tuple(previous), -1)
     if not voided:
@@ -417,18 +418,10 @@ async def apply_events(conn: AsyncConnection, events: Sequence[Envelope | Versio
     await totals.write(conn)
 
 
-async def _copy_versions(conn: AsyncConnection, versions: list[Version]) -> None:
-    """COPY the versions in, in this transaction: a rebuild writes millions, and an
-    INSERT's per-row parameter binding cost more than the database's work."""
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
-    await driver.copy_records_to_table(activity_versions.name, records=versions, columns=COLUMNS)
-
-
 async def _record_all(conn: AsyncConnection, versions: list[Version], totals: Totals) -> None:
     if not versions:
         return
-    await _copy_versions(conn, versions)
+    await copy_records(conn, activity_versions.name, versions, COLUMNS)
     for version in versions:
         totals.add(version, 1)
     pending = pending_activity_events.c

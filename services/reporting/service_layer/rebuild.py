@@ -35,6 +35,7 @@ from shared.consumer import IdempotentConsumer, sort_out
 from shared.contract import validator
 from shared.db import create_engine
 from shared.migrations import upgrade
+from shared.progress import describe
 from shared.tables import processed_events
 
 BATCH = 5_000
@@ -72,13 +73,8 @@ class Progress:
 
     def line(self) -> str:
         elapsed = time.perf_counter() - self.started
-        share = self.read / self.total * 100 if self.total else 100.0
-        rate = self.read / elapsed if elapsed else 0.0
-        return (
-            f"{self.stage}: {self.read:,}/{self.total:,} sự kiện ({share:5.1f}%), "
-            f"áp dụng {self.applied:,}, "
-            f"bỏ qua {self.skipped:,}; {rate:,.0f} sự kiện/s, {elapsed:.1f} s"
-        )
+        read = describe(self.stage, self.read, self.total, elapsed)
+        return f"{read}; áp dụng / applied {self.applied:,}, bỏ qua / skipped {self.skipped:,}"
 
 
 async def replay(

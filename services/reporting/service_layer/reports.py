@@ -127,12 +127,8 @@ def _commune_activities(edition: str, code: str, scope: Scope) -> Select[Any]:
     query = in_force(scope)
     if not scope.mapped:
         return query.where(a.commune_edition == edition, a.commune_code == code)
-    whole = select(successions.c.old_code).where(successions.c.new_code == code)
     return query.where(
-        or_(
-            and_(a.commune_edition == FROM_2025, a.commune_code == code),
-            and_(a.commune_edition == PRE_2025, a.commune_code.in_(whole)),
-        )
+        _maps_onto(a.commune_edition, a.commune_code, [code], successions.c.new_code == code)
     )
 
 
@@ -307,13 +303,21 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
     return summary
 
 
-def _maps_into(province: str, edition: Any, code: Any) -> Any:
+def _maps_into(province: str, edition: Any, code: Any) -> ColumnElement[bool]:
     """`(edition, code)` is one of `province`'s communes from 1 July 2025, or an old commune
     that went wholly into one of them."""
     today = select(communes.c.code).where(
         communes.c.edition == FROM_2025, communes.c.province_code == province
     )
-    whole = select(successions.c.old_code).where(successions.c.new_province == province)
+    return _maps_onto(edition, code, today, successions.c.new_province == province)
+
+
+def _maps_onto(
+    edition: Any, code: Any, today: Any, went_into: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """`(edition, code)` is one of the 2025 communes `today`, or an old commune whose
+    succession `went_into` one of them whole."""
+    whole = select(successions.c.old_code).where(went_into)
     return or_(
         and_(edition == FROM_2025, code.in_(today)), and_(edition == PRE_2025, code.in_(whole))
     )
