@@ -71,6 +71,9 @@ def _call(service: str, method: str, path: str, **options: Any) -> httpx.Respons
     """The service's answer; a clear error and exit code 1 when it does not answer or
     refuses."""
     url = f"{service_url(service)}{path}"
+    token = os.environ.get("KETNGHIA_TOKEN")
+    if token:
+        options["headers"] = {**options.get("headers", {}), "Authorization": f"Bearer {token}"}
     try:
         response = httpx.request(method, url, **options)
     except httpx.TransportError as error:

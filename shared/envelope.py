@@ -18,6 +18,8 @@ from faststream.kafka import KafkaBroker
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic_core import from_json
 
+from shared.auth import Actor
+
 EVENT_TYPE_PATTERN = r"^vn\.ketnghia\.[a-z_]+(\.[a-z_]+)+\.v[1-9][0-9]*$"
 _JSON = JSONFormat()
 
@@ -46,6 +48,23 @@ class Envelope(BaseModel):
     correlationid: UUID
     causationid: UUID | None = None
     streamversion: int = Field(ge=1, description="the event's version within its stream")
+    # Who made the change (optional: events recorded before sign-in existed, and the
+    # system's own loaders, carry none).
+    actor: str | None = Field(
+        default=None, min_length=1, max_length=255, description="the author's subject (OIDC sub)"
+    )
+    actorname: str | None = Field(
+        default=None, min_length=1, max_length=255, description="the author's name"
+    )
+    actorrole: str | None = Field(
+        default=None, min_length=1, max_length=64, description="the author's role"
+    )
+    actorunit: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="the sponsor units the author acts for, space-separated ids",
+    )
     data: dict[str, Any]
 
     def to_kafka(self) -> ce_kafka.KafkaMessage:
@@ -75,6 +94,14 @@ class Envelope(BaseModel):
             raise InvalidEnvelope(f"{type(error).__name__}: {error}") from error
 
 
+def actor_attributes(actor: Actor) -> dict[str, str]:
+    """The extension attributes that sign an event with its author."""
+    attributes = {"actor": actor.subject, "actorname": actor.name, "actorrole": actor.role}
+    if actor.units:
+        attributes["actorunit"] = " ".join(actor.units)
+    return {name: value for name, value in attributes.items() if value}
+
+
 _TEXT = Annotated[str, msgspec.Meta(min_length=1)]
 _RFC3339 = (  # as the CloudEvents SDK writes times: seconds, at most microseconds, an offset
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
@@ -100,6 +127,10 @@ class Attributes(msgspec.Struct, frozen=True, kw_only=True):
     correlationid: UUID
     causationid: UUID | None = None
     streamversion: Annotated[str, msgspec.Meta(pattern=r"^[1-9][0-9]{0,17}\Z")]
+    actor: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    actorname: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    actorrole: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    actorunit: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)] | None = None
 
     @staticmethod
     def read(headers: list[tuple[str, bytes]]) -> "Attributes | None":

@@ -14,7 +14,8 @@ from sqlalchemy import RowMapping, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.envelope import Envelope
+from shared.auth import Actor
+from shared.envelope import Envelope, actor_attributes
 from shared.events import Event
 from shared.tables import events, outbox
 
@@ -45,6 +46,7 @@ class NewEvent:
     causation_id: UUID | None = None
     event_id: UUID = field(default_factory=uuid4)
     occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    actor: Actor | None = None  # who made the change; None for the system's own loaders
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,14 @@ class StoredEvent:
     correlation_id: UUID
     causation_id: UUID | None
     occurred_at: datetime
+    actor: Actor | None = None
 
     @classmethod
     def from_row(cls, row: RowMapping) -> "StoredEvent":
         """From a row's mapping that selected `STORED_COLUMNS` (and possibly more)."""
-        return cls(**{column.name: row[column.name] for column in STORED_COLUMNS})
+        fields = {column.name: row[column.name] for column in STORED_COLUMNS}
+        actor = fields.pop("actor")
+        return cls(**fields, actor=Actor.from_dict(actor) if actor else None)
 
     def to_envelope(self, source: str) -> Envelope:
         return Envelope(
@@ -79,6 +84,7 @@ class StoredEvent:
             causationid=self.causation_id,
             streamversion=self.version,
             data=self.data,
+            **(actor_attributes(self.actor) if self.actor else {}),
         )
 
 
@@ -94,6 +100,7 @@ STORED_COLUMNS = (
     events.c.correlation_id,
     events.c.causation_id,
     events.c.occurred_at,
+    events.c.actor,
 )
 
 
@@ -161,6 +168,7 @@ async def append_many(
             "correlation_id": event.correlation_id,
             "causation_id": event.causation_id,
             "occurred_at": event.occurred_at,
+            "actor": event.actor.as_dict() if event.actor else None,
         }
         for stream_id, expected, new in streams
         for offset, event in enumerate(new, start=1)
@@ -209,13 +217,15 @@ Projector = Callable[[AsyncConnection, Sequence[StoredEvent]], Awaitable[None]]
 @dataclass(frozen=True)
 class Recorder:
     """Where a command's events go: its transaction, the service's topic, the correlation
-    id of the request that caused them, and the projection that keeps the service's read
-    models in step in the same transaction."""
+    id of the request that caused them, the projection that keeps the service's read
+    models in step in the same transaction, and who asked for the change (signed into
+    every event it records)."""
 
     conn: AsyncConnection
     topic: str
     correlation_id: UUID
     project: Projector
+    actor: Actor | None = None
 
     async def record(
         self,
@@ -251,6 +261,7 @@ class Recorder:
                         province=province,
                         partition_key=key(event),
                         correlation_id=self.correlation_id,
+                        actor=self.actor,
                     )
                     for event in decided
                 ],

@@ -117,6 +117,11 @@ def create_plumbing_tables() -> None:
     )
 
 
+def add_event_actor() -> None:
+    """The revision of every service that signs events with their author (`events.actor`)."""
+    op.add_column("events", sa.Column("actor", JSONB, nullable=True))
+
+
 def main(argv: list[str]) -> int:
     services = argv or list(SERVICES)
     unknown = [name for name in services if name not in SERVICES]

@@ -12,13 +12,21 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import structlog
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream.kafka.fastapi import KafkaRouter
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.auth import (
+    Forbidden,
+    IdentityProviderUnavailable,
+    Principal,
+    TokenVerifier,
+    Unauthenticated,
+)
 from shared.db import create_engine
 from shared.errors import NotFound, Refused, RuleViolation
 from shared.eventstore import ConcurrencyConflict
@@ -40,6 +48,10 @@ class ServiceParts:
     engine: AsyncEngine
     kafka: KafkaRouter
     relay: OutboxRelay
+
+    def include(self, router: APIRouter) -> None:
+        """Serve `router`'s routes to signed-in callers only (a 401 otherwise)."""
+        self.app.include_router(router, dependencies=[Depends(_caller)])
 
 
 def create_service_app(settings: ServiceSettings, *, title: str, description: str) -> ServiceParts:
@@ -78,6 +90,12 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
 
     app = FastAPI(title=title, description=description)
     app.state.engine = engine
+    app.state.verifier = TokenVerifier(
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience or f"ketnghia-{settings.service_name}",
+        jwks_url=settings.auth_jwks_url,
+        leeway_seconds=settings.auth_leeway_seconds,
+    )
     app.state.settings = settings
     app.state.kafka = kafka  # for the AsyncAPI document (`shared.contract_docs`)
     app.include_router(kafka)
@@ -98,6 +116,32 @@ async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:
 
 Connection = Annotated[AsyncConnection, Depends(_connection)]
 """A database connection of the service's engine, for a route's parameters."""
+
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="Access token của Keycloak / a Keycloak access token (`ketnghia login`)",
+)
+
+
+async def _caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The signed-in caller, from the request's bearer token (verified once per request)."""
+    if credentials is None:
+        raise Unauthenticated(
+            "chưa đăng nhập: thiếu Bearer token / not signed in: no bearer token",
+            token_sent=False,
+        )
+    verifier: TokenVerifier = request.app.state.verifier
+    principal = await verifier.verify(credentials.credentials)
+    structlog.contextvars.bind_contextvars(actor=principal.subject)
+    return principal
+
+
+Caller = Annotated[Principal, Depends(_caller)]
+"""Who calls, verified: the service layer checks what they may do (`access.py`)."""
 
 
 def _correlation_id(request: Request) -> uuid.UUID:
@@ -168,7 +212,29 @@ async def _concurrency_conflict(_request: Request, error: Exception) -> JSONResp
     return JSONResponse(body, status_code=409, headers=headers)
 
 
+async def _unauthenticated(_request: Request, error: Exception) -> JSONResponse:
+    """401 with the challenge RFC 6750 asks for; a token that was sent but refused is an
+    `invalid_token`."""
+    assert isinstance(error, Unauthenticated)
+    challenge = 'Bearer realm="ketnghia"' + (', error="invalid_token"' if error.token_sent else "")
+    return JSONResponse(
+        {"detail": str(error)}, status_code=401, headers={"WWW-Authenticate": challenge}
+    )
+
+
+async def _forbidden(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, Forbidden)
+    return JSONResponse({"detail": str(error), "missing_scope": error.scope}, status_code=403)
+
+
+async def _provider_unavailable(_request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "5"})
+
+
 ERROR_HANDLERS = {
+    Unauthenticated: _unauthenticated,
+    Forbidden: _forbidden,
+    IdentityProviderUnavailable: _provider_unavailable,
     RuleViolation: _rule_violation,
     NotFound: _not_found,
     Refused: _refused,

@@ -45,6 +45,9 @@ events = Table(
     Column("causation_id", Uuid, nullable=True),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Who made the change: subject, name, role, units (`shared.auth.Actor`); NULL for the
+    # system's own loaders and for events recorded before sign-in existed.
+    Column("actor", JSONB, nullable=True),
     UniqueConstraint("stream_id", "version", name="events_stream_version_key"),
     Index("events_province_position", "province", "position"),
 )

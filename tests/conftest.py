@@ -2,7 +2,8 @@
 
 They come from `shared.devstack.provided_endpoints`: the environment, else
 testcontainers, else the local stack. Each test gets its own schema and topic names, so
-tests cannot see each other's rows or messages.
+tests cannot see each other's rows or messages. Callers sign in with tokens of a local
+issuer (`shared.devstack.signing`) that the services are set to trust.
 """
 
 import asyncio
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import create_engine
 from shared.devstack import Endpoints, provided_endpoints
+from shared.devstack.signing import LocalIssuer, local_issuer
 from shared.migrations import upgrade
 from tests.kafka_reading import create_topic
 
@@ -24,6 +26,14 @@ from tests.kafka_reading import create_topic
 def endpoints() -> Iterator[Endpoints]:
     with provided_endpoints() as provided:
         yield provided
+
+
+@pytest.fixture(scope="session")
+def issuer() -> Iterator[LocalIssuer]:
+    """The test session's token issuer (its own signing key; Keycloak's tokens are tested
+    in `tests/integration/test_keycloak.py`)."""
+    with local_issuer() as serving:
+        yield serving
 
 
 @pytest.fixture

@@ -12,12 +12,13 @@ from shared.devstack.processes import free_port
 
 
 @asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its real lifespan (broker, relay), reached in-process over ASGI."""
+async def serve(app: FastAPI, auth: httpx.Auth | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its real lifespan (broker, relay), reached in-process over ASGI;
+    requests signed in with `auth` unless a request names its own."""
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://service") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://service", auth=auth) as client,
     ):
         yield client
 

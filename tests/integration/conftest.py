@@ -30,6 +30,7 @@ from services.reporting.config import Settings as ReportingSettings
 from services.reporting.entrypoints.http import create_app as create_reporting_app
 from shared.db import create_engine
 from shared.devstack import Endpoints
+from shared.devstack.signing import OPERATIONS, LocalIssuer
 from shared.migrations import upgrade
 from shared.settings import ServiceSettings
 from tests.http import listening, serve
@@ -60,8 +61,10 @@ def new_schema() -> str:
 
 
 @pytest.fixture(scope="module")
-async def registry_settings(endpoints: Endpoints) -> Settings:
+async def registry_settings(endpoints: Endpoints, issuer: LocalIssuer) -> Settings:
     return Settings(
+        auth_issuer=issuer.issuer,
+        auth_jwks_url=issuer.jwks_url,
         database_url=endpoints.database_url,
         database_schema=new_schema(),
         kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
@@ -82,17 +85,19 @@ async def registry_engine(
 
 @pytest.fixture(scope="module")
 async def registry(
-    registry_settings: Settings, registry_engine: AsyncEngine
+    registry_settings: Settings, registry_engine: AsyncEngine, issuer: LocalIssuer
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(create_app(registry_settings)) as client:
+    async with serve(create_app(registry_settings), issuer.auth(OPERATIONS)) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 async def activities_settings(
-    endpoints: Endpoints, registry_settings: Settings
+    endpoints: Endpoints, registry_settings: Settings, issuer: LocalIssuer
 ) -> ActivitiesSettings:
     return ActivitiesSettings(
+        auth_issuer=issuer.issuer,
+        auth_jwks_url=issuer.jwks_url,
         database_url=endpoints.database_url,
         database_schema=new_schema(),
         kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
@@ -115,9 +120,9 @@ def activities_app(activities_settings: ActivitiesSettings) -> FastAPI:
 
 @pytest.fixture(scope="module")
 async def activities(
-    activities_app: FastAPI, activities_engine: AsyncEngine
+    activities_app: FastAPI, activities_engine: AsyncEngine, issuer: LocalIssuer
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(activities_app) as client:
+    async with serve(activities_app, issuer.auth(OPERATIONS)) as client:
         yield client
 
 
@@ -132,9 +137,11 @@ async def activities_url(
 
 @pytest.fixture(scope="module")
 async def reporting_settings(
-    endpoints: Endpoints, activities_settings: ActivitiesSettings
+    endpoints: Endpoints, activities_settings: ActivitiesSettings, issuer: LocalIssuer
 ) -> ReportingSettings:
     return ReportingSettings(
+        auth_issuer=issuer.issuer,
+        auth_jwks_url=issuer.jwks_url,
         database_url=endpoints.database_url,
         database_schema=new_schema(),
         kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
@@ -157,9 +164,9 @@ def reporting_app(reporting_settings: ReportingSettings) -> FastAPI:
 
 @pytest.fixture(scope="module")
 async def reporting(
-    reporting_app: FastAPI, reporting_engine: AsyncEngine
+    reporting_app: FastAPI, reporting_engine: AsyncEngine, issuer: LocalIssuer
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(reporting_app) as client:
+    async with serve(reporting_app, issuer.auth(OPERATIONS)) as client:
         yield client
 
 

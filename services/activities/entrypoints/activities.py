@@ -20,10 +20,10 @@ from services.activities.entrypoints.schemas import (
     UnlockIn,
     VoidIn,
 )
-from services.activities.service_layer import commands, queries
+from services.activities.service_layer import access, commands, queries
 from services.activities.service_layer.commands import NewActivity
 from shared import catalogue
-from shared.service import Connection, IfMatch, etag
+from shared.service import Caller, Connection, IfMatch, etag
 
 router = APIRouter(tags=["Hoạt động hỗ trợ (activities)"])
 
@@ -42,10 +42,15 @@ async def catalogue_lists() -> dict[str, Any]:
 
 @router.post("/activities", status_code=201)
 async def record(
-    body: ActivityIn, request: Request, recorder: Recording, key: IdempotencyKey = None
+    body: ActivityIn,
+    request: Request,
+    recorder: Recording,
+    caller: Caller,
+    key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        recorded = await commands.record_activity(recorder, NewActivity(body.id, body.to_domain()))
+        item = NewActivity(body.id, body.to_domain())
+        recorded = await commands.record_activity(recorder, caller, item)
         return 201, queries.describe(recorded)
 
     return await once(request, recorder, key, run)
@@ -54,6 +59,7 @@ async def record(
 @router.get("/activities")
 async def list_activities(
     conn: Connection,
+    caller: Caller,
     province: str | None = None,
     assignment_id: str | None = None,
     commune_edition: str | None = None,
@@ -66,6 +72,7 @@ async def list_activities(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     commune = (commune_edition or "pre-2025", commune_code) if commune_code else None
+    await queries.require_list(conn, caller, province, assignment_id)
     return await queries.list_activities(
         conn,
         province=province,
@@ -81,9 +88,12 @@ async def list_activities(
 
 
 @router.get("/activities/{activity_id}")
-async def get_activity(activity_id: str, conn: Connection, response: Response) -> dict[str, Any]:
-    """The activity as it stands, with its whole history (recording, corrections, void)."""
-    found = await queries.find_activity(conn, activity_id)
+async def get_activity(
+    activity_id: str, conn: Connection, caller: Caller, response: Response
+) -> dict[str, Any]:
+    """The activity as it stands, with its whole history (recording, corrections, void),
+    each change with who made it."""
+    found = await queries.readable_activity(conn, caller, activity_id)
     response.headers["ETag"] = etag(found["version"])
     return {**found, "history": await queries.history(conn, activity_id)}
 
@@ -94,13 +104,14 @@ async def correct(
     body: CorrectionIn,
     request: Request,
     recorder: Recording,
+    caller: Caller,
     expected: IfMatch,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
         facts = body.to_domain()
         corrected = await commands.correct_activity(
-            recorder, activity_id, expected, facts, body.reason
+            recorder, caller, activity_id, expected, facts, body.reason
         )
         return 200, queries.describe(corrected)
 
@@ -113,11 +124,12 @@ async def void(
     body: VoidIn,
     request: Request,
     recorder: Recording,
+    caller: Caller,
     expected: IfMatch,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        voided = await commands.void_activity(recorder, activity_id, expected, body.reason)
+        voided = await commands.void_activity(recorder, caller, activity_id, expected, body.reason)
         return 200, queries.describe(voided)
 
     return await once(request, recorder, key, run)
@@ -129,13 +141,14 @@ async def create_plan(
     body: PlanIn,
     request: Request,
     recorder: Recording,
+    caller: Caller,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Kế hoạch năm: the year's plan of the assignment, with its commitments."""
 
     async def run() -> tuple[int, Any]:
         promised = [c.to_domain() for c in body.commitments]
-        await commands.create_plan(recorder, assignment_id, body.year, promised)
+        await commands.create_plan(recorder, caller, assignment_id, body.year, promised)
         return 201, await queries.plan(recorder.conn, assignment_id, body.year)
 
     return await once(request, recorder, key, run)
@@ -148,30 +161,41 @@ async def add_commitment(
     body: CommitmentIn,
     request: Request,
     recorder: Recording,
+    caller: Caller,
     expected: IfMatch,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        await commands.add_commitment(recorder, assignment_id, year, expected, body.to_domain())
+        promise = body.to_domain()
+        await commands.add_commitment(recorder, caller, assignment_id, year, expected, promise)
         return 201, await queries.plan(recorder.conn, assignment_id, year)
 
     return await once(request, recorder, key, run)
 
 
 @router.get("/assignments/{assignment_id}/plans/{year}")
-async def plan_versus_actual(assignment_id: str, year: int, conn: Connection) -> dict[str, Any]:
+async def plan_versus_actual(
+    assignment_id: str, year: int, conn: Connection, caller: Caller
+) -> dict[str, Any]:
     """Kế hoạch và thực hiện: each commitment and the activities that fulfil it."""
+    await queries.readable_assignment(conn, caller, assignment_id)
     return await queries.plan(conn, assignment_id, year)
 
 
 @router.post("/provinces/{province}/locks", status_code=201)
 async def lock(
-    province: str, body: LockIn, request: Request, recorder: Recording, key: IdempotencyKey = None
+    province: str,
+    body: LockIn,
+    request: Request,
+    recorder: Recording,
+    caller: Caller,
+    key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Khóa kỳ báo cáo: after this, activities dated inside are refused until unlocked."""
+    """Khóa kỳ báo cáo: after this, activities dated inside are refused until unlocked.
+    `by` defaults to the signed-in coordinator's name (the event names them anyway)."""
 
     async def run() -> tuple[int, Any]:
-        await commands.lock_period(recorder, province, body.to_domain())
+        await commands.lock_period(recorder, caller, province, body.to_domain(caller.name))
         return 201, await queries.list_locks(recorder.conn, province)
 
     return await once(request, recorder, key, run)
@@ -184,15 +208,18 @@ async def unlock(
     body: UnlockIn,
     request: Request,
     recorder: Recording,
+    caller: Caller,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        await commands.unlock_period(recorder, province, lock_id, body.reason, body.by)
+        by = body.by or caller.name
+        await commands.unlock_period(recorder, caller, province, lock_id, body.reason, by)
         return 200, await queries.list_locks(recorder.conn, province)
 
     return await once(request, recorder, key, run)
 
 
 @router.get("/provinces/{province}/locks")
-async def locks(province: str, conn: Connection) -> list[dict[str, Any]]:
+async def locks(province: str, conn: Connection, caller: Caller) -> list[dict[str, Any]]:
+    access.require_read_locks(caller, province)
     return await queries.list_locks(conn, province)

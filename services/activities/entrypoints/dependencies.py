@@ -10,15 +10,19 @@ from fastapi.responses import JSONResponse
 from services.activities.service_layer import idempotency
 from services.activities.service_layer.projection import project
 from shared.eventstore import Recorder
-from shared.service import Connection, CorrelationId, etag
+from shared.service import Caller, Connection, CorrelationId, etag
 
 
-def _recorder(request: Request, conn: Connection, correlation_id: CorrelationId) -> Recorder:
-    return Recorder(conn, request.app.state.settings.activities_topic, correlation_id, project)
+def _recorder(
+    request: Request, conn: Connection, correlation_id: CorrelationId, caller: Caller
+) -> Recorder:
+    topic = request.app.state.settings.activities_topic
+    return Recorder(conn, topic, correlation_id, project, caller.actor)
 
 
 Recording = Annotated[Recorder, Depends(_recorder)]
-"""A recorder on a fresh connection; the route opens the transaction (`conn.begin()`)."""
+"""A recorder on a fresh connection, signing events with the caller as their actor; the
+route opens the transaction (`conn.begin()`)."""
 
 IdempotencyKey = Annotated[
     str | None,
@@ -38,7 +42,9 @@ async def once(
 ) -> JSONResponse:
     """Run a write in one transaction; with an `Idempotency-Key`, a retry of the same
     request (same method, path and body as sent) gets the first answer back, with the
-    header `Idempotent-Replayed: true`."""
+    header `Idempotent-Replayed: true`. The key is the caller's own (`idempotency.scoped`)."""
+    if key is not None and recorder.actor is not None:
+        key = idempotency.scoped(recorder.actor.subject, key)
     async with recorder.conn.begin():
         if key is not None:
             sent = (await request.body()).decode()

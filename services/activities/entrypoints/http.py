@@ -32,6 +32,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.activities_topic,
         ("vn.ketnghia.activity.", "vn.ketnghia.plan.", "vn.ketnghia.period."),
     )
-    parts.app.include_router(activities.router)
-    parts.app.include_router(imports.router)
+    parts.include(activities.router)
+    parts.include(imports.router)
     return parts.app

@@ -12,7 +12,7 @@ from services.activities.service_layer.imports import COLUMNS, import_sheet
 from shared import catalogue
 from shared.errors import RuleViolation
 from shared.progress import Meter
-from shared.service import CorrelationId
+from shared.service import Caller, CorrelationId
 from shared.spreadsheets import write_workbook
 
 log = structlog.get_logger(__name__)
@@ -43,12 +43,14 @@ async def template() -> Response:
 async def import_activities(
     request: Request,
     correlation_id: CorrelationId,
+    caller: Caller,
     province: Annotated[str, Query(pattern=r"^\d{2}$", description="mã tỉnh / province code")],
     file: Annotated[UploadFile, File(description=".xlsx or .csv, the template's columns")],
 ) -> dict[str, Any]:
     """Nhập hoạt động từ tệp: every row is checked; the good ones are recorded, each bad
     one is reported with its row, column and reason. The same file twice records nothing
-    new the second time."""
+    new the second time. A coordinator imports any row of the province; a unit's clerk
+    only rows its unit acted in (others are refused, each with the reason)."""
     content = await file.read(MAX_BYTES + 1)
     if len(content) > MAX_BYTES:
         raise RuleViolation("file", "tệp lớn hơn 50 MB: hãy chia nhỏ / the file exceeds 50 MB")
@@ -57,6 +59,7 @@ async def import_activities(
         report = await import_sheet(
             request.app.state.engine,
             province=province,
+            caller=caller,
             content=content,
             filename=file.filename or "activities.xlsx",
             topic=settings.activities_topic,

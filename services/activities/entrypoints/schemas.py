@@ -118,16 +118,21 @@ class LockIn(BaseModel):
     quarter: int | None = Field(default=None, description="1-4; none locks the whole year")
     commune: CommuneIn | None = Field(default=None, description="none locks the province")
     reason: str
-    by: str = Field(description="who locks: the coordinator or office")
+    by: str | None = Field(
+        default=None,
+        description="who locks (the office); default the signed-in coordinator's name",
+    )
 
-    def to_domain(self) -> Lock:
+    def to_domain(self, signed_in: str) -> Lock:
         commune = (self.commune.edition, self.commune.code) if self.commune else None
-        return Lock(self.id, self.year, self.quarter, commune, self.reason, self.by)
+        return Lock(self.id, self.year, self.quarter, commune, self.reason, self.by or signed_in)
 
 
 class UnlockIn(BaseModel):
     reason: str
-    by: str
+    by: str | None = Field(
+        default=None, description="who unlocks; default the signed-in coordinator's name"
+    )
 
 
 class CommitmentIn(BaseModel):

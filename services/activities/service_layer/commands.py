@@ -26,7 +26,9 @@ from services.activities.domain.activities import Activity, Facts, recorded_key
 from services.activities.domain.assignments import KnownAssignment, Membership
 from services.activities.domain.locks import Lock, PeriodLocked, ProvinceLocks
 from services.activities.domain.plans import Commitment, Plan, plan_stream
+from services.activities.service_layer import access
 from shared import eventstore
+from shared.auth import Forbidden, Principal
 from shared.errors import AlreadyExists, NotFound, RuleViolation
 from shared.events import Event
 from shared.eventstore import Recorder, check_expected
@@ -115,9 +117,11 @@ class Checked:
     provinces: dict[str, str]
 
 
-async def check_activities(conn: AsyncConnection, items: Sequence[NewActivity]) -> Checked:
-    """Check items against what the registry said, locks and plans. Takes the provinces'
-    lock streams in shared mode for the rest of the transaction."""
+async def check_activities(
+    conn: AsyncConnection, items: Sequence[NewActivity], caller: Principal
+) -> Checked:
+    """Check items against the caller's scope, what the registry said, locks and plans.
+    Takes the provinces' lock streams in shared mode for the rest of the transaction."""
     assignments = await known(conn, {item.facts.assignment_id for item in items})
     provinces = {a.province for a in assignments.values()}
     await _hold_locks(conn, provinces, exclusive=False)
@@ -130,11 +134,12 @@ async def check_activities(conn: AsyncConnection, items: Sequence[NewActivity]) 
         try:
             if assignment is None:
                 raise unknown_assignment(facts.assignment_id)
+            access.require_record(caller, assignment, facts)
             assignment.check(facts)
             commune = (facts.commune_edition, facts.commune_code)
             locked[assignment.province].check(commune, facts.occurred_on)
             _check_commitment(facts, promised)
-        except (RuleViolation, PeriodLocked) as problem:
+        except (Forbidden, RuleViolation, PeriodLocked) as problem:
             problems[index] = problem
     return Checked(problems, {a.id: a.province for a in assignments.values()})
 
@@ -144,10 +149,10 @@ async def existing(conn: AsyncConnection, ids: Sequence[str]) -> set[str]:
     return set(found.scalars())
 
 
-async def record_activity(recorder: Recorder, item: NewActivity) -> Activity:
+async def record_activity(recorder: Recorder, caller: Principal, item: NewActivity) -> Activity:
     if await existing(recorder.conn, [item.id]):
         raise AlreadyExists(f"hoạt động {item.id} đã có / activity {item.id} already exists")
-    checked = await check_activities(recorder.conn, [item])
+    checked = await check_activities(recorder.conn, [item], caller)
     if checked.problems:
         raise checked.problems[0]
     [recorded] = await record_checked(recorder, [item], checked.provinces)
@@ -174,11 +179,17 @@ async def record_checked(
 
 
 async def correct_activity(
-    recorder: Recorder, activity_id: str, expected: int | None, facts: Facts, reason: str
+    recorder: Recorder,
+    caller: Principal,
+    activity_id: str,
+    expected: int | None,
+    facts: Facts,
+    reason: str,
 ) -> Activity:
     activity, version = await _load(recorder.conn, activity_id, expected)
+    await _require_record(recorder.conn, caller, activity)
     await _check_open(recorder.conn, activity, facts.occurred_on)
-    checked = await check_activities(recorder.conn, [NewActivity(activity_id, facts)])
+    checked = await check_activities(recorder.conn, [NewActivity(activity_id, facts)], caller)
     if checked.problems:
         raise checked.problems[0]
     activity.correct(facts, reason)
@@ -187,13 +198,23 @@ async def correct_activity(
 
 
 async def void_activity(
-    recorder: Recorder, activity_id: str, expected: int | None, reason: str
+    recorder: Recorder, caller: Principal, activity_id: str, expected: int | None, reason: str
 ) -> Activity:
     activity, version = await _load(recorder.conn, activity_id, expected)
+    await _require_record(recorder.conn, caller, activity)
     await _check_open(recorder.conn, activity, activity.facts.occurred_on)
     activity.void(reason)
     await _record(recorder, activity, version)
     return activity
+
+
+async def _require_record(conn: AsyncConnection, caller: Principal, activity: Activity) -> None:
+    """A correction or void is made by who may record the activity as it stands."""
+    assignment_id = activity.facts.assignment_id
+    assignment = (await known(conn, {assignment_id})).get(assignment_id)
+    if assignment is None:
+        raise unknown_assignment(assignment_id)
+    access.require_record(caller, assignment, activity.facts)
 
 
 async def _check_open(conn: AsyncConnection, activity: Activity, new_day: date) -> None:
@@ -261,13 +282,15 @@ def _locks_stream(province: str) -> str:
     return f"locks:{province}"
 
 
-async def lock_period(recorder: Recorder, province: str, lock: Lock) -> None:
+async def lock_period(recorder: Recorder, caller: Principal, province: str, lock: Lock) -> None:
+    access.require_manage(caller, province)
     await _change_locks(recorder, province, lambda state: state.lock(lock))
 
 
 async def unlock_period(
-    recorder: Recorder, province: str, lock_id: str, reason: str, by: str
+    recorder: Recorder, caller: Principal, province: str, lock_id: str, reason: str, by: str
 ) -> None:
+    access.require_manage(caller, province)
     await _change_locks(recorder, province, lambda state: state.unlock(lock_id, reason, by))
 
 
@@ -293,11 +316,12 @@ async def _change_locks(
 
 # -- plans ----------------------------------------------------------------------------------
 async def _assignment_for_plan(
-    conn: AsyncConnection, assignment_id: str, year: int
+    conn: AsyncConnection, caller: Principal, assignment_id: str, year: int
 ) -> KnownAssignment:
     assignment = (await known(conn, {assignment_id})).get(assignment_id)
     if assignment is None:
         raise unknown_assignment(assignment_id)
+    access.require_manage(caller, assignment.province)
     if not assignment.start_year <= year <= assignment.end_year:
         raise RuleViolation(
             "year",
@@ -308,9 +332,13 @@ async def _assignment_for_plan(
 
 
 async def create_plan(
-    recorder: Recorder, assignment_id: str, year: int, promised: list[Commitment]
+    recorder: Recorder,
+    caller: Principal,
+    assignment_id: str,
+    year: int,
+    promised: list[Commitment],
 ) -> None:
-    assignment = await _assignment_for_plan(recorder.conn, assignment_id, year)
+    assignment = await _assignment_for_plan(recorder.conn, caller, assignment_id, year)
     stream = plan_stream(assignment_id, year)
     if await eventstore.stream_version(recorder.conn, stream):
         raise AlreadyExists(f"kế hoạch năm {year} đã có / the plan of {year} already exists")
@@ -325,9 +353,14 @@ async def create_plan(
 
 
 async def add_commitment(
-    recorder: Recorder, assignment_id: str, year: int, expected: int | None, promise: Commitment
+    recorder: Recorder,
+    caller: Principal,
+    assignment_id: str,
+    year: int,
+    expected: int | None,
+    promise: Commitment,
 ) -> None:
-    assignment = await _assignment_for_plan(recorder.conn, assignment_id, year)
+    assignment = await _assignment_for_plan(recorder.conn, caller, assignment_id, year)
     history = await eventstore.load_stream(recorder.conn, plan_stream(assignment_id, year))
     if not history:
         raise NotFound(f"Chưa có kế hoạch năm {year} / no plan for {year}")

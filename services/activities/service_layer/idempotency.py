@@ -1,6 +1,9 @@
 """`Idempotency-Key` on writes: the first request with a key does the work and its answer
 is kept in the same transaction; a retry with the same key and body gets that answer and
-creates nothing. A concurrent retry waits on the key's row until the first commits."""
+creates nothing. A concurrent retry waits on the key's row until the first commits.
+
+A key belongs to its caller (`scoped`): the same key sent by someone else is another key,
+so no caller can ever be handed another's answer."""
 
 import hashlib
 import json
@@ -19,6 +22,11 @@ from shared.errors import RuleViolation
 class Answer:
     status: int
     body: Any
+
+
+def scoped(subject: str, key: str) -> str:
+    """The key as stored: the caller's subject and the key sent, unambiguously joined."""
+    return json.dumps([subject, key], ensure_ascii=False)
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:

@@ -28,10 +28,11 @@ from services.activities.adapters.tables import (
     known_units,
 )
 from services.activities.domain.activities import Beneficiaries, Contribution, Facts, Quantity
-from services.activities.service_layer import commands
+from services.activities.service_layer import access, commands
 from services.activities.service_layer.commands import NewActivity
 from services.activities.service_layer.projection import project
 from shared import catalogue
+from shared.auth import Forbidden, Principal
 from shared.errors import RuleViolation
 from shared.eventstore import Recorder
 from shared.progress import Progress, no_progress
@@ -305,6 +306,7 @@ async def import_sheet(
     engine: AsyncEngine,
     *,
     province: str,
+    caller: Principal,
     content: bytes,
     filename: str,
     topic: str,
@@ -314,19 +316,25 @@ async def import_sheet(
 ) -> Report:
     """Check and record the sheet's rows, `chunk` per transaction; `progress(rows, 0)`
     after each (the total is not known before the last row is read)."""
+    access.require_import(caller, province)
     report = Report()
     seen: Counter[str] = Counter()
     for rows in _chunks(_rows(content, filename), chunk):
         report.rows += len(rows)
         async with engine.begin() as conn:
-            recorder = Recorder(conn, topic, correlation_id, project)
-            await _import_chunk(recorder, province, rows, seen, report)
+            recorder = Recorder(conn, topic, correlation_id, project, caller.actor)
+            await _import_chunk(recorder, caller, province, rows, seen, report)
         progress(report.rows, 0)
     return report
 
 
 async def _import_chunk(
-    recorder: Recorder, province: str, rows: list[Row], seen: Counter[str], report: Report
+    recorder: Recorder,
+    caller: Principal,
+    province: str,
+    rows: list[Row],
+    seen: Counter[str],
+    report: Report,
 ) -> None:
     conn = recorder.conn
     readings = [_first_reading(row) for row in rows]
@@ -351,7 +359,7 @@ async def _import_chunk(
     already = await commands.existing(conn, [item.id for _row, item in candidates])
     fresh = [(row, item) for row, item in candidates if item.id not in already]
     report.already_recorded += len(candidates) - len(fresh)
-    checked = await commands.check_activities(conn, [item for _row, item in fresh])
+    checked = await commands.check_activities(conn, [item for _row, item in fresh], caller)
     good = []
     for index, (row, item) in enumerate(fresh):
         problem = checked.problems.get(index)
@@ -359,6 +367,8 @@ async def _import_chunk(
             good.append(item)
         elif isinstance(problem, RuleViolation):
             row.fail(_column_of(problem.field), str(problem))
+        elif isinstance(problem, Forbidden):
+            row.fail("unit", str(problem))
         else:
             row.fail("occurred_on", str(problem))
     if good:

@@ -6,10 +6,62 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.activities.adapters.tables import activities, commitments, locks
+from services.activities.adapters.tables import (
+    activities,
+    commitments,
+    known_assignments,
+    known_members,
+    locks,
+)
 from services.activities.domain.activities import Activity
+from services.activities.service_layer import access
 from shared import eventstore
+from shared.auth import Principal
 from shared.errors import NotFound
+
+
+async def assignment_scope(conn: AsyncConnection, assignment_id: str) -> tuple[str, set[str]]:
+    """The assignment's province and its member units (ever), as the registry said."""
+    province = await conn.scalar(
+        select(known_assignments.c.province).where(known_assignments.c.id == assignment_id)
+    )
+    if province is None:
+        raise NotFound(
+            f"Chưa biết phân công {assignment_id} / assignment {assignment_id} not heard of"
+        )
+    m = known_members.c
+    units = await conn.scalars(select(m.sponsor_unit_id).where(m.assignment_id == assignment_id))
+    return province, set(units)
+
+
+async def readable_activity(
+    conn: AsyncConnection, caller: Principal, activity_id: str
+) -> dict[str, Any]:
+    """The activity, if the caller may read it (its province, or a clerk of one of its
+    assignment's units)."""
+    found = await find_activity(conn, activity_id)
+    province = found["province"]
+    units = {c["sponsor_unit_id"] for c in found.get("contributions") or ()}
+    if not caller.reads(province):
+        units |= (await assignment_scope(conn, found["assignment_id"]))[1]
+    access.require_read_assignment(caller, found["assignment_id"], province, units)
+    return found
+
+
+async def require_list(
+    conn: AsyncConnection, caller: Principal, province: str | None, assignment_id: str | None
+) -> None:
+    """May list activities of the province or the assignment named (`access.require_list`)."""
+    readable = None
+    if assignment_id is not None:
+        assignment_province, units = await assignment_scope(conn, assignment_id)
+        readable = access.reads_assignment(caller, assignment_province, units)
+    access.require_list(caller, province, readable)
+
+
+async def readable_assignment(conn: AsyncConnection, caller: Principal, assignment_id: str) -> None:
+    province, units = await assignment_scope(conn, assignment_id)
+    access.require_read_assignment(caller, assignment_id, province, units)
 
 
 async def find_activity(conn: AsyncConnection, activity_id: str) -> dict[str, Any]:
@@ -44,6 +96,7 @@ async def history(conn: AsyncConnection, activity_id: str) -> list[dict[str, Any
             "type": e.type,
             "occurred_at": e.occurred_at,
             "correlation_id": e.correlation_id,
+            "actor": e.actor.as_dict() if e.actor else None,
             "data": e.data,
         }
         for e in events

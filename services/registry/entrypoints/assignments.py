@@ -20,18 +20,19 @@ from services.registry.entrypoints.schemas import (
     SuccessionIn,
     Year,
 )
-from services.registry.service_layer import commands, queries
+from services.registry.service_layer import access, commands, queries
 from services.registry.service_layer.commands import NewAssignment
 from shared import eventstore
+from shared.auth import Principal
 from shared.eventstore import Recorder
-from shared.service import Connection, IfMatch, etag
+from shared.service import Caller, Connection, IfMatch, etag
 
 router = APIRouter(prefix="/assignments", tags=["Phân công giúp đỡ (assignments)"])
 
 
 @router.post("", status_code=201)
 async def create_assignment(
-    body: AssignmentIn, recorder: Recording, response: Response
+    body: AssignmentIn, recorder: Recording, caller: Caller, response: Response
 ) -> dict[str, Any]:
     new = NewAssignment(
         id=body.id,
@@ -42,21 +43,23 @@ async def create_assignment(
         leads=dict(body.leads),
     )
     async with recorder.conn.begin():
-        await commands.create_assignment(recorder, new)
+        await commands.create_assignment(recorder, caller, new)
     return await _assignment(recorder.conn, new.id, response)
 
 
 @router.get("/{assignment_id}")
 async def get_assignment(
-    assignment_id: str, conn: Connection, response: Response
+    assignment_id: str, conn: Connection, caller: Caller, response: Response
 ) -> dict[str, Any]:
+    await access.require_read_assignment(conn, caller, assignment_id)
     return await _assignment(conn, assignment_id, response)
 
 
 @router.get("/{assignment_id}/history")
-async def history(assignment_id: str, conn: Connection) -> list[dict[str, Any]]:
-    """Every event of the assignment, oldest first: nothing is overwritten."""
-    await queries.find_assignment(conn, assignment_id)
+async def history(assignment_id: str, conn: Connection, caller: Caller) -> list[dict[str, Any]]:
+    """Every event of the assignment, oldest first, with who made it: nothing is
+    overwritten."""
+    await access.require_read_assignment(conn, caller, assignment_id)
     return [
         {
             "version": event.version,
@@ -64,6 +67,7 @@ async def history(assignment_id: str, conn: Connection) -> list[dict[str, Any]]:
             "occurred_at": event.occurred_at,
             "event_id": event.event_id,
             "correlation_id": event.correlation_id,
+            "actor": event.actor.as_dict() if event.actor else None,
             "data": event.data,
         }
         for event in await eventstore.load_stream(conn, assignment_id)
@@ -71,8 +75,11 @@ async def history(assignment_id: str, conn: Connection) -> list[dict[str, Any]]:
 
 
 @router.get("/{assignment_id}/leads/{year}")
-async def lead_of(assignment_id: str, year: Year, conn: Connection) -> dict[str, Any]:
+async def lead_of(
+    assignment_id: str, year: Year, conn: Connection, caller: Caller
+) -> dict[str, Any]:
     """Đơn vị chủ trì năm Y: the lead unit of the assignment in a year."""
+    await access.require_read_assignment(conn, caller, assignment_id)
     return await queries.lead_of(conn, assignment_id, year)
 
 
@@ -82,11 +89,13 @@ async def assign_lead(
     year: Year,
     body: LeadIn,
     recorder: Recording,
+    caller: Caller,
     expected: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
     return await _change(
         recorder,
+        caller,
         assignment_id,
         expected,
         response,
@@ -99,11 +108,13 @@ async def join(
     assignment_id: str,
     body: MembershipIn,
     recorder: Recording,
+    caller: Caller,
     expected: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
     async with recorder.conn.begin():
-        await commands.join_assignment(recorder, assignment_id, expected, body.to_domain())
+        membership = body.to_domain()
+        await commands.join_assignment(recorder, caller, assignment_id, expected, membership)
     return await _assignment(recorder.conn, assignment_id, response)
 
 
@@ -113,11 +124,13 @@ async def leave(
     unit_id: str,
     body: LeaveIn,
     recorder: Recording,
+    caller: Caller,
     expected: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
     return await _change(
         recorder,
+        caller,
         assignment_id,
         expected,
         response,
@@ -130,6 +143,7 @@ async def continue_on_successor(
     assignment_id: str,
     body: SuccessionIn,
     recorder: Recording,
+    caller: Caller,
     expected: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
@@ -137,7 +151,7 @@ async def continue_on_successor(
     assignment continues on its successor and keeps the old commune in its history."""
     async with recorder.conn.begin():
         await commands.continue_on_successor(
-            recorder, assignment_id, expected, body.successor_code, body.reason
+            recorder, caller, assignment_id, expected, body.successor_code, body.reason
         )
     return await _assignment(recorder.conn, assignment_id, response)
 
@@ -147,11 +161,13 @@ async def end(
     assignment_id: str,
     body: EndIn,
     recorder: Recording,
+    caller: Caller,
     expected: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
     return await _change(
         recorder,
+        caller,
         assignment_id,
         expected,
         response,
@@ -161,13 +177,14 @@ async def end(
 
 async def _change(
     recorder: Recorder,
+    caller: Principal,
     assignment_id: str,
     expected: int | None,
     response: Response,
     change: Callable[[Assignment], None],
 ) -> dict[str, Any]:
     async with recorder.conn.begin():
-        await commands.change_assignment(recorder, assignment_id, expected, change)
+        await commands.change_assignment(recorder, caller, assignment_id, expected, change)
     return await _assignment(recorder.conn, assignment_id, response)
 
 

@@ -9,8 +9,8 @@ from services.registry.domain.admin_units import Edition
 from services.registry.domain.communes import Classification, CommuneRef, Village
 from services.registry.entrypoints.dependencies import Recording
 from services.registry.entrypoints.schemas import ClassificationIn, Code, VillageIn
-from services.registry.service_layer import commands, queries
-from shared.service import Connection
+from services.registry.service_layer import access, commands, queries
+from shared.service import Caller, Connection
 
 router = APIRouter(
     prefix="/communes/{edition}/{code}",
@@ -24,24 +24,28 @@ async def helpers(
     edition: Edition,
     code: CommuneCode,
     conn: Connection,
+    caller: Caller,
     on: Annotated[date | None, Query(description="ngày; mặc định hôm nay / default today")] = None,
 ) -> dict[str, Any]:
-    """Những đơn vị nào giúp xã vào ngày D: which sponsor units help the commune on a day."""
+    """Những đơn vị nào giúp xã vào ngày D: which sponsor units help the commune on a day
+    (the assignments the caller may read)."""
     day = on or date.today()
     return {
         "commune": {"edition": edition, "code": code},
         "on": day,
-        "assignments": await queries.helpers_of_commune(conn, edition, code, day),
+        "assignments": access.readable_helpers(
+            caller, await queries.helpers_of_commune(conn, edition, code, day)
+        ),
     }
 
 
 @router.post("/villages", status_code=201)
 async def register_village(
-    edition: Edition, code: CommuneCode, body: VillageIn, recorder: Recording
+    edition: Edition, code: CommuneCode, body: VillageIn, recorder: Recording, caller: Caller
 ) -> dict[str, Any]:
     village = Village(body.id, body.province, CommuneRef(edition, code), body.kind, body.name)
     async with recorder.conn.begin():
-        await commands.register_village(recorder, village)
+        await commands.register_village(recorder, caller, village)
     return {"id": village.id, **body.model_dump(exclude={"id"})}
 
 
@@ -52,7 +56,11 @@ async def villages(edition: Edition, code: CommuneCode, conn: Connection) -> lis
 
 @router.post("/classifications", status_code=201)
 async def classify(
-    edition: Edition, code: CommuneCode, body: ClassificationIn, recorder: Recording
+    edition: Edition,
+    code: CommuneCode,
+    body: ClassificationIn,
+    recorder: Recording,
+    caller: Caller,
 ) -> list[dict[str, Any]]:
     """Ghi một phân loại của xã, có ngày hiệu lực và nguồn; returns all of the commune's."""
     classification = Classification(
@@ -64,7 +72,7 @@ async def classify(
         body.source,
     )
     async with recorder.conn.begin():
-        await commands.classify_commune(recorder, classification)
+        await commands.classify_commune(recorder, caller, classification)
     return await queries.classifications(recorder.conn, edition, code)
 
 

@@ -18,5 +18,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     declare_published(parts.kafka, settings.registry_topic, ("vn.ketnghia.registry.",))
     for module in (admin_units, programmes, communes, assignments):
-        parts.app.include_router(module.router)
+        parts.include(module.router)
     return parts.app

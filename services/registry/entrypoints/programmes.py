@@ -9,41 +9,49 @@ from services.registry.domain.programmes import Period, Programme
 from services.registry.domain.sponsor_units import SponsorUnit
 from services.registry.entrypoints.dependencies import Recording
 from services.registry.entrypoints.schemas import Code, LegalBasisIn, ProgrammeIn, SponsorUnitIn
-from services.registry.service_layer import commands, queries
-from shared.service import Connection, IfMatch, etag
+from services.registry.service_layer import access, commands, queries
+from shared.service import Caller, Connection, IfMatch, etag
 
 router = APIRouter(tags=["Đơn vị kết nghĩa, chương trình (sponsor units, programmes)"])
 
 
 @router.post("/sponsor-units", status_code=201)
-async def register_sponsor_unit(body: SponsorUnitIn, recorder: Recording) -> dict[str, Any]:
+async def register_sponsor_unit(
+    body: SponsorUnitIn, recorder: Recording, caller: Caller
+) -> dict[str, Any]:
     unit = SponsorUnit(body.id, body.province, body.name, body.kind, body.parent_id)
     async with recorder.conn.begin():
-        await commands.register_sponsor_unit(recorder, unit)
+        await commands.register_sponsor_unit(recorder, caller, unit)
     return await queries.find_sponsor_unit(recorder.conn, unit.id)
 
 
 @router.get("/sponsor-units")
-async def list_sponsor_units(province: Code, conn: Connection) -> list[dict[str, Any]]:
+async def list_sponsor_units(
+    province: Code, conn: Connection, caller: Caller
+) -> list[dict[str, Any]]:
+    access.require_read_province(caller, province)
     return await queries.list_sponsor_units(conn, province)
 
 
 @router.get("/sponsor-units/{unit_id}")
-async def get_sponsor_unit(unit_id: str, conn: Connection) -> dict[str, Any]:
-    return await queries.find_sponsor_unit(conn, unit_id)
+async def get_sponsor_unit(unit_id: str, conn: Connection, caller: Caller) -> dict[str, Any]:
+    unit = await queries.find_sponsor_unit(conn, unit_id)
+    access.require_read_unit(caller, unit)
+    return unit
 
 
 @router.get("/sponsor-units/{unit_id}/targets")
 async def targets_of_unit(
-    unit_id: str, conn: Connection, on: date | None = None
+    unit_id: str, conn: Connection, caller: Caller, on: date | None = None
 ) -> list[dict[str, Any]]:
     """Đơn vị giúp đỡ những xã nào: the targets the unit helps (on a day, if given)."""
+    access.require_read_unit(caller, await queries.find_sponsor_unit(conn, unit_id))
     return await queries.targets_of_unit(conn, unit_id, on)
 
 
 @router.post("/programmes", status_code=201)
 async def create_programme(
-    body: ProgrammeIn, recorder: Recording, response: Response
+    body: ProgrammeIn, recorder: Recording, caller: Caller, response: Response
 ) -> dict[str, Any]:
     programme = Programme(
         body.id,
@@ -54,18 +62,23 @@ async def create_programme(
         tuple(basis.to_domain() for basis in body.legal_bases),
     )
     async with recorder.conn.begin():
-        await commands.create_programme(recorder, programme)
+        await commands.create_programme(recorder, caller, programme)
     return await _programme(recorder.conn, programme.id, response)
 
 
 @router.get("/programmes")
-async def list_programmes(province: Code, conn: Connection) -> list[dict[str, Any]]:
+async def list_programmes(province: Code, conn: Connection, caller: Caller) -> list[dict[str, Any]]:
+    access.require_read_province(caller, province)
     return await queries.list_programmes(conn, province)
 
 
 @router.get("/programmes/{programme_id}")
-async def get_programme(programme_id: str, conn: Connection, response: Response) -> dict[str, Any]:
-    return await _programme(conn, programme_id, response)
+async def get_programme(
+    programme_id: str, conn: Connection, caller: Caller, response: Response
+) -> dict[str, Any]:
+    programme = await _programme(conn, programme_id, response)
+    access.require_read_programme(caller, programme)
+    return programme
 
 
 @router.post("/programmes/{programme_id}/legal-bases")
@@ -73,18 +86,22 @@ async def add_legal_basis(
     programme_id: str,
     body: LegalBasisIn,
     recorder: Recording,
+    caller: Caller,
     expected: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
     """Thêm văn bản (sửa đổi, bổ sung): a later decision amends the programme."""
     async with recorder.conn.begin():
-        await commands.add_legal_basis(recorder, programme_id, body.to_domain(), expected)
+        basis = body.to_domain()
+        await commands.add_legal_basis(recorder, caller, programme_id, basis, expected)
     return await _programme(recorder.conn, programme_id, response)
 
 
 @router.get("/programmes/{programme_id}/assignments")
-async def programme_assignments(programme_id: str, conn: Connection) -> list[dict[str, Any]]:
-    await queries.find_programme(conn, programme_id)
+async def programme_assignments(
+    programme_id: str, conn: Connection, caller: Caller
+) -> list[dict[str, Any]]:
+    access.require_read_assignments_of(caller, await queries.find_programme(conn, programme_id))
     return await queries.list_assignments(conn, programme_id)
 
 

@@ -1,7 +1,9 @@
 """The registry's commands: check references, let the domain decide, record its events.
 
 Each handler runs inside the caller's transaction (`shared.eventstore.Recorder`): the
-events, their outbox rows and the read models are written together or not at all.
+events, their outbox rows and the read models are written together or not at all. Each
+first checks that the caller manages the province concerned (`Principal.require_manage`:
+its coordinator, matched through the 2025 lineage, or an operations account).
 """
 
 from collections.abc import Callable
@@ -26,13 +28,15 @@ from services.registry.domain.sponsor_units import SponsorUnit
 from services.registry.service_layer import admin_units as units
 from services.registry.service_layer import queries
 from shared import eventstore
+from shared.auth import Principal
 from shared.errors import AlreadyExists, NotFound, RuleViolation
 from shared.events import Event, unit_key
 from shared.eventstore import Recorder, check_expected
 
 
 # -- sponsor units, programmes, villages, classifications ---------------------------------
-async def register_sponsor_unit(recorder: Recorder, unit: SponsorUnit) -> None:
+async def register_sponsor_unit(recorder: Recorder, caller: Principal, unit: SponsorUnit) -> None:
+    caller.require_manage(unit.province)
     conn = recorder.conn
     await _check_province(conn, unit.province)
     if unit.parent_id is not None:
@@ -43,7 +47,8 @@ async def register_sponsor_unit(recorder: Recorder, unit: SponsorUnit) -> None:
     )
 
 
-async def create_programme(recorder: Recorder, programme: Programme) -> None:
+async def create_programme(recorder: Recorder, caller: Principal, programme: Programme) -> None:
+    caller.require_manage(programme.province)
     await _check_province(recorder.conn, programme.province)
     await _check_new(recorder.conn, programme.id, f"chương trình {programme.id} / programme")
     await recorder.record(
@@ -56,9 +61,14 @@ async def create_programme(recorder: Recorder, programme: Programme) -> None:
 
 
 async def add_legal_basis(
-    recorder: Recorder, programme_id: str, basis: LegalBasis, expected: int | None
+    recorder: Recorder,
+    caller: Principal,
+    programme_id: str,
+    basis: LegalBasis,
+    expected: int | None,
 ) -> int:
     row = await queries.find_programme(recorder.conn, programme_id)
+    caller.require_manage(row["province"])
     programme = Programme(
         row["id"],
         row["province"],
@@ -78,7 +88,8 @@ async def add_legal_basis(
     return stored.version
 
 
-async def register_village(recorder: Recorder, village: Village) -> None:
+async def register_village(recorder: Recorder, caller: Principal, village: Village) -> None:
+    caller.require_manage(village.province)
     await commune_in(recorder.conn, village.commune, village.province, "commune")
     await _check_new(recorder.conn, village.id, f"thôn, bản {village.id} / village")
     await recorder.record(
@@ -90,7 +101,10 @@ async def register_village(recorder: Recorder, village: Village) -> None:
     )
 
 
-async def classify_commune(recorder: Recorder, classification: Classification) -> None:
+async def classify_commune(
+    recorder: Recorder, caller: Principal, classification: Classification
+) -> None:
+    caller.require_manage(classification.province)
     commune = classification.commune
     await commune_in(recorder.conn, commune, classification.province, "commune")
     stream_id = f"classifications-{commune.edition}-{commune.code}"
@@ -116,10 +130,13 @@ class NewAssignment:
     leads: dict[int, str]
 
 
-async def create_assignment(recorder: Recorder, new: NewAssignment) -> Assignment:
+async def create_assignment(
+    recorder: Recorder, caller: Principal, new: NewAssignment
+) -> Assignment:
     conn = recorder.conn
     programme = await _programme_for(conn, new.programme_id)
     province = programme["province"]
+    caller.require_manage(province)
     await _check_target(conn, new.target, province)
     for index, membership in enumerate(new.members):
         await sponsor_unit_in(conn, membership.sponsor_unit_id, province, f"members.{index}")
@@ -146,6 +163,7 @@ async def create_assignment(recorder: Recorder, new: NewAssignment) -> Assignmen
 
 async def change_assignment(
     recorder: Recorder,
+    caller: Principal,
     assignment_id: str,
     expected: int | None,
     change: Callable[[Assignment], None],
@@ -155,15 +173,19 @@ async def change_assignment(
     `expected` is the version the caller last read (If-Match); a stale one is a conflict
     before anything is decided.
     """
-    assignment, version = await _load(recorder.conn, assignment_id, expected)
+    assignment, version = await _load(recorder.conn, caller, assignment_id, expected)
     change(assignment)
     await _record_assignment(recorder, assignment, version)
 
 
 async def join_assignment(
-    recorder: Recorder, assignment_id: str, expected: int | None, membership: Membership
+    recorder: Recorder,
+    caller: Principal,
+    assignment_id: str,
+    expected: int | None,
+    membership: Membership,
 ) -> None:
-    assignment, version = await _load(recorder.conn, assignment_id, expected)
+    assignment, version = await _load(recorder.conn, caller, assignment_id, expected)
     await sponsor_unit_in(
         recorder.conn, membership.sponsor_unit_id, assignment.province, "sponsor_unit_id"
     )
@@ -173,6 +195,7 @@ async def join_assignment(
 
 async def continue_on_successor(
     recorder: Recorder,
+    caller: Principal,
     assignment_id: str,
     expected: int | None,
     chosen_code: str | None,
@@ -180,7 +203,7 @@ async def continue_on_successor(
 ) -> None:
     """The target commune was merged by the 2025 reform: continue on the 2025 commune the
     lineage names or, for a split commune, the one the province chose among its successors."""
-    assignment, version = await _load(recorder.conn, assignment_id, expected)
+    assignment, version = await _load(recorder.conn, caller, assignment_id, expected)
     old = assignment.target
     if old.kind == TargetKind.DISTRICT:
         raise RuleViolation("target", "huyện không có đơn vị kế thừa / districts have no successor")
@@ -205,12 +228,15 @@ async def continue_on_successor(
 
 
 async def _load(
-    conn: AsyncConnection, assignment_id: str, expected: int | None
+    conn: AsyncConnection, caller: Principal, assignment_id: str, expected: int | None
 ) -> tuple[Assignment, int]:
+    """The assignment from its events, if the caller manages its province; then the
+    version check (so that a 409 tells nothing to someone who may not change it)."""
     history = await eventstore.load_stream(conn, assignment_id)
     if not history or not history[0].type.endswith("assignment.created.v1"):
         raise NotFound(f"Không có phân công {assignment_id} / no assignment {assignment_id}")
     assignment = Assignment.from_events([Event(e.type, e.data) for e in history])
+    caller.require_manage(assignment.province)
     return assignment, check_expected(assignment_id, assignment.version, expected)
 
 

@@ -46,6 +46,7 @@ async def helpers_of_commune(
     query = (
         select(
             a.id.label("assignment_id"),
+            a.province,
             a.programme_id,
             programmes.c.name.label("programme_name"),
             t.kind.label("target_kind"),
@@ -85,6 +86,7 @@ async def helpers_of_commune(
             row.assignment_id,
             {
                 "assignment_id": row.assignment_id,
+                "province": row.province,
                 "programme_id": row.programme_id,
                 "programme_name": row.programme_name,
                 "target_kind": row.target_kind,
@@ -114,6 +116,7 @@ async def targets_of_unit(
     query = (
         select(
             a.id.label("assignment_id"),
+            a.province,
             a.programme_id,
             a.start_year,
             a.end_year,

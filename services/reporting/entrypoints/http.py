@@ -28,5 +28,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             validate=validator(),
             dead_letters=settings.dead_letter_topic,
         )
-    parts.app.include_router(reports.router)
+    parts.include(reports.router)
     return parts.app

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from services.reporting.service_layer import exports, reports
+from services.reporting.service_layer import access, exports, reports
 from services.reporting.service_layer.reports import Scope
-from shared.service import Connection
+from shared.service import Caller, Connection
 from shared.spreadsheets import Cell, write_csv, write_workbook
 
 router = APIRouter(prefix="/reports", tags=["Báo cáo (reports)"])
@@ -60,10 +60,16 @@ def _answer(
 
 @router.get("/communes/{edition}/{code}")
 async def commune(
-    edition: str, code: str, conn: Connection, scope: ReportScope, format: Format = Format.JSON
+    edition: str,
+    code: str,
+    conn: Connection,
+    caller: Caller,
+    scope: ReportScope,
+    format: Format = Format.JSON,
 ) -> Any:
     """Xã × giai đoạn: value, activities, quantities, beneficiaries; by year and quarter,
     category and sponsor unit (co-funded activities split by their shares)."""
+    await access.require_read_commune(conn, caller, edition, code)
     report = await reports.commune_report(conn, edition, code, scope)
     return _answer(report, format, f"xa-{code}", exports.FIGURE_HEADERS, exports.figures)
 
@@ -73,28 +79,40 @@ async def commune_activities(
     edition: str,
     code: str,
     conn: Connection,
+    caller: Caller,
     scope: ReportScope,
     category: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[dict[str, Any]]:
     """The activities behind the commune report's figures."""
+    await access.require_read_commune(conn, caller, edition, code)
     return await reports.drill_down(conn, edition, code, scope, category, limit)
 
 
 @router.get("/provinces/{province}/summary")
 async def province_summary(
-    province: str, conn: Connection, scope: ReportScope, format: Format = Format.JSON
+    province: str,
+    conn: Connection,
+    caller: Caller,
+    scope: ReportScope,
+    format: Format = Format.JSON,
 ) -> Any:
     """Tổng hợp tỉnh: units and communes twinned, value per year and category, leads."""
+    access.require_read_province(caller, province)
     report = await reports.province_summary(conn, province, scope)
     return _answer(report, format, f"tinh-{province}", exports.FIGURE_HEADERS, exports.figures)
 
 
 @router.get("/provinces/{province}/coverage")
 async def coverage(
-    province: str, conn: Connection, scope: ReportScope, format: Format = Format.JSON
+    province: str,
+    conn: Connection,
+    caller: Caller,
+    scope: ReportScope,
+    format: Format = Format.JSON,
 ) -> Any:
     """Xã được phân công nhưng chưa có hoạt động trong năm (quý)."""
+    access.require_read_province(caller, province)
     report = await reports.coverage(conn, province, scope)
     return _answer(
         report, format, f"bao-phu-{province}", exports.COVERAGE_HEADERS, exports.coverage
@@ -103,17 +121,27 @@ async def coverage(
 
 @router.get("/provinces/{province}/plans")
 async def plans(
-    province: str, conn: Connection, scope: ReportScope, format: Format = Format.JSON
+    province: str,
+    conn: Connection,
+    caller: Caller,
+    scope: ReportScope,
+    format: Format = Format.JSON,
 ) -> Any:
     """Kế hoạch và thực hiện: each commitment, and whether an activity fulfilled it."""
+    access.require_read_province(caller, province)
     report = await reports.plan_versus_actual(conn, province, scope)
     return _answer(report, format, f"ke-hoach-{province}", exports.PLAN_HEADERS, exports.plans)
 
 
 @router.get("/sponsor-units/{unit_id}")
 async def sponsor_unit(
-    unit_id: str, conn: Connection, scope: ReportScope, format: Format = Format.JSON
+    unit_id: str,
+    conn: Connection,
+    caller: Caller,
+    scope: ReportScope,
+    format: Format = Format.JSON,
 ) -> Any:
     """Đơn vị: what it did, where, per year; the years assigned without activity."""
+    await access.require_read_unit(conn, caller, unit_id)
     report = await reports.sponsor_unit_report(conn, unit_id, scope)
     return _answer(report, format, "don-vi", exports.UNIT_HEADERS, exports.sponsor_unit)

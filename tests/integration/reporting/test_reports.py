@@ -35,7 +35,9 @@ from services.registry.service_layer.projection import project
 from services.reporting.adapters.tables import PROJECTIONS, activity_versions, successions
 from services.reporting.config import Settings as ReportingSettings
 from services.reporting.service_layer.rebuild import rebuild
+from shared.auth import Role
 from shared.devstack.processes import free_port
+from shared.devstack.signing import LocalIssuer, person
 from shared.eventstore import Recorder
 from tests.kafka_reading import read_records
 
@@ -478,8 +480,14 @@ async def test_the_metrics_move_when_events_flow(
 
 async def terminal(*argv: str, **environment: str) -> Result:
     """`ketnghia …` as an operator types it, in a thread (the services answer from this
-    test's event loop)."""
+    test's event loop), signed in as the coordinator of Bình Thuận (60)."""
     return await asyncio.to_thread(CliRunner().invoke, cli.app, list(argv), env=environment)
+
+
+@pytest.fixture(autouse=True)
+def signed_in(issuer: LocalIssuer, monkeypatch: pytest.MonkeyPatch) -> None:
+    coordinator = person(Role.PROVINCE_COORDINATOR, ["60"])
+    monkeypatch.setenv("KETNGHIA_TOKEN", issuer.token(coordinator, lifetime=3600))
 
 
 async def test_the_cli_prints_a_report_and_says_what_went_wrong(
