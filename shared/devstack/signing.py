@@ -11,7 +11,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -70,7 +70,7 @@ def demo_users(realm_file: Path = REALM_FILE) -> dict[str, Identity]:
         if user.get("serviceAccountClientId"):
             continue
         attributes = user.get("attributes", {})
-        name = " ".join(filter(None, (user.get("lastName"), user.get("firstName"))))
+        name = " ".join(filter(None, (user.get("firstName"), user.get("lastName"))))
         found[user["username"]] = Identity(
             subject=str(uuid.uuid5(uuid.NAMESPACE_URL, f"ketnghia:{user['username']}")),
             name=name or user["username"],
@@ -79,6 +79,17 @@ def demo_users(realm_file: Path = REALM_FILE) -> dict[str, Identity]:
             sponsor_units=tuple(attributes.get("sponsor_units", ())),
         )
     return found
+
+
+@dataclass(frozen=True)
+class Trust:
+    """The issuer services under test trust, and how a test signs in there: as a demo user
+    of the realm (by username) or as the operations service account."""
+
+    issuer: str
+    jwks_url: str | None
+    sign_in: Callable[[str], httpx.Auth]
+    operations: httpx.Auth
 
 
 @dataclass
@@ -138,6 +149,12 @@ class LocalIssuer:
     def auth(self, identity: Identity) -> httpx.Auth:
         """For an httpx client or request: a fresh token on every request."""
         return _Signed(self, identity)
+
+    def trust(self) -> Trust:
+        users = demo_users()
+        return Trust(
+            self.issuer, self.jwks_url, lambda name: self.auth(users[name]), self.auth(OPERATIONS)
+        )
 
 
 class _Signed(httpx.Auth):

@@ -9,8 +9,9 @@ depend on each other's rows.
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -18,23 +19,34 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.activities.adapters.tables import activities as activities_table
 from services.activities.adapters.tables import known_assignments
 from services.activities.config import Settings as ActivitiesSettings
+from services.activities.entrypoints.demo import load_demo as load_activities_demo
 from services.activities.entrypoints.http import create_app as create_activities_app
 from services.registry.adapters.admin_dataset import AdminDataset, load_dataset
 from services.registry.config import Settings
 from services.registry.entrypoints.demo import Tally, load_demo
 from services.registry.entrypoints.http import create_app
-from services.registry.service_layer.admin_units import load_admin_units
+from services.registry.service_layer.admin_units import load_admin_units, publish_lineage
+from services.registry.service_layer.projection import project
+from services.reporting.adapters.tables import activity_versions, successions
 from services.reporting.config import Settings as ReportingSettings
 from services.reporting.entrypoints.http import create_app as create_reporting_app
 from shared.db import create_engine
 from shared.devstack import Endpoints
-from shared.devstack.signing import OPERATIONS, LocalIssuer
+from shared.devstack.signing import LocalIssuer, Trust
+from shared.eventstore import Recorder
 from shared.migrations import upgrade
 from shared.settings import ServiceSettings
 from tests.http import listening, serve
 from tests.kafka_reading import create_topic
+
+
+@pytest.fixture(scope="module")
+def trust(issuer: LocalIssuer) -> Trust:
+    """Whom the module's services trust: the local issuer (a module may name Keycloak)."""
+    return issuer.trust()
 
 
 @pytest.fixture(scope="session")
@@ -61,10 +73,10 @@ def new_schema() -> str:
 
 
 @pytest.fixture(scope="module")
-async def registry_settings(endpoints: Endpoints, issuer: LocalIssuer) -> Settings:
+async def registry_settings(endpoints: Endpoints, trust: Trust) -> Settings:
     return Settings(
-        auth_issuer=issuer.issuer,
-        auth_jwks_url=issuer.jwks_url,
+        auth_issuer=trust.issuer,
+        auth_jwks_url=trust.jwks_url,
         database_url=endpoints.database_url,
         database_schema=new_schema(),
         kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
@@ -85,19 +97,19 @@ async def registry_engine(
 
 @pytest.fixture(scope="module")
 async def registry(
-    registry_settings: Settings, registry_engine: AsyncEngine, issuer: LocalIssuer
+    registry_settings: Settings, registry_engine: AsyncEngine, trust: Trust
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(create_app(registry_settings), issuer.auth(OPERATIONS)) as client:
+    async with serve(create_app(registry_settings), trust.operations) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 async def activities_settings(
-    endpoints: Endpoints, registry_settings: Settings, issuer: LocalIssuer
+    endpoints: Endpoints, registry_settings: Settings, trust: Trust
 ) -> ActivitiesSettings:
     return ActivitiesSettings(
-        auth_issuer=issuer.issuer,
-        auth_jwks_url=issuer.jwks_url,
+        auth_issuer=trust.issuer,
+        auth_jwks_url=trust.jwks_url,
         database_url=endpoints.database_url,
         database_schema=new_schema(),
         kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
@@ -120,9 +132,9 @@ def activities_app(activities_settings: ActivitiesSettings) -> FastAPI:
 
 @pytest.fixture(scope="module")
 async def activities(
-    activities_app: FastAPI, activities_engine: AsyncEngine, issuer: LocalIssuer
+    activities_app: FastAPI, activities_engine: AsyncEngine, trust: Trust
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(activities_app, issuer.auth(OPERATIONS)) as client:
+    async with serve(activities_app, trust.operations) as client:
         yield client
 
 
@@ -137,11 +149,11 @@ async def activities_url(
 
 @pytest.fixture(scope="module")
 async def reporting_settings(
-    endpoints: Endpoints, activities_settings: ActivitiesSettings, issuer: LocalIssuer
+    endpoints: Endpoints, activities_settings: ActivitiesSettings, trust: Trust
 ) -> ReportingSettings:
     return ReportingSettings(
-        auth_issuer=issuer.issuer,
-        auth_jwks_url=issuer.jwks_url,
+        auth_issuer=trust.issuer,
+        auth_jwks_url=trust.jwks_url,
         database_url=endpoints.database_url,
         database_schema=new_schema(),
         kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
@@ -164,9 +176,9 @@ def reporting_app(reporting_settings: ReportingSettings) -> FastAPI:
 
 @pytest.fixture(scope="module")
 async def reporting(
-    reporting_app: FastAPI, reporting_engine: AsyncEngine, issuer: LocalIssuer
+    reporting_app: FastAPI, reporting_engine: AsyncEngine, trust: Trust
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(reporting_app, issuer.auth(OPERATIONS)) as client:
+    async with serve(reporting_app, trust.operations) as client:
         yield client
 
 
@@ -195,3 +207,45 @@ async def demo(
             return tally
         await asyncio.sleep(0.1)
     raise AssertionError(f"the activities service heard of {heard} demo assignments")
+
+
+LINEAGE = 10_035  # every pre-2025 commune
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 60) -> Any:
+    """Poll `check` (an async callable) until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = await check()
+        if found or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.2)
+
+
+async def caught_up(reporting_engine: AsyncEngine, activities_engine: AsyncEngine) -> bool:
+    async with activities_engine.connect() as conn:
+        recorded = await conn.scalar(select(func.count()).select_from(activities_table))
+    async with reporting_engine.connect() as conn:
+        versions = activity_versions.c
+        projected = await conn.scalar(select(func.count(func.distinct(versions.activity_id))))
+        lineage = await conn.scalar(select(func.count()).select_from(successions))
+    return bool(recorded) and projected == recorded and lineage == LINEAGE
+
+
+@pytest.fixture(scope="module")
+async def loaded(
+    registry_engine: AsyncEngine,
+    registry_settings: Settings,
+    activities: httpx.AsyncClient,
+    activities_engine: AsyncEngine,
+    reporting: httpx.AsyncClient,
+    reporting_engine: AsyncEngine,
+    demo: Tally,
+    dataset: Any,
+) -> None:
+    """Lineage events, the registry's and the activities' demo, all projected."""
+    async with registry_engine.begin() as conn:
+        recorder = Recorder(conn, registry_settings.registry_topic, uuid.uuid4(), project)
+        await publish_lineage(recorder, dataset)
+    await load_activities_demo(activities)
+    assert await eventually(lambda: caught_up(reporting_engine, activities_engine), 120)

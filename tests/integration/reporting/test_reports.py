@@ -4,8 +4,6 @@ as-of, duplicates, dead letters, exports."""
 
 import asyncio
 import io
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,74 +12,28 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from openpyxl import load_workbook
 from prometheus_client import REGISTRY
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner, Result
 
 from services import cli
-from services.activities.adapters.tables import activities as activities_table
 from services.activities.entrypoints.demo import IMPORT_FILE
-from services.activities.entrypoints.demo import load_demo as load_activities_demo
-from services.registry.config import Settings as RegistrySettings
 from services.registry.entrypoints.demo import (
     BHXH,
     SO_CONG_THUONG,
-    Tally,
     demo_assignment_id,
     demo_unit_id,
 )
-from services.registry.service_layer.admin_units import publish_lineage
-from services.registry.service_layer.projection import project
-from services.reporting.adapters.tables import PROJECTIONS, activity_versions, successions
+from services.reporting.adapters.tables import PROJECTIONS
 from services.reporting.config import Settings as ReportingSettings
 from services.reporting.service_layer.rebuild import rebuild
 from shared.auth import Role
 from shared.devstack.processes import free_port
 from shared.devstack.signing import LocalIssuer, person
-from shared.eventstore import Recorder
+from tests.integration.conftest import caught_up, eventually
 from tests.kafka_reading import read_records
 
 DONG_GIANG = demo_assignment_id("60", "commune", "23074")
-LINEAGE = 10_035  # every pre-2025 commune
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 60) -> Any:
-    """Poll `check` (an async callable) until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = await check()
-        if found or asyncio.get_running_loop().time() > deadline:
-            return found
-        await asyncio.sleep(0.2)
-
-
-async def caught_up(reporting_engine: AsyncEngine, activities_engine: AsyncEngine) -> bool:
-    async with activities_engine.connect() as conn:
-        recorded = await conn.scalar(select(func.count()).select_from(activities_table))
-    async with reporting_engine.connect() as conn:
-        versions = activity_versions.c
-        projected = await conn.scalar(select(func.count(func.distinct(versions.activity_id))))
-        lineage = await conn.scalar(select(func.count()).select_from(successions))
-    return bool(recorded) and projected == recorded and lineage == LINEAGE
-
-
-@pytest.fixture(scope="module")
-async def loaded(
-    registry_engine: AsyncEngine,
-    registry_settings: RegistrySettings,
-    activities: httpx.AsyncClient,
-    activities_engine: AsyncEngine,
-    reporting: httpx.AsyncClient,
-    reporting_engine: AsyncEngine,
-    demo: Tally,
-    dataset: Any,
-) -> None:
-    """Lineage events, the registry's and the activities' demo, all projected."""
-    async with registry_engine.begin() as conn:
-        recorder = Recorder(conn, registry_settings.registry_topic, uuid.uuid4(), project)
-        await publish_lineage(recorder, dataset)
-    await load_activities_demo(activities)
-    assert await eventually(lambda: caught_up(reporting_engine, activities_engine), 120)
 
 
 async def test_dong_giang_2024_shows_the_15_bicycles(
