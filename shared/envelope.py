@@ -94,12 +94,19 @@ class Envelope(BaseModel):
             raise InvalidEnvelope(f"{type(error).__name__}: {error}") from error
 
 
+ACTOR_LIMITS = {"actor": 255, "actorname": 255, "actorrole": 64, "actorunit": 1024}
+
+
 def actor_attributes(actor: Actor) -> dict[str, str]:
-    """The extension attributes that sign an event with its author."""
-    attributes = {"actor": actor.subject, "actorname": actor.name, "actorrole": actor.role}
-    if actor.units:
-        attributes["actorunit"] = " ".join(actor.units)
-    return {name: value for name, value in attributes.items() if value}
+    """The extension attributes that sign an event with its author, cut to the lengths the
+    contract allows (a name comes from the identity provider, not from us)."""
+    attributes = {"actor": actor.subject, "actorname": actor.name, "actorrole": actor.role,
+                  "actorunit": " ".join(actor.units)}  # fmt: skip
+    return {
+        name: value[: ACTOR_LIMITS[name]].strip()
+        for name, value in attributes.items()
+        if value.strip()
+    }
 
 
 _TEXT = Annotated[str, msgspec.Meta(min_length=1)]

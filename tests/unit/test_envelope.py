@@ -3,7 +3,8 @@ from datetime import datetime
 import msgspec
 import pytest
 
-from shared.envelope import Attributes, Envelope, InvalidEnvelope
+from shared.auth import Actor
+from shared.envelope import Attributes, Envelope, InvalidEnvelope, actor_attributes
 from tests.factories import envelope
 
 
@@ -92,3 +93,35 @@ def test_the_fast_reading_of_attributes_accepts_only_what_the_model_does_and_rea
     assert Attributes.read(list(original.items())) is not None
     assert accepted > 100
     assert doubted > 200
+
+
+def test_the_author_travels_as_optional_attributes_and_reads_back_the_same() -> None:
+    units = ("6dd6e969-acbf-5c23-a429-4b92b079a264", "2b85a2bc-d12a-5172-8ef9-32c32afb2a0f")
+    author = Actor("f3c2b1a0-sub", "Võ Văn Khải", "unit-clerk", units)
+    event = envelope().model_copy(update=actor_attributes(author))
+    message = event.to_kafka()
+    key = message.key.encode() if isinstance(message.key, str) else message.key
+    headers = list(message.headers.items())
+
+    read = Envelope.from_kafka(message.headers, key, message.value)
+    fast = Attributes.read(headers)
+
+    assert message.headers["ce_actorname"] == "Võ Văn Khải".encode()
+    assert read == event
+    assert read.actorunit is not None
+    assert tuple(read.actorunit.split()) == units
+    assert fast is not None
+    assert (fast.actor, fast.actorname, fast.actorrole) == (
+        "f3c2b1a0-sub",
+        "Võ Văn Khải",
+        "unit-clerk",
+    )
+    assert "ce_actor" not in envelope().to_kafka().headers  # optional: older events have none
+
+
+def test_an_overlong_name_from_the_identity_provider_is_cut_to_the_contract() -> None:
+    attributes = actor_attributes(Actor("sub", "Nguyễn " * 100, "province-coordinator"))
+
+    assert len(attributes["actorname"]) <= 255
+    assert "actorunit" not in attributes
+    assert Envelope.model_validate({**envelope().model_dump(), **attributes}).actorname
