@@ -262,7 +262,9 @@ def declare_published(kafka: KafkaRouter, topic: str, prefixes: tuple[str, ...])
         title=f"{topic}:Publish",
         description=(
             "CloudEvents 1.0 in Kafka binary mode (ce_ headers, JSON data), key = the commune "
-            "as recorded. Types: " + ", ".join(n for n in CONTRACT if n.startswith(prefixes))
+            "as recorded. Attributes: envelope.schema.json (optional actor, actorname, "
+            "actorrole, actorunit: who made the change). Types: "
+            + ", ".join(n for n in CONTRACT if n.startswith(prefixes))
         ),
         schema=Union[models],  # noqa: UP007 - a Union of a runtime tuple needs the subscript
         include_in_schema=True,

@@ -1,6 +1,7 @@
 """`python -m shared.contract_docs`: write the published contract into `docs/contract/`
-for other agencies: the JSON Schema of every event type's data (from `shared.contract`)
-and each service's AsyncAPI document (from its faststream router: what it publishes and
+for other agencies: the JSON Schema of every event type's data (from `shared.contract`),
+of the envelope's attributes (`shared.envelope.Envelope`: the ce_ headers, with the
+optional attributes naming the author of a change), and each service's AsyncAPI document (from its faststream router: what it publishes and
 what it subscribes to). A test fails when the files differ from what the code would
 write, so the published contract cannot drift."""
 
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 from shared.contract import CONTRACT
+from shared.envelope import Envelope
 from shared.migrations import SERVICES
 
 FOLDER = Path(__file__).resolve().parent.parent / "docs" / "contract"
@@ -37,6 +39,28 @@ def schemas() -> dict[str, str]:
     return written
 
 
+def envelope() -> dict[str, str]:
+    """The attributes every event carries as `ce_` headers (Kafka binary mode)."""
+    schema = Envelope.model_json_schema()
+    schema["properties"].pop("data")
+    schema["required"] = [name for name in schema["required"] if name != "data"]
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://ketnghia.example/contract/envelope.schema.json",
+        "title": "CloudEvents attributes of every event (ce_ headers)",
+        "description": (
+            "Each attribute is a Kafka header `ce_<name>`, UTF-8 text; the event's data is the "
+            "message value (see the <type>.schema.json files). `actor`, `actorname`, "
+            "`actorrole` and `actorunit` name who made the change (OIDC subject, name, role, "
+            "space-separated sponsor-unit ids); they are optional: events recorded before "
+            "sign-in, and the platform's own loaders (the administrative units' lineage), "
+            "carry none."
+        ),
+        **{key: value for key, value in schema.items() if key not in ("title", "description")},
+    }
+    return {"envelope.schema.json": json.dumps(schema, indent=2, ensure_ascii=False) + "\n"}
+
+
 def asyncapi() -> dict[str, str]:
     """file name → the AsyncAPI document of each service's app, with placeholder settings
     (building the app connects to nothing)."""
@@ -55,7 +79,7 @@ def asyncapi() -> dict[str, str]:
 
 
 def generated() -> dict[str, str]:
-    return schemas() | asyncapi()
+    return schemas() | envelope() | asyncapi()
 
 
 def main() -> None:

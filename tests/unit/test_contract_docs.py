@@ -25,3 +25,12 @@ def test_the_asyncapi_documents_name_what_each_service_publishes_and_reads() -> 
     assert "ketnghia.registry:Publish" in registry["channels"]
     topics = {c["address"] for c in reporting["channels"].values()}
     assert {"ketnghia.registry", "ketnghia.activities"} <= topics
+
+
+def test_the_envelope_schema_documents_the_author_as_optional_attributes() -> None:
+    attributes = json.loads((FOLDER / "envelope.schema.json").read_text())
+    authors = {"actor", "actorname", "actorrole", "actorunit"}
+    assert authors <= set(attributes["properties"])
+    assert not authors & set(attributes["required"])
+    assert {"id", "type", "province", "correlationid"} <= set(attributes["required"])
+    assert "data" not in attributes["properties"]
