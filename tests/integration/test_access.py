@@ -24,10 +24,11 @@ from services.registry.entrypoints.demo import (
     BHXH,
     HOI_NONG_DAN_BT,
     SO_CONG_THUONG,
+    VP_DOAN,
     demo_assignment_id,
     demo_unit_id,
 )
-from shared.devstack.signing import Trust
+from shared.devstack.signing import Trust, demo_users
 from shared.tables import events
 
 NATIONAL = "quocgia"
@@ -354,7 +355,7 @@ def forged_auth(trust: Trust) -> httpx.Auth:
     signed with a key that is not the issuer's."""
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from shared.devstack.signing import LocalIssuer, demo_users
+    from shared.devstack.signing import LocalIssuer
 
     impostor = LocalIssuer(key=rsa.generate_private_key(public_exponent=65537, key_size=2048))
     identity = demo_users()[NATIONAL]
@@ -374,3 +375,77 @@ def _kid(trust: Trust) -> str:
     url = trust.jwks_url or f"{trust.issuer}/protocol/openid-connect/certs"
     keys = httpx.get(url, timeout=10).json()["keys"]
     return str(next(k["kid"] for k in keys if k.get("use", "sig") == "sig"))
+
+
+async def test_a_province_sees_only_its_own_rows_in_reports_exports_and_drill_downs(
+    trust: Trust, reporting: httpx.AsyncClient, loaded: None
+) -> None:
+    others = ("Điện Biên", "Quảng Nam", "Tam Kỳ", "Hòa Bình", "Chiềng Sơ")
+    lam_dong = trust.sign_in(COORDINATOR_2025)
+    mapped = await reporting.get(
+        "/reports/provinces/68/summary", params={"year": 2024, "mapped": True}, auth=lam_dong
+    )
+    exports = [
+        await reporting.get(f"/reports/provinces/60/{report}",
+                            params={"year": 2024, "format": form}, auth=trust.sign_in(COORDINATOR))
+        for report in ("summary", "coverage", "plans")
+        for form in ("csv", "xlsx")
+    ]  # fmt: skip
+    behind = await reporting.get(
+        "/reports/communes/pre-2025/23074/activities", auth=trust.sign_in(CLERK)
+    )
+
+    assert mapped.status_code == 200
+    assert mapped.json()["communes"] == 2  # Bình Thuận's two: its predecessors' only
+    assert {r["target_name"] for r in mapped.json()["lead_roster"]} <= {
+        "Xã Đông Giang", "Xã Hàm Thạnh",
+    }  # fmt: skip
+    assert all(answer.status_code == 200 for answer in exports)
+    csv_text = " ".join(
+        answer.text for answer in exports if "csv" in answer.headers["content-type"]
+    )
+    assert not [name for name in others if name in csv_text]
+    assert behind.status_code == 200
+    assert behind.json()
+    units_of_60 = {demo_unit_id("60", name) for name in (SO_CONG_THUONG, BHXH, VP_DOAN)}
+    assert {row["commune"]["code"] for row in behind.json()} == {"23074"}
+    assert {c["sponsor_unit_id"] for row in behind.json() for c in row["contributions"]} <= (
+        units_of_60
+    )
+
+
+async def test_health_and_metrics_stay_open_and_name_no_one(
+    registry: httpx.AsyncClient, activities: httpx.AsyncClient, reporting: httpx.AsyncClient,
+    loaded: None,
+) -> None:  # fmt: skip
+    people = demo_users()
+    for client in (registry, activities, reporting):
+        answers = [
+            await client.get(path, auth=_NoAuth()) for path in ("/healthz", "/readyz", "/metrics")
+        ]
+        exposed = answers[-1].text
+
+        assert [answer.status_code for answer in answers] == [200, 200, 200]
+        assert "ketnghia_http_request_duration_seconds" in exposed
+        named = [u for u, who in people.items() if who.subject in exposed or who.name in exposed]
+        assert named == []
+        assert "Bearer" not in exposed
+
+
+async def test_a_clerk_imports_only_its_own_units_rows(
+    trust: Trust, activities: httpx.AsyncClient, loaded: None
+) -> None:
+    sheet = SHEET.replace("500.000", "700.000")  # a row no one recorded yet
+    upload = {"file": ("quyen.csv", sheet.encode())}
+
+    other = await activities.post("/imports", params={"province": "60"}, files=upload,
+                                  auth=trust.sign_in(OTHER_UNIT))  # fmt: skip
+    own = await activities.post("/imports", params={"province": "60"}, files=upload,
+                                auth=trust.sign_in(CLERK))  # fmt: skip
+
+    assert other.status_code == 200
+    assert other.json()["recorded"] == 0
+    [refused] = other.json()["errors"]
+    assert refused["row"] == 2
+    assert f"record:assignment:{DONG_GIANG}" in refused["reason"]
+    assert own.json()["recorded"] == 1
