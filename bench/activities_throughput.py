@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from bench.common import drop_schemas, percentiles, service_process
+from bench.common import drop_schemas, percentiles, service_process, signed_client
 from services.activities.adapters.sheets import read_rows
 from services.activities.adapters.tables import known_assignments
 from services.activities.service_layer.imports import COLUMNS
@@ -141,7 +141,7 @@ async def prepare(endpoints: Endpoints, registry_schema: str, url: str) -> None:
             await load_admin_units(conn, load_dataset())
     finally:
         await engine.dispose()
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    async with signed_client(url, timeout=60) as client:
         await load_demo(client)
 
 
@@ -186,7 +186,7 @@ async def measure(
     arrivals = Arrivals(endpoints.kafka_bootstrap_servers, topic)
     reading = asyncio.create_task(arrivals.run())
     limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
+    async with signed_client(url, timeout=600, limits=limits) as client:
         health = [("GET", "/healthz", None)] * requests
         baseline, _, _ = await timed_requests(client, concurrency, health)
         bodies = [activity(n) for n in range(requests)]

@@ -1,12 +1,15 @@
 """What the benchmarks share: a service served by uvicorn in a child process on a schema
-and topics of its own, and percentiles."""
+and topics of its own, trusting a local token issuer, the clients that sign in there, and
+percentiles."""
 
+import functools
 import os
 import statistics
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from typing import Any
 
 import httpx
 from sqlalchemy import text
@@ -14,6 +17,20 @@ from sqlalchemy import text
 from shared.db import create_engine
 from shared.devstack import Endpoints
 from shared.devstack.processes import free_port, wait_until
+from shared.devstack.signing import OPERATIONS, LocalIssuer, local_issuer
+
+_running = ExitStack()
+
+
+@functools.cache
+def issuer() -> LocalIssuer:
+    """The benchmark's token issuer, serving its keys until the process ends."""
+    return _running.enter_context(local_issuer())
+
+
+def signed_client(url: str, **options: Any) -> httpx.AsyncClient:
+    """A client of a benchmarked service, signed in as the operations account."""
+    return httpx.AsyncClient(base_url=url, auth=issuer().auth(OPERATIONS), **options)
 
 
 @contextmanager
@@ -25,6 +42,8 @@ def service_process(service: str, endpoints: Endpoints, **settings: str) -> Iter
         "DATABASE_URL": endpoints.database_url,
         "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
         "LOG_LEVEL": "WARNING",
+        "AUTH_ISSUER": issuer().issuer,
+        "AUTH_JWKS_URL": issuer().jwks_url,
         **{name.upper(): value for name, value in settings.items()},
     }
     app = f"services.{service}.entrypoints.http:create_app"

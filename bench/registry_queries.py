@@ -18,7 +18,7 @@ from collections import defaultdict
 import httpx
 from sqlalchemy import text
 
-from bench.common import percentiles, service_process
+from bench.common import percentiles, service_process, signed_client
 from services.registry.adapters.admin_dataset import AdminDataset, load_dataset
 from services.registry.entrypoints.demo import load_demo
 from services.registry.service_layer.admin_units import load_admin_units
@@ -100,7 +100,7 @@ async def run(endpoints: Endpoints, assignments: int, requests: int) -> None:
         with service_process(
             "registry", endpoints, database_schema=schema, registry_topic=topic
         ) as url:
-            async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            async with signed_client(url, timeout=30) as client:
                 await load_demo(client)
                 started = time.perf_counter()
                 communes, units = await seed(client, dataset, assignments)

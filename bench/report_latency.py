@@ -29,7 +29,7 @@ from datetime import timedelta
 import httpx
 
 from bench.activities_throughput import FIRST_DAY, activity, prepare, wait_heard
-from bench.common import drop_schemas, percentiles, service_process
+from bench.common import drop_schemas, percentiles, service_process, signed_client
 from services.activities.service_layer.imports import COLUMNS
 from services.registry.entrypoints.demo import HOI_NONG_DAN_BT
 from shared.devstack import Endpoints, provided_endpoints
@@ -156,8 +156,8 @@ async def run(endpoints: Endpoints, rate: float, batch: int, seconds: float) -> 
             await prepare(endpoints, schemas["registry"], registry_url)
             await wait_heard(endpoints, schemas["activities"])
             async with (
-                httpx.AsyncClient(base_url=activities_url, timeout=120) as activities,
-                httpx.AsyncClient(base_url=reporting_url, timeout=120) as reporting,
+                signed_client(activities_url, timeout=120) as activities,
+                signed_client(reporting_url, timeout=120) as reporting,
             ):
                 await phase(activities, reporting, "baseline, idle", 2, 1, 10)
                 await phase(activities, reporting, "steady load", rate, batch, seconds)

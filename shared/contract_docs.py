@@ -1,9 +1,10 @@
 """`python -m shared.contract_docs`: write the published contract into `docs/contract/`
 for other agencies: the JSON Schema of every event type's data (from `shared.contract`),
 of the envelope's attributes (`shared.envelope.Envelope`: the ce_ headers, with the
-optional attributes naming the author of a change), and each service's AsyncAPI document (from its faststream router: what it publishes and
-what it subscribes to). A test fails when the files differ from what the code would
-write, so the published contract cannot drift."""
+optional attributes naming the author of a change), and each service's AsyncAPI document
+(from its faststream router: what it publishes and what it subscribes to). A test fails
+when the files differ from what the code would write, so the published contract cannot
+drift."""
 
 import importlib
 import json
