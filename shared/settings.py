@@ -31,6 +31,20 @@ class ServiceSettings(BaseSettings):
         default="ketnghia.dead-letters",
         description="Where consumers put messages they cannot use, with the reason",
     )
+    # Sign-in (`shared.auth`): access tokens of this issuer, for this service's audience.
+    auth_issuer: str = Field(
+        default="http://127.0.0.1:8180/realms/ketnghia",
+        description="OIDC issuer of the access tokens; default the local stack's Keycloak",
+    )
+    auth_audience: str | None = Field(
+        default=None, description="the `aud` a token must name; default ketnghia-<service_name>"
+    )
+    auth_jwks_url: str | None = Field(
+        default=None,
+        description="where the issuer publishes its keys; default "
+        "<issuer>/protocol/openid-connect/certs (Keycloak's)",
+    )
+    auth_leeway_seconds: float = Field(default=30, ge=0, le=300, description="clock skew allowed")
     log_level: str = "INFO"
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)
