@@ -256,16 +256,16 @@ def users() -> None:
     """Người dùng mẫu / the local realm's demo users and how to sign in as each."""
     units = demo_unit_names()
     realm = json.loads(REALM_FILE.read_text())
-    table = Table("tên đăng nhập / user", "vai trò / role", "tỉnh, đơn vị / scope", "đăng nhập")
+    table = Table("đăng nhập / sign in", "vai trò / role", "phạm vi / scope")
+    table.columns[0].no_wrap = True
     for user in realm["users"]:
         if user.get("serviceAccountClientId"):
             continue
-        scope = user["attributes"]["provinces"] + [
-            units.get(u, u) for u in user["attributes"]["sponsor_units"]
-        ]
+        attributes = user["attributes"]
+        scope = attributes["provinces"] + [units.get(u, u) for u in attributes["sponsor_units"]]
         roles = ", ".join(Role(role).label for role in user["realmRoles"])
-        table.add_row(user["username"], roles, ", ".join(scope) or "mọi tỉnh / every province",
-                      f"ketnghia login {user['username']}")  # fmt: skip
+        table.add_row(f"ketnghia login {user['username']}", roles,
+                      ", ".join(scope) or "mọi tỉnh / every province")  # fmt: skip
     console.print(table)
     console.print(f"mật khẩu / password: ketnghia-demo; Keycloak {auth_issuer()}", soft_wrap=True)
 
