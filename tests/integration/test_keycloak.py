@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 
@@ -132,3 +133,21 @@ async def test_a_changed_realm_file_reaches_the_running_server(
     finally:
         assert await asyncio.to_thread(stack.keycloak.sync_realm, port), "the file is back"
     assert not await asyncio.to_thread(stack.keycloak.sync_realm, port), "nothing changed"
+
+
+async def test_the_web_client_requires_pkce_and_the_cli_offers_the_device_grant(
+    keycloak_issuer: str,
+) -> None:
+    sign_in = {"client_id": "ketnghia-web", "response_type": "code", "scope": "openid",
+               "redirect_uri": "http://127.0.0.1:8000/signed-in"}  # fmt: skip
+    async with httpx.AsyncClient(base_url=f"{keycloak_issuer}/protocol/openid-connect") as oidc:
+        without = await oidc.get("/auth", params=sign_in)
+        assert without.status_code == 302
+        assert "code_challenge_method" in without.headers["location"], "refused without PKCE"
+        challenge = {"code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                     "code_challenge_method": "S256"}  # fmt: skip
+        assert (await oidc.get("/auth", params={**sign_in, **challenge})).status_code == 200
+        device = await oidc.post("/auth/device", data={"client_id": "ketnghia-cli"})
+        assert device.status_code == 200
+        assert device.json()["verification_uri"] == f"{keycloak_issuer}/device"
+    print("ketnghia-web: sign-in page only with PKCE S256; ketnghia-cli: device grant offered")

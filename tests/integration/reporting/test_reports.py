@@ -478,7 +478,9 @@ async def test_the_metrics_move_when_events_flow(
 
 async def terminal(*argv: str, **environment: str) -> Result:
     """`ketnghia …` as an operator types it, in a thread (the services answer from this
-    test's event loop)."""
+    test's event loop). The CLI sends a token with every call; these services do not check
+    it yet, so any token does (the sign-in itself: tests/integration/test_cli_sign_in.py)."""
+    environment.setdefault("KETNGHIA_TOKEN", "not-checked-by-these-services")
     return await asyncio.to_thread(CliRunner().invoke, cli.app, list(argv), env=environment)
 
 
