@@ -1,5 +1,7 @@
 """`ketnghia`: the platform from a terminal, for the people who run it.
 
+    ketnghia login [USERNAME], whoami, logout    sign in at Keycloak (the token is kept 0600)
+    ketnghia users                               the local stack's demo users
     ketnghia status                              the stack and each service's readiness
     ketnghia demo                                administrative units and the published cases
     ketnghia report commune pre-2025 23074 --year 2024
@@ -9,13 +11,18 @@
     ketnghia rebuild reporting|registry
 
 Reports and imports go through the services' HTTP APIs (`KETNGHIA_<SERVICE>_URL`, by
-default the local ports). Loading units and rebuilding work on the database and Kafka
-directly: `DATABASE_URL` and `KAFKA_BOOTSTRAP_SERVERS`, else the local stack's.
+default the local ports) with a bearer token: `KETNGHIA_TOKEN`, else the one `ketnghia
+login` stored. The demo signs in as the operations service account (client credentials,
+`KETNGHIA_OPERATIONS_SECRET`, by default the local realm's). Tokens come from
+`AUTH_ISSUER`, else the local stack's Keycloak. Loading units and rebuilding work on the
+database and Kafka directly: `DATABASE_URL` and `KAFKA_BOOTSTRAP_SERVERS`, else the local
+stack's.
 """
 
 import asyncio
 import csv
 import io
+import json
 import os
 import shutil
 import sys
@@ -30,8 +37,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shared.auth import IdentityProviderUnavailable, Principal, Role, TokenVerifier, Unauthenticated
+from shared.devstack.keycloak import (
+    LOCAL_OPERATIONS_SECRET,
+    OPERATIONS_CLIENT,
+    SignInRefused,
+    client_credentials_token,
+    end_session,
+    password_token,
+    refreshed_token,
+)
 from shared.devstack.processes import StackError
-from shared.devstack.stack import SERVICE_PORTS, LocalStack
+from shared.devstack.stack import REALM_FILE, SERVICE_PORTS, LocalStack, local_issuer
 
 app = typer.Typer(
     help="Kết nghĩa: báo cáo, nạp dữ liệu, dựng lại, trạng thái / "
@@ -62,20 +79,22 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _get(service: str, path: str, params: dict[str, Any]) -> httpx.Response:
+def _get(
+    service: str, path: str, params: dict[str, Any], token: str | None = None
+) -> httpx.Response:
     query = {k: v for k, v in params.items() if v not in (None, False)}
-    return _call(service, "GET", path, params=query, timeout=30)
+    return _call(service, "GET", path, token=token, params=query, timeout=30)
 
 
-def _call(service: str, method: str, path: str, **options: Any) -> httpx.Response:
-    """The service's answer; a clear error and exit code 1 when it does not answer or
-    refuses."""
+def _call(
+    service: str, method: str, path: str, *, token: str | None = None, **options: Any
+) -> httpx.Response:
+    """The service's answer to a call with `token` (else the user's); a clear error and
+    exit code 1 when it does not answer or refuses."""
     url = f"{service_url(service)}{path}"
-    token = os.environ.get("KETNGHIA_TOKEN")
-    if token:
-        options["headers"] = {**options.get("headers", {}), "Authorization": f"Bearer {token}"}
+    headers = {**options.pop("headers", {}), "Authorization": f"Bearer {token or user_token()}"}
     try:
-        response = httpx.request(method, url, **options)
+        response = httpx.request(method, url, headers=headers, **options)
     except httpx.TransportError as error:
         raise fail(f"{service} không trả lời tại {url} / does not answer ({error})") from error
     if response.status_code >= 400:
@@ -93,12 +112,170 @@ def _reason(response: httpx.Response) -> str:
     return str(detail)
 
 
+# -- sign-in ------------------------------------------------------------------------------
+NOT_SIGNED_IN = "chưa đăng nhập / not signed in: run `ketnghia login`"
+EXPIRY_MARGIN_SECONDS = 30  # refresh a little early: the call must arrive before expiry
+
+
+def auth_issuer() -> str:
+    return os.environ.get("AUTH_ISSUER") or local_issuer()
+
+
+def token_file() -> Path:
+    config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config) / "ketnghia" / "token.json"
+
+
+def _keep(issuer: str, username: str, answer: dict[str, Any]) -> None:
+    """Store the tokens readable by this user only (they act as the user until expiry)."""
+    path = token_file()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    login = {
+        "issuer": issuer,
+        "username": username,
+        "access_token": answer["access_token"],
+        "refresh_token": answer.get("refresh_token"),
+        "expires_at": time.time() + answer["expires_in"],
+    }
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        json.dump(login, out)
+    path.chmod(0o600)  # a file an older run left keeps its mode through O_CREAT
+
+
+def _stored_login() -> dict[str, Any]:
+    path = token_file()
+    if not path.exists():
+        raise fail(NOT_SIGNED_IN)
+    login: dict[str, Any] = json.loads(path.read_text())
+    if login["issuer"] != auth_issuer():
+        raise fail(f"đã đăng nhập ở {login['issuer']}, không phải {auth_issuer()} / "
+                   "signed in at another issuer: run `ketnghia login`")  # fmt: skip
+    return login
+
+
+def user_token() -> str:
+    """`KETNGHIA_TOKEN`, else the stored sign-in, refreshed when it has expired."""
+    if token := os.environ.get("KETNGHIA_TOKEN"):
+        return token
+    login = _stored_login()
+    if time.time() < login["expires_at"] - EXPIRY_MARGIN_SECONDS:
+        return str(login["access_token"])
+    try:
+        answer = refreshed_token(login["issuer"], login["refresh_token"])
+    except SignInRefused as error:
+        raise fail(f"phiên đăng nhập đã hết / the session has ended ({error}): "
+                   "run `ketnghia login`") from error  # fmt: skip
+    _keep(login["issuer"], login["username"], answer)
+    return str(answer["access_token"])
+
+
+def operations_token() -> str:
+    """The operations service account's token (client credentials)."""
+    secret = os.environ.get("KETNGHIA_OPERATIONS_SECRET", LOCAL_OPERATIONS_SECRET)
+    try:
+        return str(
+            client_credentials_token(auth_issuer(), OPERATIONS_CLIENT, secret)["access_token"]
+        )
+    except SignInRefused as error:
+        raise fail(
+            f"tài khoản vận hành bị từ chối / the operations account was refused: {error}"
+        ) from error
+
+
+@app.command()
+def login(
+    username: Annotated[str | None, typer.Argument(help="tên đăng nhập / username")] = None,
+) -> None:
+    """Đăng nhập / sign in at Keycloak (password grant of the local `ketnghia-cli` client)."""
+    username = username or typer.prompt("Tên đăng nhập / username")
+    password = typer.prompt("Mật khẩu / password", hide_input=True)
+    issuer = auth_issuer()
+    try:
+        answer = password_token(issuer, username, password)
+    except SignInRefused as error:
+        raise fail(f"đăng nhập không được / sign-in refused: {error}") from error
+    _keep(issuer, username, answer)
+    console.print(f"đã đăng nhập / signed in: {username} at {issuer} (token in {token_file()})")
+
+
+@app.command()
+def logout() -> None:
+    """Đăng xuất / end the Keycloak session and forget the stored token."""
+    path = token_file()
+    if not path.exists():
+        console.print("chưa đăng nhập / not signed in")
+        return
+    login = json.loads(path.read_text())
+    path.unlink()
+    try:
+        end_session(login["issuer"], login["refresh_token"])
+    except SignInRefused as error:  # the token is forgotten here all the same
+        console.print(f"Keycloak: {error}")
+    console.print("đã đăng xuất / signed out")
+
+
+@app.command()
+def whoami() -> None:
+    """Tôi là ai / who the services take you for: the token verified as a service would."""
+    principal = asyncio.run(_verified(user_token()))
+    units = demo_unit_names()
+    roles = ", ".join(f"{role.label} ({role.value})" for role in sorted(principal.roles))
+    reached = sorted(principal.reached - principal.provinces)
+    lines = [
+        f"tên / name:           {principal.name}",
+        f"vai trò / role:       {roles or '–'}",
+        f"tỉnh / provinces:     {', '.join(sorted(principal.provinces)) or '–'}"
+        + (f" (cả tỉnh cũ / with the merged {', '.join(reached)})" if reached else ""),
+        "đơn vị / units:       "
+        + (", ".join(f"{units.get(u, u)} ({u})" for u in sorted(principal.sponsor_units)) or "–"),
+    ]
+    console.print("\n".join(lines), soft_wrap=True)
+
+
+async def _verified(token: str) -> Principal:
+    verifier = TokenVerifier(
+        issuer=auth_issuer(),
+        audience="ketnghia-registry",
+        jwks_url=os.environ.get("AUTH_JWKS_URL"),
+    )
+    try:
+        return await verifier.verify(token)
+    except (Unauthenticated, IdentityProviderUnavailable) as error:
+        raise fail(str(error)) from error
+
+
+def demo_unit_names() -> dict[str, str]:
+    """Sponsor-unit id → name, for the units of the demo cases."""
+    from services.registry.entrypoints.demo import CASES, demo_unit_id
+
+    return {demo_unit_id(case.province, name): name for case in CASES for name in case.units}
+
+
+@app.command()
+def users() -> None:
+    """Người dùng mẫu / the local realm's demo users and how to sign in as each."""
+    units = demo_unit_names()
+    realm = json.loads(REALM_FILE.read_text())
+    table = Table("đăng nhập / sign in", "vai trò / role", "phạm vi / scope")
+    table.columns[0].no_wrap = True
+    for user in realm["users"]:
+        if user.get("serviceAccountClientId"):
+            continue
+        attributes = user["attributes"]
+        scope = attributes["provinces"] + [units.get(u, u) for u in attributes["sponsor_units"]]
+        roles = ", ".join(Role(role).label for role in user["realmRoles"])
+        table.add_row(f"ketnghia login {user['username']}", roles,
+                      ", ".join(scope) or "mọi tỉnh / every province")  # fmt: skip
+    console.print(table)
+    console.print(f"mật khẩu / password: ketnghia-demo; Keycloak {auth_issuer()}", soft_wrap=True)
+
+
 # -- reports ------------------------------------------------------------------------------
-def show_report(path: str, params: dict[str, Any]) -> None:
+def show_report(path: str, params: dict[str, Any], token: str | None = None) -> None:
     """The report's heading from its JSON, its figures from its CSV export (the same table
     a province opens in Excel)."""
-    report = _get("reporting", path, params).json()
-    table = _get("reporting", path, {**params, "format": "csv"}).text
+    report = _get("reporting", path, params, token).json()
+    table = _get("reporting", path, {**params, "format": "csv"}, token).text
     heading = [f"{k}: {_flat(v)}" for k, v in report.items() if k != "totals" and _is_heading(v)]
     console.print("\n".join(heading), soft_wrap=True)
     console.print(_table(table))
@@ -235,26 +412,28 @@ def demo() -> None:
     from services.registry.entrypoints import demo as registry_demo
     from services.registry.entrypoints import load_admin_units
 
+    token = operations_token()
     asyncio.run(load_admin_units.main())
-    asyncio.run(registry_demo.main(service_url("registry")))
-    asyncio.run(activities_demo.main(service_url("activities")))
-    guide()
+    asyncio.run(registry_demo.main(service_url("registry"), token))
+    asyncio.run(activities_demo.main(service_url("activities"), token))
+    guide(token)
+    users()
 
 
 DONG_GIANG = "/reports/communes/pre-2025/23074"
 
 
-def guide() -> None:
+def guide(token: str) -> None:
     """Where to look, with the first report once the reporting service has caught up."""
     for _attempt in range(240):
-        report = _get("reporting", DONG_GIANG, {"year": 2024}).json()
-        metrics = _get("reporting", "/metrics", {}).text
+        report = _get("reporting", DONG_GIANG, {"year": 2024}, token).json()
+        metrics = _get("reporting", "/metrics", {}, token).text
         behind = _series(metrics).get("ketnghia_projection_lag_events", [1.0])
         if report["totals"]["activities"] and report["commune"]["name"] and not any(behind):
             break
         time.sleep(0.5)
     console.rule("Xã Đông Giang (Bình Thuận), 2024 — ketnghia report commune pre-2025 23074")
-    show_report(DONG_GIANG, {"year": 2024})
+    show_report(DONG_GIANG, {"year": 2024}, token)
     console.rule("Xem tiếp / where to look")
     lines = [f"{name:<11} {service_url(name)}/docs   /readyz   /metrics" for name in SERVICE_PORTS]
     me = "ketnghia" if shutil.which("ketnghia") else os.path.relpath(sys.argv[0])

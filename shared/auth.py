@@ -173,11 +173,20 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     known = {role.value for role in Role}
     return Principal(
         subject=str(claims["sub"]),
-        name=str(claims.get("name") or claims.get("preferred_username") or claims["sub"]),
+        name=_name(claims),
         roles=frozenset(Role(r) for r in _strings(raw_roles) if r in known),
         provinces=frozenset(_strings(claims.get("provinces"))),
         sponsor_units=frozenset(_strings(claims.get("sponsor_units"))),
     )
+
+
+def _name(claims: dict[str, Any]) -> str:
+    """The person's name as Vietnamese write it: family (họ và tên đệm) then given (tên),
+    "Võ Văn Khải"; Keycloak's own `name` claim puts the given name first."""
+    family, given = claims.get("family_name"), claims.get("given_name")
+    if isinstance(family, str) and isinstance(given, str) and family.strip() and given.strip():
+        return f"{family.strip()} {given.strip()}"
+    return str(claims.get("name") or claims.get("preferred_username") or claims["sub"])
 
 
 def _strings(value: Any) -> list[str]:

@@ -3,10 +3,14 @@
 They come from `shared.devstack.provided_endpoints`: the environment, else
 testcontainers, else the local stack. Each test gets its own schema and topic names, so
 tests cannot see each other's rows or messages. Callers sign in with tokens of a local
-issuer (`shared.devstack.signing`) that the services are set to trust.
+issuer (`shared.devstack.signing`) that the services are set to trust; the tests that sign
+in at the real Keycloak ask for `keycloak_issuer`, so a session without them does not
+start it.
 """
 
 import asyncio
+import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -16,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import create_engine
-from shared.devstack import Endpoints, provided_endpoints
+from shared.devstack import Endpoints, LocalStack, provided_endpoints
 from shared.devstack.signing import LocalIssuer, local_issuer
 from shared.migrations import upgrade
 from tests.kafka_reading import create_topic
@@ -34,6 +38,22 @@ def issuer() -> Iterator[LocalIssuer]:
     in `tests/integration/test_keycloak.py`)."""
     with local_issuer() as serving:
         yield serving
+
+
+@pytest.fixture(scope="session")
+def keycloak_issuer() -> Iterator[str]:
+    """`AUTH_ISSUER` when set; else the local stack's Keycloak with the realm file, started
+    for this session (and stopped after it) unless it was running already."""
+    if issuer := os.environ.get("AUTH_ISSUER"):
+        yield issuer
+        return
+    if shutil.which("java") is None or shutil.which("mvn") is None:
+        pytest.fail("the local Keycloak needs Java and Maven (or set AUTH_ISSUER)")
+    stack = LocalStack()
+    issuer, started = stack.start_keycloak()
+    yield issuer
+    if started:
+        stack.stop_keycloak()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""`python -m shared.devstack up|down|status|env`: the local Kafka and PostgreSQL."""
+"""`python -m shared.devstack up|down|status|env`: the local Kafka, PostgreSQL and Keycloak."""
 
 import argparse
 import json
@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+from shared.devstack.keycloak import admin_console
 from shared.devstack.processes import StackError
 from shared.devstack.stack import LocalStack
 
@@ -13,14 +14,16 @@ from shared.devstack.stack import LocalStack
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.devstack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="start Kafka and PostgreSQL (idempotent)")
-    up.add_argument("--reset", action="store_true", help="wipe Kafka and database data first")
+    up = commands.add_parser("up", help="start Kafka, PostgreSQL and Keycloak (idempotent)")
+    up.add_argument(
+        "--reset", action="store_true", help="wipe Kafka, database and Keycloak data first"
+    )
     up.add_argument(
         "--services", action="store_true", help="also migrate and start the three services"
     )
-    commands.add_parser("down", help="stop the services, Kafka and PostgreSQL; keep data")
+    commands.add_parser("down", help="stop the services, Keycloak, Kafka, PostgreSQL; keep data")
     commands.add_parser("status", help="what runs, as JSON")
-    commands.add_parser("env", help="print KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL exports")
+    commands.add_parser("env", help="print the exports of the endpoints (Kafka, database, issuer)")
     run = commands.add_parser("exec", help="run a command with the stack's environment")
     run.add_argument("argv", nargs=argparse.REMAINDER, help="the command, after --")
     args = parser.parse_args(argv)
@@ -31,6 +34,9 @@ def main(argv: list[str]) -> int:
             endpoints = stack.up(reset=args.reset)
             print(f"Kafka      {endpoints.kafka_bootstrap_servers}")
             print(f"PostgreSQL {endpoints.database_url}")
+            if endpoints.auth_issuer:
+                print(f"Keycloak   {endpoints.auth_issuer}")
+                print(f"           admin console {admin_console(endpoints.auth_issuer)}")
             if args.services:
                 for name, url in stack.start_services(endpoints).items():
                     print(f"{name:<10} {url}/docs  ({url}/readyz, {url}/metrics)")

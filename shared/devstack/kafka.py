@@ -16,6 +16,7 @@ from shared.devstack import processes
 from shared.devstack.processes import StackError
 
 MAIN_CLASS = "kafka.Kafka"
+BROKER = "the local Kafka broker"
 
 
 @dataclass
@@ -39,11 +40,11 @@ class LocalKafka:
 
     def classpath(self) -> str:
         """The broker's runtime classpath, resolved by Maven once per pom version."""
-        _require("java", "Java 17 or newer (e.g. apt-get install openjdk-17-jre-headless)")
+        processes.require("java", BROKER, processes.JAVA)
         digest = hashlib.sha256(self.pom.read_bytes()).hexdigest()[:16]
         cached = self.home / f"classpath-{digest}.txt"
         if not cached.exists():
-            _require("mvn", "Apache Maven (e.g. apt-get install maven)")
+            processes.require("mvn", BROKER, processes.MAVEN)
             self.home.mkdir(parents=True, exist_ok=True)
             result = subprocess.run(
                 [
@@ -199,8 +200,3 @@ def metadata_answers(bootstrap: str, timeout: float = 5.0) -> bool:
             await admin.close()
 
     return asyncio.run(ask())
-
-
-def _require(tool: str, what: str) -> None:
-    if shutil.which(tool) is None:
-        raise StackError(f"`{tool}` is not on PATH: the local Kafka broker needs {what}.")

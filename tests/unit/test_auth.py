@@ -180,3 +180,12 @@ def test_claims_of_the_wrong_shape_grant_nothing() -> None:
     assert found.roles == {Role.UNIT_CLERK}
     assert found.provinces == {"60"}
     assert found.sponsor_units == set()
+
+
+def test_a_name_reads_family_name_first_as_vietnamese_write_it() -> None:
+    keycloak_style = {"sub": "x", "name": "Khải Võ Văn", "given_name": "Khải",
+                      "family_name": "Võ Văn"}  # fmt: skip
+
+    assert principal_from_claims(keycloak_style).name == "Võ Văn Khải"
+    assert principal_from_claims({"sub": "x", "name": "Ban Dân tộc"}).name == "Ban Dân tộc"
+    assert principal_from_claims({"sub": "x"}).name == "x"

@@ -11,19 +11,30 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
-from shared.devstack.stack import SERVICE_PORTS
+from shared.devstack.keycloak import REALM
+from shared.devstack.stack import REALM_FILE, SERVICE_PORTS
 from shared.migrations import service_settings
 from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SETTINGS_VARIABLES = {name.upper() for name in ServiceSettings.model_fields}
+POM = "{http://maven.apache.org/POM/4.0.0}"
 
 
-def test_compose_runs_kafka_postgres_the_three_services_and_monitoring() -> None:
+def pom_property(pom: str, name: str) -> str | None:
+    return (
+        ET.parse(ROOT / "deploy" / pom / "pom.xml")
+        .getroot()
+        .findtext(f"{POM}properties/{POM}{name}")
+    )
+
+
+def test_compose_runs_kafka_postgres_keycloak_the_three_services_and_monitoring() -> None:
     assert set(COMPOSE["services"]) == {
         "kafka",
         "postgres",
+        "keycloak",
         *SERVICE_PORTS,
         "prometheus",
         "grafana",
@@ -32,14 +43,23 @@ def test_compose_runs_kafka_postgres_the_three_services_and_monitoring() -> None
 
 def test_kafka_is_the_official_image_in_kraft_mode_at_the_version_the_tests_use() -> None:
     kafka = COMPOSE["services"]["kafka"]
-    pom = ET.parse(ROOT / "deploy" / "kafka" / "pom.xml").getroot()
-    version = pom.find(
-        "{http://maven.apache.org/POM/4.0.0}properties/"
-        "{http://maven.apache.org/POM/4.0.0}kafka.version"
-    )
+    version = pom_property("kafka", "kafka.version")
     assert version is not None
-    assert kafka["image"] == f"apache/kafka:{version.text}"
+    assert kafka["image"] == f"apache/kafka:{version}"
     assert "controller" in kafka["environment"]["KAFKA_PROCESS_ROLES"]
+
+
+def test_keycloak_is_the_official_image_of_the_local_version_with_the_realm_file() -> None:
+    keycloak = COMPOSE["services"]["keycloak"]
+    version = pom_property("keycloak", "keycloak.version")
+    assert version is not None
+    assert keycloak["image"] == f"quay.io/keycloak/keycloak:{version}"
+    assert "--import-realm" in keycloak["command"]
+    realm = f"./{REALM_FILE.relative_to(ROOT)}:/opt/keycloak/data/import/{REALM_FILE.name}:ro"
+    assert realm in keycloak["volumes"]
+    assert json.loads(REALM_FILE.read_text())["realm"] == REALM
+    assert keycloak["ports"] == ["8180:8080"]
+    assert keycloak["environment"]["KC_HOSTNAME"] == "http://localhost:8180"
 
 
 @pytest.mark.parametrize("name", sorted(SERVICE_PORTS))
@@ -53,7 +73,14 @@ def test_each_service_matches_its_settings_and_app(
     settings = service_settings(name)
 
     assert set(environment) <= SETTINGS_VARIABLES, "every variable is one the settings read"
-    assert {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"} <= set(environment)
+    assert {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "AUTH_ISSUER"} <= set(environment)
+    # The issuer as browsers see it (what tokens name); the keys from inside the network.
+    keycloak = COMPOSE["services"]["keycloak"]["environment"]
+    assert settings.auth_issuer == f"{keycloak['KC_HOSTNAME']}/realms/{REALM}"
+    assert (
+        settings.auth_jwks_url
+        == f"http://keycloak:8080/realms/{REALM}/protocol/openid-connect/certs"
+    )
     assert settings.service_name == name
     assert settings.database_schema == name
     assert settings.http_port == SERVICE_PORTS[name]
@@ -70,6 +97,7 @@ def test_each_service_matches_its_settings_and_app(
     assert service["depends_on"] == {
         "kafka": {"condition": "service_healthy"},
         "postgres": {"condition": "service_healthy"},
+        "keycloak": {"condition": "service_healthy"},
     }
 
 

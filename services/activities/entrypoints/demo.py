@@ -159,8 +159,10 @@ async def load_demo(client: httpx.AsyncClient) -> dict[str, Any]:
     return {"recorded": recorded, "imported": report}
 
 
-async def main(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+async def main(url: str, token: str | None = None) -> None:
+    """Load through the service at `url`, signed in with `token` (a bearer token)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(base_url=url, timeout=60, headers=headers) as client:
         outcome = await load_demo(client)
     imported = outcome["imported"]
     print(

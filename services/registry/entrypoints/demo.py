@@ -320,8 +320,10 @@ async def load_demo(client: httpx.AsyncClient) -> Tally:
     return tally
 
 
-async def main(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+async def main(url: str, token: str | None = None) -> None:
+    """Load through the service at `url`, signed in with `token` (a bearer token)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as client:
         tally = await load_demo(client)
         print(
             f"dữ liệu mẫu: {tally.created} bản ghi mới, {tally.present} đã có, "
