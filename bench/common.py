@@ -22,8 +22,7 @@ def service_process(service: str, endpoints: Endpoints, **settings: str) -> Iter
     port = free_port()
     environment = {
         **os.environ,
-        "DATABASE_URL": endpoints.database_url,
-        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
+        **endpoints.environment(),  # Kafka as the admin: the benchmarks' topics vary
         "LOG_LEVEL": "WARNING",
         **{name.upper(): value for name, value in settings.items()},
     }

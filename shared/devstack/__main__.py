@@ -20,8 +20,12 @@ def main(argv: list[str]) -> int:
     )
     commands.add_parser("down", help="stop the services, Kafka and PostgreSQL; keep data")
     commands.add_parser("status", help="what runs, as JSON")
-    commands.add_parser("env", help="print KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL exports")
-    run = commands.add_parser("exec", help="run a command with the stack's environment")
+    commands.add_parser(
+        "env", help="print the exports of KAFKA_* (as the admin user) and DATABASE_URL"
+    )
+    run = commands.add_parser(
+        "exec", help="run a command with the stack's environment (Kafka as the admin user)"
+    )
     run.add_argument("argv", nargs=argparse.REMAINDER, help="the command, after --")
     args = parser.parse_args(argv)
 

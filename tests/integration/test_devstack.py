@@ -38,7 +38,7 @@ async def test_start_status_stop_and_start_again_keeps_data(tmp_path: Path) -> N
         await conn.execute("CREATE TABLE kept (name text)")
         await conn.execute("INSERT INTO kept VALUES ('xã Hàm Cần')")
         await conn.close()
-        producer = AIOKafkaProducer(bootstrap_servers=first.kafka_bootstrap_servers, acks="all")
+        producer = AIOKafkaProducer(**first.kafka().aiokafka_options(), acks="all")
         await producer.start()
         await producer.send_and_wait("kept", "Hàm Cần".encode(), key=b"commune-22945")
         await producer.stop()
@@ -53,7 +53,7 @@ async def test_start_status_stop_and_start_again_keeps_data(tmp_path: Path) -> N
         conn = await asyncpg.connect(plain_url(again.database_url))
         assert await conn.fetchval("SELECT name FROM kept") == "xã Hàm Cần"
         await conn.close()
-        [record] = await read_records(again.kafka_bootstrap_servers, "kept", expected=1)
+        [record] = await read_records(again.kafka(), "kept", expected=1)
         assert record.value == "Hàm Cần".encode()
     finally:
         await asyncio.to_thread(stack.down)

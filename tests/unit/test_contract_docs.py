@@ -2,6 +2,8 @@
 
 import json
 
+from services.registry.config import Settings
+from services.registry.entrypoints.http import create_app
 from shared.contract_docs import FOLDER, generated
 
 
@@ -25,3 +27,24 @@ def test_the_asyncapi_documents_name_what_each_service_publishes_and_reads() -> 
     assert "ketnghia.registry:Publish" in registry["channels"]
     topics = {c["address"] for c in reporting["channels"].values()}
     assert {"ketnghia.registry", "ketnghia.activities"} <= topics
+
+
+def test_the_asyncapi_document_declares_scram_and_carries_no_secret() -> None:
+    """What `/asyncapi.json` serves: the server's security scheme, never its password."""
+    password = "s3cret-of-the-registry"
+    settings = Settings(
+        database_url="postgresql+asyncpg://ketnghia@postgres:5432/ketnghia",
+        kafka_bootstrap_servers="kafka:9092",
+        kafka_sasl_username="registry",
+        kafka_sasl_password=password,
+    )
+    app = create_app(settings)
+    document = app.state.kafka.schema.to_specification().to_jsonable()
+    text = json.dumps(document)
+
+    assert password not in text
+    [server] = document["servers"].values()
+    [requirement] = server["security"]
+    scheme = requirement["$ref"].rsplit("/", 1)[-1]
+    assert document["components"]["securitySchemes"][scheme] == {"type": "scramSha512"}
+    assert password not in repr(settings)
