@@ -119,6 +119,12 @@ class LocalStack:
             self.kafka.reset()
             self.postgres.reset()
             state = StackState()
+        if self.kafka.is_running(state.kafka_pid) and not self.kafka.credentials_file.exists():
+            raise StackError(
+                "the running Kafka broker was started before it asked for SASL/SCRAM users: "
+                "stop it with `python -m shared.devstack down`, then start a fresh stack with "
+                "`python -m shared.devstack up --reset` (it wipes this stack's data)"
+            )
         if not self.kafka.is_running(state.kafka_pid):
             state.kafka_port = _reuse_or_free(state.kafka_port)
             state.controller_port = _reuse_or_free(state.controller_port, avoid=state.kafka_port)

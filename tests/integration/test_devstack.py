@@ -12,6 +12,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from shared.devstack import LocalStack
+from shared.devstack.processes import StackError, free_port
 from tests.kafka_reading import read_records
 
 pytestmark = pytest.mark.skipif(
@@ -72,3 +73,17 @@ async def test_reset_wipes_the_data(tmp_path: Path) -> None:
         await conn.close()
     finally:
         await asyncio.to_thread(stack.down)
+
+
+def test_a_broker_formatted_before_it_asked_for_users_is_refused_with_the_way_out(
+    tmp_path: Path,
+) -> None:
+    """Storage of a stack from before SASL (no users, no credentials.json) is not started
+    with a broker nobody could log in to."""
+    stack = LocalStack(home=tmp_path / "stack")
+    (stack.kafka.data_dir).mkdir(parents=True)
+    (stack.kafka.data_dir / "meta.properties").write_text("node.id=1\n")
+
+    with pytest.raises(StackError, match=r"formatted before.*up --reset"):
+        stack.kafka.start(free_port(), free_port())
+    assert not stack.kafka.credentials_file.exists()
