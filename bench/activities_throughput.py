@@ -34,6 +34,7 @@ from services.registry.entrypoints.demo import demo_unit_id as unit_id
 from services.registry.service_layer.admin_units import load_admin_units
 from shared.db import create_engine
 from shared.devstack import Endpoints, provided_endpoints
+from shared.kafka_security import KafkaAccess
 from shared.migrations import upgrade
 
 HAM_CAN = demo_assignment_id("60", "commune", "23116")
@@ -43,10 +44,10 @@ FIRST_DAY = date(2024, 9, 19)  # Hàm Cần's units joined; its commune was merg
 class Arrivals:
     """Reads the activities topic and notes when each activity's first event arrives."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, kafka: KafkaAccess, topic: str) -> None:
         self.seen: dict[bytes, float] = {}
         self._consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+            topic, **kafka.aiokafka_options(), auto_offset_reset="earliest", group_id=None
         )
 
     async def run(self) -> None:
@@ -183,7 +184,7 @@ async def run(endpoints: Endpoints, requests: int, concurrency: int, rows: int) 
 async def measure(
     endpoints: Endpoints, url: str, topic: str, requests: int, concurrency: int, rows: int
 ) -> None:
-    arrivals = Arrivals(endpoints.kafka_bootstrap_servers, topic)
+    arrivals = Arrivals(endpoints.kafka(), topic)
     reading = asyncio.create_task(arrivals.run())
     limits = httpx.Limits(max_connections=concurrency)
     async with signed_client(url, timeout=600, limits=limits) as client:

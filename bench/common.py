@@ -39,8 +39,7 @@ def service_process(service: str, endpoints: Endpoints, **settings: str) -> Iter
     port = free_port()
     environment = {
         **os.environ,
-        "DATABASE_URL": endpoints.database_url,
-        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
+        **endpoints.environment(),  # Kafka as the admin: the benchmarks' topics vary
         "LOG_LEVEL": "WARNING",
         "AUTH_ISSUER": issuer().issuer,
         "AUTH_JWKS_URL": issuer().jwks_url,

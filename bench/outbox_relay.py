@@ -18,6 +18,7 @@ from shared.db import create_engine
 from shared.devstack import Endpoints, provided_endpoints
 from shared.envelope import Envelope, publish_envelope
 from shared.eventstore import NewEvent, StoredEvent, append
+from shared.kafka_security import KafkaAccess
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay, publishing_broker
 
@@ -55,13 +56,11 @@ async def run(endpoints: Endpoints, events: int, batch_size: int) -> None:
         append_seconds = time.perf_counter() - started
 
         envelopes = [event.to_envelope("/ketnghia/bench") for event in stored]
-        baseline_seconds = await raw_publish(
-            endpoints.kafka_bootstrap_servers, f"bench.raw.{schema}", envelopes
-        )
+        baseline_seconds = await raw_publish(endpoints.kafka(), f"bench.raw.{schema}", envelopes)
 
         relay = OutboxRelay(
             engine,
-            lambda: publishing_broker(endpoints.kafka_bootstrap_servers, "bench"),
+            lambda: publishing_broker(endpoints.kafka(), "bench"),
             source="/ketnghia/bench",
             batch_size=batch_size,
         )
@@ -82,9 +81,9 @@ async def run(endpoints: Endpoints, events: int, batch_size: int) -> None:
     print(f"relay / baseline             {baseline_seconds / relay_seconds:10.2f}")
 
 
-async def raw_publish(bootstrap: str, topic: str, messages: list[Envelope]) -> float:
+async def raw_publish(kafka: KafkaAccess, topic: str, messages: list[Envelope]) -> float:
     """Publish the envelopes straight to Kafka, every acknowledgement awaited."""
-    broker = publishing_broker(bootstrap, "bench-baseline")
+    broker = publishing_broker(kafka, "bench-baseline")
     await broker.start()
     try:
         started = time.perf_counter()

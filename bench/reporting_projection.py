@@ -29,6 +29,7 @@ from shared.consumer import Delivery
 from shared.db import create_engine
 from shared.devstack import Endpoints, provided_endpoints
 from shared.envelope import Envelope
+from shared.kafka_security import KafkaAccess
 from shared.migrations import upgrade
 
 PROVINCE = "60"
@@ -69,14 +70,14 @@ def recording(n: int, commune: str, assignment: str) -> Envelope:
     )
 
 
-async def produce(bootstrap: str, topic: str, events: int, communes: list[str]) -> float:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def produce(kafka: KafkaAccess, topic: str, events: int, communes: list[str]) -> float:
+    admin = AIOKafkaAdminClient(**kafka.aiokafka_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, 3, 1)])
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=1 << 20)
+    producer = AIOKafkaProducer(**kafka.aiokafka_options(), linger_ms=20, max_batch_size=1 << 20)
     await producer.start()
     started = time.perf_counter()
     try:
@@ -102,9 +103,9 @@ async def produce(bootstrap: str, topic: str, events: int, communes: list[str]) 
     return time.perf_counter() - started
 
 
-async def read_only(bootstrap: str, topic: str, events: int, parse: bool) -> float:
+async def read_only(kafka: KafkaAccess, topic: str, events: int, parse: bool) -> float:
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+        **kafka.aiokafka_options(), group_id=None, enable_auto_commit=False,
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )  # fmt: skip
     await consumer.start()
@@ -151,22 +152,22 @@ async def run(endpoints: Endpoints, events: int, communes_count: int, queries: i
     settings = Settings(
         database_url=endpoints.database_url,
         database_schema=schema,
-        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        **endpoints.kafka_settings(),
         registry_topic=f"bench.rep.registry.{tag}",
         activities_topic=f"bench.rep.activities.{tag}",
     )
     communes = [f"{23000 + n:05d}" for n in range(communes_count)]
-    bootstrap = endpoints.kafka_bootstrap_servers
+    kafka = endpoints.kafka()
     await asyncio.to_thread(upgrade, "reporting", endpoints.database_url, schema)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.aiokafka_options())
     await admin.start()
     await admin.create_topics([NewTopic(settings.registry_topic, 3, 1)])
     await admin.close()
     try:
-        produced = await produce(bootstrap, settings.activities_topic, events, communes)
+        produced = await produce(kafka, settings.activities_topic, events, communes)
         print(f"{events:,} activity events produced in {produced:.1f} s")
-        raw = await read_only(bootstrap, settings.activities_topic, events, parse=False)
-        parsed = await read_only(bootstrap, settings.activities_topic, events, parse=True)
+        raw = await read_only(kafka, settings.activities_topic, events, parse=False)
+        parsed = await read_only(kafka, settings.activities_topic, events, parse=True)
         _, progress = await rebuild(settings, switch=True, report=lambda _p: None)
         elapsed = time.perf_counter() - progress.started
         print(f"  baseline: read only              {events / raw:9,.0f} events/s ({raw:.1f} s)")

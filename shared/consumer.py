@@ -21,6 +21,7 @@ from uuid import UUID
 import structlog
 from aiokafka import TopicPartition
 from faststream import AckPolicy
+from faststream.kafka import Topic
 from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
 from sqlalchemy import ARRAY, Uuid, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -234,7 +235,8 @@ def subscribe(
     consumer = IdempotentConsumer(engine, name)
 
     @kafka.subscriber(
-        topic,
+        # The operator makes the topics (the consumers' users may not create them).
+        Topic(topic, declare=False),
         group_id=name,
         batch=True,
         max_records=max_records,

@@ -71,6 +71,8 @@ def asyncapi() -> dict[str, str]:
         settings = settings_class(
             database_url="postgresql+asyncpg://ketnghia@postgres:5432/ketnghia",
             kafka_bootstrap_servers="kafka:9092",
+            kafka_sasl_username=service,
+            kafka_sasl_password="not-a-secret",  # the document declares the scheme only
         )
         app = importlib.import_module(f"services.{service}.entrypoints.http").create_app(settings)
         document = app.state.kafka.schema.to_specification().to_jsonable()

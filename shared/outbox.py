@@ -32,6 +32,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from shared.envelope import publish_envelope
 from shared.eventstore import STORED_COLUMNS, StoredEvent
+from shared.kafka_security import KafkaAccess
 from shared.metrics import (
     OUTBOX_BACKLOG,
     OUTBOX_OLDEST_AGE,
@@ -49,11 +50,11 @@ BACKLOG_OBSERVE_SECONDS = 1.0
 
 
 def publishing_broker(
-    bootstrap_servers: str, client_id: str, middlewares: Sequence[Any] = ()
+    kafka: KafkaAccess, client_id: str, middlewares: Sequence[Any] = ()
 ) -> KafkaBroker:
     """A broker for publishing only: every replica acknowledges, no duplicates on retry."""
     return KafkaBroker(
-        bootstrap_servers,
+        **kafka.faststream_options(),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,

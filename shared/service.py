@@ -5,9 +5,11 @@ A service's `entrypoints/http.py` calls `create_service_app()` and adds its own 
 """
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -31,6 +33,7 @@ from shared.db import create_engine
 from shared.errors import NotFound, Refused, RuleViolation
 from shared.eventstore import ConcurrencyConflict
 from shared.health import health_router
+from shared.kafka_security import KafkaAccess, KafkaUnreachable
 from shared.logs import configure_logging
 from shared.metrics import observe_request
 from shared.outbox import OutboxRelay, publishing_broker
@@ -60,7 +63,8 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     client_id = f"ketnghia-{settings.service_name}"
     prometheus = KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name)
     kafka = KafkaRouter(
-        settings.kafka_bootstrap_servers,
+        **settings.kafka.faststream_options(),
+        lifespan=_login_checked(settings.kafka),
         client_id=client_id,
         middlewares=[prometheus],
         schema_url="/asyncapi",
@@ -70,7 +74,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     )
     relay = OutboxRelay(
         engine,
-        lambda: publishing_broker(settings.kafka_bootstrap_servers, client_id, [prometheus]),
+        lambda: publishing_broker(settings.kafka, client_id, [prometheus]),
         source=f"/ketnghia/{settings.service_name}",
         batch_size=settings.outbox_batch_size,
         poll_seconds=settings.outbox_poll_seconds,
@@ -106,6 +110,21 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     for error, handler in ERROR_HANDLERS.items():
         app.add_exception_handler(error, handler)
     return ServiceParts(app=app, engine=engine, kafka=kafka, relay=relay)
+
+
+def _login_checked(
+    kafka: KafkaAccess,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Before the Kafka clients start: a refused login fails the start with a message
+    naming the user (the clients themselves would only say "Unable to bootstrap")."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        with contextlib.suppress(KafkaUnreachable):  # the clients' own start reports it
+            await kafka.check()
+        yield
+
+    return lifespan
 
 
 async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:

@@ -1,7 +1,9 @@
 """The settings every service reads from its environment."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.kafka_security import KafkaAccess, SaslMechanism, SecurityProtocol
 
 
 class ServiceSettings(BaseSettings):
@@ -20,6 +22,15 @@ class ServiceSettings(BaseSettings):
     )
     database_schema: str = Field(description="The service's own schema in that database")
     kafka_bootstrap_servers: str = Field(description="host:port[,host:port...] of Kafka")
+    kafka_security_protocol: SecurityProtocol = Field(
+        default="SASL_PLAINTEXT",
+        description="How the service talks to Kafka; the platform's brokers ask for SASL",
+    )
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = Field(
+        default=None, description="The service's own Kafka user (its ACLs say what it may do)"
+    )
+    kafka_sasl_password: SecretStr | None = None
     http_port: int
     registry_topic: str = Field(
         default="ketnghia.registry", description="Topic of the registry's events"
@@ -48,3 +59,14 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """How this service's Kafka clients connect (`shared.kafka_security`)."""
+        return KafkaAccess(
+            bootstrap_servers=self.kafka_bootstrap_servers,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password,
+        )

@@ -74,13 +74,13 @@ async def engine(endpoints: Endpoints, schema: str) -> AsyncIterator[AsyncEngine
 
 @pytest.fixture
 async def topic(endpoints: Endpoints) -> str:
-    return await create_topic(endpoints.kafka_bootstrap_servers)
+    return await create_topic(endpoints.kafka())
 
 
 @pytest.fixture
 async def broker(endpoints: Endpoints) -> AsyncIterator[KafkaBroker]:
     broker = KafkaBroker(
-        endpoints.kafka_bootstrap_servers,
+        **endpoints.kafka().faststream_options(),
         acks="all",
         enable_idempotence=True,
         request_timeout_ms=10_000,

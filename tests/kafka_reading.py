@@ -7,11 +7,13 @@ import uuid
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from shared.kafka_security import KafkaAccess
 
-async def create_topic(bootstrap: str, partitions: int = 3) -> str:
+
+async def create_topic(kafka: KafkaAccess, partitions: int = 3) -> str:
     """A new topic of its own; 3 partitions, so per-key order is tested across partitions."""
     name = f"test.{uuid.uuid4().hex[:12]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.aiokafka_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, partitions, replication_factor=1)])
@@ -21,12 +23,12 @@ async def create_topic(bootstrap: str, partitions: int = 3) -> str:
 
 
 async def read_records(
-    bootstrap: str, topic: str, expected: int, timeout: float = 60.0
+    kafka: KafkaAccess, topic: str, expected: int, timeout: float = 60.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of `topic` from the beginning, until `expected` arrived or `timeout`."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **kafka.aiokafka_options(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,

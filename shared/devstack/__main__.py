@@ -23,8 +23,12 @@ def main(argv: list[str]) -> int:
     )
     commands.add_parser("down", help="stop the services, Keycloak, Kafka, PostgreSQL; keep data")
     commands.add_parser("status", help="what runs, as JSON")
-    commands.add_parser("env", help="print the exports of the endpoints (Kafka, database, issuer)")
-    run = commands.add_parser("exec", help="run a command with the stack's environment")
+    commands.add_parser(
+        "env", help="print the exports: KAFKA_* (as the admin user), DATABASE_URL, AUTH_ISSUER"
+    )
+    run = commands.add_parser(
+        "exec", help="run a command with the stack's environment (Kafka as the admin user)"
+    )
     run.add_argument("argv", nargs=argparse.REMAINDER, help="the command, after --")
     args = parser.parse_args(argv)
 

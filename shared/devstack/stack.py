@@ -6,19 +6,21 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
+from pydantic import SecretStr
 
-from shared.devstack import processes
+from shared.devstack import kafka_acls, processes
 from shared.devstack.kafka import LocalKafka
 from shared.devstack.keycloak import DEFAULT_PORT, LocalKeycloak, discovery_answers, issuer_url
 from shared.devstack.postgres import LocalPostgres
 from shared.devstack.processes import StackError
+from shared.kafka_security import KafkaAccess, SaslMechanism, SecurityProtocol
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REALM_FILE = PROJECT_ROOT / "deploy" / "keycloak" / "realm-ketnghia.json"
@@ -27,20 +29,62 @@ SERVICE_PORTS = {"registry": 8001, "activities": 8002, "reporting": 8003}
 
 @dataclass(frozen=True)
 class Endpoints:
+    """Where Kafka and PostgreSQL are, and Kafka's users: `kafka_passwords` holds each
+    user's password (the local stack knows them all; from the environment, only one);
+    `kafka_admin` is the user that tests and `devstack env` connect as."""
+
     kafka_bootstrap_servers: str
     database_url: str
     # None where nothing started Keycloak: a test session starts it only for the tests
     # that sign in (the `keycloak_issuer` fixture).
     auth_issuer: str | None = None
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_admin: str | None = None
+    kafka_passwords: Mapping[str, SecretStr] = field(default_factory=dict, repr=False)
 
-    def environment(self) -> dict[str, str]:
-        found = {
+    def kafka(self, user: str | None = None) -> KafkaAccess:
+        """How a client connects as `user` (default: the admin)."""
+        user = user or self.kafka_admin
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl and user not in self.kafka_passwords:
+            raise StackError(f"no Kafka password known for user {user!r}")
+        return KafkaAccess(
+            bootstrap_servers=self.kafka_bootstrap_servers,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=user if sasl else None,
+            sasl_password=self.kafka_passwords[user] if sasl and user else None,
+        )
+
+    def kafka_settings(self, user: str | None = None) -> dict[str, Any]:
+        """The Kafka fields of a service's settings, connecting as `user`."""
+        access = self.kafka(user)
+        return {
+            "kafka_bootstrap_servers": access.bootstrap_servers,
+            "kafka_security_protocol": access.security_protocol,
+            "kafka_sasl_mechanism": access.sasl_mechanism,
+            "kafka_sasl_username": access.sasl_username,
+            "kafka_sasl_password": access.sasl_password,
+        }
+
+    def environment(self, user: str | None = None) -> dict[str, str]:
+        """The variables the settings read, connecting to Kafka as `user`."""
+        access = self.kafka(user)
+        variables = {
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
             "DATABASE_URL": self.database_url,
+            "KAFKA_SECURITY_PROTOCOL": self.kafka_security_protocol,
         }
         if self.auth_issuer:
-            found["AUTH_ISSUER"] = self.auth_issuer
-        return found
+            variables["AUTH_ISSUER"] = self.auth_issuer
+        if access.sasl_username and access.sasl_password:
+            variables |= {
+                "KAFKA_SASL_MECHANISM": access.sasl_mechanism,
+                "KAFKA_SASL_USERNAME": access.sasl_username,
+                "KAFKA_SASL_PASSWORD": access.sasl_password.get_secret_value(),
+            }
+        return variables
 
 
 @dataclass
@@ -91,11 +135,22 @@ class LocalStack:
             self.postgres.reset()
             self.keycloak.reset()
             state = StackState()
+        if self.kafka.is_running(state.kafka_pid) and not self.kafka.credentials_file.exists():
+            raise StackError(
+                "the running Kafka broker was started before it asked for SASL/SCRAM users: "
+                "stop it with `python -m shared.devstack down`, then start a fresh stack with "
+                "`python -m shared.devstack up --reset` (it wipes this stack's data)"
+            )
         if not self.kafka.is_running(state.kafka_pid):
             state.kafka_port = _reuse_or_free(state.kafka_port)
             state.controller_port = _reuse_or_free(state.controller_port, avoid=state.kafka_port)
             state.kafka_pid = self.kafka.start(state.kafka_port, state.controller_port).pid
             self._save(state)
+        assert state.kafka_port is not None
+        try:
+            kafka_acls.apply(self.kafka.access(state.kafka_port))
+        except RuntimeError as error:
+            raise StackError(f"the local broker's topics and ACLs: {error}") from error
         if not self.postgres.is_running(state.postgres_pid):
             state.postgres_port = _reuse_or_free(state.postgres_port)
             state.postgres_pid = self.postgres.start(state.postgres_port)
@@ -136,6 +191,10 @@ class LocalStack:
             f"127.0.0.1:{state.kafka_port}",
             self.postgres.url(state.postgres_port),
             issuer_url(state.keycloak_port) if state.keycloak_port else None,
+            kafka_security_protocol="SASL_PLAINTEXT",
+            kafka_sasl_mechanism="SCRAM-SHA-512",
+            kafka_admin=kafka_acls.ADMIN,
+            kafka_passwords=self.kafka.credentials(),
         )
 
     def down(self, *, keycloak: bool = True) -> None:
@@ -172,9 +231,9 @@ class LocalStack:
             },
             "services": {},
         }
-        if report["kafka"]["running"]:
+        if report["kafka"]["running"] and state.kafka_port:
             report["kafka"]["answers"] = self.kafka.wait_ready(
-                report["kafka"]["bootstrap"], timeout=5
+                self.kafka.access(state.kafka_port), timeout=5
             )
         if report["postgres"]["running"] and state.postgres_port:
             report["postgres"]["answers"] = self.postgres.answers(state.postgres_port)
@@ -190,7 +249,8 @@ class LocalStack:
 
     # -- services ---------------------------------------------------------------------
     def start_services(self, endpoints: Endpoints) -> dict[str, str]:
-        """Migrate and start the three services; returns each one's base URL when ready."""
+        """Migrate and start the three services, each as its own Kafka user; returns each
+        one's base URL when ready."""
         environment = {**os.environ, **endpoints.environment()}
         subprocess.run(
             [sys.executable, "-m", "shared.migrations", *SERVICE_PORTS],
@@ -220,7 +280,7 @@ class LocalStack:
                         str(port),
                         "--no-access-log",
                     ],
-                    env=environment,
+                    env={**environment, **endpoints.environment(name)},
                     cwd=PROJECT_ROOT,
                     stdout=out,
                     stderr=subprocess.STDOUT,
@@ -309,9 +369,33 @@ def provided_endpoints(stack: LocalStack | None = None) -> Iterator[Endpoints]:
             started = local.up(keycloak=False)
             if not already:
                 cleanup.callback(local.down, keycloak=False)
-            kafka = kafka or started.kafka_bootstrap_servers
+            issuer = os.environ.get("AUTH_ISSUER")
+            if not kafka:
+                yield replace(
+                    started, database_url=database or started.database_url, auth_issuer=issuer
+                )
+                return
             database = database or started.database_url
-        yield Endpoints(kafka, database, os.environ.get("AUTH_ISSUER"))
+        yield replace(
+            _kafka_from_environment(kafka, database), auth_issuer=os.environ.get("AUTH_ISSUER")
+        )
+
+
+def _kafka_from_environment(kafka: str, database: str) -> Endpoints:
+    """A broker the environment names, with the one user it gives (or none)."""
+    user = os.environ.get("KAFKA_SASL_USERNAME")
+    password = os.environ.get("KAFKA_SASL_PASSWORD")
+    protocol = os.environ.get("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT" if user else "PLAINTEXT")
+    return Endpoints(
+        kafka,
+        database,
+        kafka_security_protocol=cast(SecurityProtocol, protocol),
+        kafka_sasl_mechanism=cast(
+            SaslMechanism, os.environ.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+        ),
+        kafka_admin=user,
+        kafka_passwords={user: SecretStr(password)} if user and password else {},
+    )
 
 
 def _from_containers(

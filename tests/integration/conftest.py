@@ -2,6 +2,10 @@
 its own on the real PostgreSQL server, with topics of its own on the real broker, served
 in-process with its real lifespan (Kafka router, subscribers, outbox relay).
 
+They connect to Kafka as the broker's admin: their topics have random names, which the
+services' own ACLs (for the `ketnghia.` topics) do not cover; `test_kafka_security` holds
+each service's user to what it must and must not do on the real topics.
+
 The registry's schema is loaded with both editions of the administrative units (2-3 s,
 so once per module). Tests make their own programmes and activities, so they do not
 depend on each other's rows.
@@ -79,8 +83,8 @@ async def registry_settings(endpoints: Endpoints, trust: Trust) -> Settings:
         auth_jwks_url=trust.jwks_url,
         database_url=endpoints.database_url,
         database_schema=new_schema(),
-        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
-        registry_topic=await create_topic(endpoints.kafka_bootstrap_servers),
+        **endpoints.kafka_settings(),
+        registry_topic=await create_topic(endpoints.kafka()),
         outbox_poll_seconds=0.05,
     )
 
@@ -112,9 +116,9 @@ async def activities_settings(
         auth_jwks_url=trust.jwks_url,
         database_url=endpoints.database_url,
         database_schema=new_schema(),
-        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        **endpoints.kafka_settings(),
         registry_topic=registry_settings.registry_topic,
-        activities_topic=await create_topic(endpoints.kafka_bootstrap_servers),
+        activities_topic=await create_topic(endpoints.kafka()),
         outbox_poll_seconds=0.05,
     )
 
@@ -156,10 +160,10 @@ async def reporting_settings(
         auth_jwks_url=trust.jwks_url,
         database_url=endpoints.database_url,
         database_schema=new_schema(),
-        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        **endpoints.kafka_settings(),
         registry_topic=activities_settings.registry_topic,
         activities_topic=activities_settings.activities_topic,
-        dead_letter_topic=await create_topic(endpoints.kafka_bootstrap_servers),
+        dead_letter_topic=await create_topic(endpoints.kafka()),
     )
 
 

@@ -14,6 +14,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from shared.devstack import LocalStack
+from shared.devstack.processes import StackError, free_port
 from tests.kafka_reading import read_records
 
 pytestmark = pytest.mark.skipif(
@@ -40,7 +41,7 @@ async def test_start_status_stop_and_start_again_keeps_data(tmp_path: Path) -> N
         await conn.execute("CREATE TABLE kept (name text)")
         await conn.execute("INSERT INTO kept VALUES ('xã Hàm Cần')")
         await conn.close()
-        producer = AIOKafkaProducer(bootstrap_servers=first.kafka_bootstrap_servers, acks="all")
+        producer = AIOKafkaProducer(**first.kafka().aiokafka_options(), acks="all")
         await producer.start()
         await producer.send_and_wait("kept", "Hàm Cần".encode(), key=b"commune-22945")
         await producer.stop()
@@ -55,7 +56,7 @@ async def test_start_status_stop_and_start_again_keeps_data(tmp_path: Path) -> N
         conn = await asyncpg.connect(plain_url(again.database_url))
         assert await conn.fetchval("SELECT name FROM kept") == "xã Hàm Cần"
         await conn.close()
-        [record] = await read_records(again.kafka_bootstrap_servers, "kept", expected=1)
+        [record] = await read_records(again.kafka(), "kept", expected=1)
         assert record.value == "Hàm Cần".encode()
     finally:
         await asyncio.to_thread(stack.down)
@@ -74,3 +75,17 @@ async def test_reset_wipes_the_data(tmp_path: Path) -> None:
         await conn.close()
     finally:
         await asyncio.to_thread(stack.down)
+
+
+def test_a_broker_formatted_before_it_asked_for_users_is_refused_with_the_way_out(
+    tmp_path: Path,
+) -> None:
+    """Storage of a stack from before SASL (no users, no credentials.json) is not started
+    with a broker nobody could log in to."""
+    stack = LocalStack(home=tmp_path / "stack")
+    (stack.kafka.data_dir).mkdir(parents=True)
+    (stack.kafka.data_dir / "meta.properties").write_text("node.id=1\n")
+
+    with pytest.raises(StackError, match=r"formatted before.*up --reset"):
+        stack.kafka.start(free_port(), free_port())
+    assert not stack.kafka.credentials_file.exists()

@@ -12,7 +12,7 @@ async def test_an_envelope_crosses_a_real_topic_intact(
     sent = envelope("commune-25606", value_vnd=200_000_000, households=7, crop="thanh long")
     await publish_envelope(broker, topic, sent)
 
-    [record] = await read_records(endpoints.kafka_bootstrap_servers, topic, expected=1)
+    [record] = await read_records(endpoints.kafka(), topic, expected=1)
 
     headers = dict(record.headers)
     assert record.key == b"commune-25606"

@@ -17,6 +17,7 @@ from services.activities.config import Settings as ActivitiesSettings
 from services.activities.entrypoints.demo import load_demo as load_activities_demo
 from services.registry.entrypoints.demo import Tally
 from shared.contract_docs import FOLDER
+from shared.kafka_security import KafkaAccess
 from shared.tables import events
 
 CE_HEADERS = {"ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_subject",
@@ -31,10 +32,10 @@ async def stored(*engines: AsyncEngine) -> int:
     return total
 
 
-def read_all(bootstrap: str, topics: list[str], expected: int) -> list[Any]:
+def read_all(kafka: KafkaAccess, topics: list[str], expected: int) -> list[Any]:
     consumer = Consumer(
         {
-            "bootstrap.servers": bootstrap,
+            **kafka.librdkafka_options(),
             "group.id": f"external-agency-{id(topics)}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
@@ -64,9 +65,7 @@ async def test_a_plain_kafka_client_reads_every_event_and_each_fits_its_schema(
     expected = await stored(registry_engine, activities_engine)
     topics = [activities_settings.registry_topic, activities_settings.activities_topic]
 
-    messages = await asyncio.to_thread(
-        read_all, activities_settings.kafka_bootstrap_servers, topics, expected
-    )
+    messages = await asyncio.to_thread(read_all, activities_settings.kafka, topics, expected)
 
     validators = {
         path.name.removesuffix(".schema.json"): Draft202012Validator(json.loads(path.read_text()))

@@ -43,7 +43,7 @@ async def test_the_same_events_delivered_twice_are_applied_once(
     for _delivery_round in range(2):  # a producer retry: every event reaches Kafka twice
         for event in sent:
             await publish_envelope(broker, topic, event)
-    records = await read_records(endpoints.kafka_bootstrap_servers, topic, expected=60)
+    records = await read_records(endpoints.kafka(), topic, expected=60)
     deliveries = [Delivery.from_record(record) for record in records]
     consumer = IdempotentConsumer(engine, "totals")
 

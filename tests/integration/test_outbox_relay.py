@@ -53,7 +53,7 @@ async def test_every_event_arrives_in_order_per_key_across_a_broker_outage(
     stack = LocalStack()
     relay = OutboxRelay(
         engine,
-        lambda: publishing_broker(endpoints.kafka_bootstrap_servers, "tests"),
+        lambda: publishing_broker(endpoints.kafka(), "tests"),
         source="/ketnghia/tests",
         batch_size=100,
         poll_seconds=0.05,
@@ -84,7 +84,7 @@ async def test_every_event_arrives_in_order_per_key_across_a_broker_outage(
     assert outage_started < EVENTS
     assert backlog_during_outage > 0, "events written during the outage waited in the outbox"
     assert await outbox_size(engine) == 0
-    records = await read_records(endpoints.kafka_bootstrap_servers, topic, expected=EVENTS)
+    records = await read_records(endpoints.kafka(), topic, expected=EVENTS)
     first_seen: dict[UUID, Envelope] = {}
     order_per_key: dict[str, list[int]] = defaultdict(list)
     for record in sorted(records, key=lambda r: (r.partition, r.offset)):

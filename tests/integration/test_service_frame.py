@@ -27,7 +27,7 @@ async def running(
     settings = Settings(
         database_url=endpoints.database_url,
         database_schema=schema,
-        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        **endpoints.kafka_settings(),
         outbox_poll_seconds=0.05,
     )
     app = create_service_app(settings, title="t", description="t").app
@@ -46,7 +46,7 @@ async def test_ready_when_database_and_broker_answer(running: httpx.AsyncClient)
 async def test_not_ready_when_the_database_is_unreachable(endpoints: Endpoints) -> None:
     settings = Settings(
         database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/ketnghia",
-        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        **endpoints.kafka_settings(),
     )
     app = create_service_app(settings, title="t", description="t").app
     async with serve(app) as client:
@@ -89,7 +89,7 @@ async def test_events_appended_by_a_command_reach_kafka_through_the_service_rela
     async with engine.begin() as conn:
         [stored] = await append(conn, "assignment-9", 0, [new_event("commune-22945")], topic=topic)
 
-    [record] = await read_records(endpoints.kafka_bootstrap_servers, topic, expected=1)
+    [record] = await read_records(endpoints.kafka(), topic, expected=1)
 
     assert dict(record.headers)["ce_id"] == str(stored.event_id).encode()
     assert dict(record.headers)["ce_source"] == b"/ketnghia/registry"

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
+from shared.devstack.kafka_acls import GRANTS, TOPICS, USERS
 from shared.devstack.keycloak import REALM
 from shared.devstack.stack import REALM_FILE, SERVICE_PORTS
 from shared.migrations import service_settings
@@ -81,6 +82,13 @@ def test_each_service_matches_its_settings_and_app(
         settings.auth_jwks_url
         == f"http://keycloak:8080/realms/{REALM}/protocol/openid-connect/certs"
     )
+    assert settings.kafka_security_protocol == "SASL_PLAINTEXT"
+    assert settings.kafka_sasl_mechanism == "SCRAM-SHA-512"
+    assert settings.kafka_sasl_username == name, "each service is its own Kafka user"
+    password = settings.kafka_sasl_password
+    assert password is not None
+    kafka_environment = COMPOSE["services"]["kafka"]["environment"]
+    assert password.get_secret_value() == kafka_environment[f"{name.upper()}_KAFKA_PASSWORD"]
     assert settings.service_name == name
     assert settings.database_schema == name
     assert settings.http_port == SERVICE_PORTS[name]
@@ -99,6 +107,51 @@ def test_each_service_matches_its_settings_and_app(
         "postgres": {"condition": "service_healthy"},
         "keycloak": {"condition": "service_healthy"},
     }
+
+
+def listeners(kafka: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """listener name → (its address, its security protocol)."""
+    environment = kafka["environment"]
+    protocols = dict(
+        pair.split(":") for pair in environment["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+    )
+    bound = dict(entry.split("://") for entry in environment["KAFKA_LISTENERS"].split(","))
+    return {name: (address, protocols[name]) for name, address in bound.items()}
+
+
+def test_kafka_asks_every_client_for_scram_and_authorizes_with_acls() -> None:
+    kafka = COMPOSE["services"]["kafka"]
+    environment = kafka["environment"]
+    assert "ports" not in kafka, "only the compose network reaches the broker"
+    for name, (address, protocol) in listeners(kafka).items():
+        assert protocol.startswith("SASL_"), f"{name} takes clients without credentials"
+        if name != "CLIENT":
+            assert address.startswith("127.0.0.1:"), f"{name} is for the container itself"
+    assert environment["KAFKA_ADVERTISED_LISTENERS"].startswith("CLIENT://kafka:9092")
+    assert environment["KAFKA_LISTENER_NAME_CLIENT_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert environment["KAFKA_AUTHORIZER_CLASS_NAME"].endswith(".StandardAuthorizer")
+    assert environment["KAFKA_SUPER_USERS"] == "User:admin"
+    assert environment["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+
+
+def test_kafkas_users_topics_and_acls_are_the_local_stacks() -> None:
+    """deploy/kafka/grants.sh makes what shared.devstack.kafka_acls makes locally."""
+    script = (ROOT / "deploy" / "kafka" / "grants.sh").read_text()
+    lines = [line.split() for line in script.splitlines()]
+    users = [words[1] for words in lines if words[:1] == ["user"]]
+    topics = [words[1] for words in lines if words[:1] == ["topic"]]
+    grants = [
+        (words[1], words[2], words[3], tuple(words[4:]))
+        for words in lines
+        if words[:1] == ["grant"]
+    ]
+    assert users == list(USERS)
+    assert topics == list(TOPICS)
+    assert grants == [(g.user, g.resource, g.prefix, g.operations) for g in GRANTS]
+    kafka = COMPOSE["services"]["kafka"]
+    mounted = {volume.split(":")[0] for volume in kafka["volumes"]}
+    assert {"./deploy/kafka/grants.sh", "./deploy/kafka/compose-start.sh"} <= mounted
+    assert "/tmp/ketnghia-granted" in kafka["healthcheck"]["test"][1]
 
 
 def metric_names() -> set[str]:

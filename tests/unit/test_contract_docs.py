@@ -2,6 +2,8 @@
 
 import json
 
+from services.registry.config import Settings
+from services.registry.entrypoints.http import create_app
 from shared.contract_docs import FOLDER, generated
 
 
@@ -34,3 +36,24 @@ def test_the_envelope_schema_documents_the_author_as_optional_attributes() -> No
     assert not authors & set(attributes["required"])
     assert {"id", "type", "province", "correlationid"} <= set(attributes["required"])
     assert "data" not in attributes["properties"]
+
+
+def test_the_asyncapi_document_declares_scram_and_carries_no_secret() -> None:
+    """What `/asyncapi.json` serves: the server's security scheme, never its password."""
+    password = "s3cret-of-the-registry"
+    settings = Settings(
+        database_url="postgresql+asyncpg://ketnghia@postgres:5432/ketnghia",
+        kafka_bootstrap_servers="kafka:9092",
+        kafka_sasl_username="registry",
+        kafka_sasl_password=password,
+    )
+    app = create_app(settings)
+    document = app.state.kafka.schema.to_specification().to_jsonable()
+    text = json.dumps(document)
+
+    assert password not in text
+    [server] = document["servers"].values()
+    [requirement] = server["security"]
+    scheme = requirement["$ref"].rsplit("/", 1)[-1]
+    assert document["components"]["securitySchemes"][scheme] == {"type": "scramSha512"}
+    assert password not in repr(settings)

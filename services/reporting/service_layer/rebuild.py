@@ -102,7 +102,7 @@ async def replay(
     if not any(reached[p] < until[p] for p in places):
         return reached
     kafka = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **settings.kafka.aiokafka_options(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -304,7 +304,8 @@ _COUNTED = [column.name for column in activity_versions.columns if column.name !
 async def _ends(settings: Settings) -> Positions:
     """Where each partition of the topics ends now."""
     topics = list(consumer_names(settings))
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await settings.kafka.check()  # a refused login named, not "Unable to bootstrap"
+    admin = AIOKafkaAdminClient(**settings.kafka.aiokafka_options())
     await admin.start()
     try:
         described = await admin.describe_topics(topics)
@@ -315,7 +316,7 @@ async def _ends(settings: Settings) -> Positions:
         for topic in described
         for partition in topic["partitions"]
     ]
-    kafka = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None)
+    kafka = AIOKafkaConsumer(**settings.kafka.aiokafka_options(), group_id=None)
     await kafka.start()
     try:
         return dict(await kafka.end_offsets(places))

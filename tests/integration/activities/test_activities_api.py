@@ -67,9 +67,7 @@ async def test_a_recorded_activity_is_an_event_keyed_by_its_commune(
     activity = response.json()
 
     read = (await activities.get(f"/activities/{activity['id']}")).json()
-    records = await read_records(
-        activities_settings.kafka_bootstrap_servers, activities_settings.activities_topic, 1
-    )
+    records = await read_records(activities_settings.kafka, activities_settings.activities_topic, 1)
 
     assert {k: v for k, v in read.items() if k != "history"} == activity  # as answered
 

@@ -409,9 +409,7 @@ async def test_every_change_is_an_event_on_the_topic_keyed_by_the_recorded_commu
     await registry.post(f"/assignments/{assignment}/succession", json={})
     stored, _ = await counts(registry_engine)
 
-    records = await read_records(
-        registry_settings.kafka_bootstrap_servers, registry_settings.registry_topic, stored
-    )
+    records = await read_records(registry_settings.kafka, registry_settings.registry_topic, stored)
 
     mine = [r for r in records if dict(r.headers).get("ce_subject") == assignment.encode()]
     assert [dict(r.headers)["ce_type"] for r in mine] == [

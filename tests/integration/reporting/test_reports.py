@@ -282,11 +282,9 @@ async def test_a_duplicate_delivery_changes_nothing_and_poison_goes_to_dead_lett
     loaded: None,
 ) -> None:
     before = await year_2025(reporting)
-    records = await read_records(
-        reporting_settings.kafka_bootstrap_servers, reporting_settings.activities_topic, 1
-    )
+    records = await read_records(reporting_settings.kafka, reporting_settings.activities_topic, 1)
     record = records[0]
-    producer = AIOKafkaProducer(bootstrap_servers=reporting_settings.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(**reporting_settings.kafka.aiokafka_options())
     await producer.start()
     try:
         # the first activity again, byte for byte; then a message that is no CloudEvent
@@ -302,9 +300,7 @@ async def test_a_duplicate_delivery_changes_nothing_and_poison_goes_to_dead_lett
     after_poison = await activity_of(activities, value_vnd=1_234_000, occurred_on="2025-05-05")
     await eventually(lambda: _has(reporting, after_poison["id"]))
 
-    dead = await read_records(
-        reporting_settings.kafka_bootstrap_servers, reporting_settings.dead_letter_topic, 1
-    )
+    dead = await read_records(reporting_settings.kafka, reporting_settings.dead_letter_topic, 1)
     now = await year_2025(reporting)
 
     assert now["totals"]["value_vnd"] == before["totals"]["value_vnd"] + 1_234_000
