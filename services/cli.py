@@ -232,6 +232,13 @@ def whoami() -> None:
     console.print("\n".join(lines), soft_wrap=True)
 
 
+@app.command()
+def token() -> None:
+    """In token truy cập / print the access token, for curl:
+    `curl -H "Authorization: Bearer $(ketnghia token)" ...`"""
+    print(user_token())
+
+
 async def _verified(token: str) -> Principal:
     verifier = TokenVerifier(
         issuer=auth_issuer(),
