@@ -446,6 +446,7 @@ def guide(token: str) -> None:
     me = "ketnghia" if shutil.which("ketnghia") else os.path.relpath(sys.argv[0])
     lines += [
         "",
+        f"{me} login quocgia                               # đăng nhập / sign in, then:",
         f"{me} report commune pre-2025 23116 --year 2024   # Hàm Cần: vay vốn",
         f"{me} report commune 2025 23122 --mapped          # Hàm Thạnh (Lâm Đồng)",
         f"{me} report province 49                          # Quảng Nam",
