@@ -52,7 +52,14 @@ _LABELS = {
     Role.PROVINCE_AUDITOR: "Kiểm tra viên tỉnh",
     Role.OPERATIONS: "Tài khoản dịch vụ",
 }
-_PRECEDENCE = tuple(Role)  # the role an actor is recorded with, when it holds several
+# The role an actor is recorded with when it holds several: the roles that write first.
+_PRECEDENCE = (
+    Role.OPERATIONS,
+    Role.PROVINCE_COORDINATOR,
+    Role.UNIT_CLERK,
+    Role.PROVINCE_AUDITOR,
+    Role.NATIONAL_VIEWER,
+)
 
 
 class Unauthenticated(Exception):
@@ -220,7 +227,8 @@ class TokenVerifier:
         self.min_refetch = min_refetch_seconds  # an unknown `kid` cannot make us hammer it
         self._http = http
         self._keys: dict[str, jwt.PyJWK] = {}
-        self._fetched_at = -float("inf")
+        self._fetched_at = -float("inf")  # the last fetch that succeeded
+        self._tried_at = -float("inf")  # the last attempt, failed or not
         self._lock = asyncio.Lock()
 
     async def verify(self, token: str) -> Principal:
@@ -255,18 +263,30 @@ class TokenVerifier:
         return principal_from_claims(claims)
 
     async def _key(self, kid: str) -> jwt.PyJWK:
-        now = time.monotonic()
-        stale = now - self._fetched_at > self.refresh_after
-        unknown = kid not in self._keys and now - self._fetched_at > self.min_refetch
-        if stale or unknown:
+        """The key named `kid`, fetching the provider's keys when they are an hour old or
+        the kid is new to us; at most one attempt per `min_refetch` seconds, failed or
+        not, so neither unknown kids nor a provider that is down hold requests up."""
+        if self._wants_fetch(kid):
             async with self._lock:
-                if time.monotonic() - self._fetched_at > min(self.min_refetch, self.refresh_after):
+                if self._wants_fetch(kid):
                     await self._fetch()
         if kid not in self._keys:
-            raise Unauthenticated(f"khóa ký {kid!r} không thuộc nhà cung cấp / unknown signing key")
+            if not self._keys:
+                raise IdentityProviderUnavailable(
+                    "không lấy được khóa của nhà cung cấp định danh / "
+                    "the identity provider's keys are unavailable"
+                )
+            raise Unauthenticated("khóa ký không thuộc nhà cung cấp / unknown signing key")
         return self._keys[kid]
 
+    def _wants_fetch(self, kid: str) -> bool:
+        now = time.monotonic()
+        due = now - self._tried_at > self.min_refetch
+        stale = now - self._fetched_at > self.refresh_after
+        return due and (stale or kid not in self._keys)
+
     async def _fetch(self) -> None:
+        self._tried_at = time.monotonic()
         try:
             if self._http is not None:
                 response = await self._http.get(self.jwks_url)
@@ -277,12 +297,7 @@ class TokenVerifier:
             document = response.json()
         except (httpx.HTTPError, ValueError) as error:
             log.warning("jwks_unavailable", url=self.jwks_url, error=str(error))
-            if not self._keys:
-                raise IdentityProviderUnavailable(
-                    "không lấy được khóa của nhà cung cấp định danh / "
-                    f"the identity provider's keys are unavailable ({self.jwks_url})"
-                ) from error
-            return
+            return  # the keys cached so far stay in use
         keys: dict[str, jwt.PyJWK] = {}
         for entry in document.get("keys", []) if isinstance(document, dict) else []:
             if (
@@ -295,5 +310,6 @@ class TokenVerifier:
                 keys[entry["kid"]] = jwt.PyJWK(entry)
             except jwt.PyJWTError:
                 continue  # a key type this library does not sign with
-        self._keys = keys
-        self._fetched_at = time.monotonic()
+        if keys:  # an empty or garbled answer does not throw away the keys we have
+            self._keys = keys
+            self._fetched_at = time.monotonic()

@@ -98,15 +98,24 @@ ACTOR_LIMITS = {"actor": 255, "actorname": 255, "actorrole": 64, "actorunit": 10
 
 
 def actor_attributes(actor: Actor) -> dict[str, str]:
-    """The extension attributes that sign an event with its author, cut to the lengths the
-    contract allows (a name comes from the identity provider, not from us)."""
-    attributes = {"actor": actor.subject, "actorname": actor.name, "actorrole": actor.role,
-                  "actorunit": " ".join(actor.units)}  # fmt: skip
-    return {
-        name: value[: ACTOR_LIMITS[name]].strip()
+    """The extension attributes that sign an event with its author, within the lengths the
+    contract allows (a name comes from the identity provider, not from us): text is cut,
+    never left blank; units are dropped whole, never cut in half."""
+    attributes = {"actor": actor.subject, "actorname": actor.name, "actorrole": actor.role}
+    found = {
+        name: cut
         for name, value in attributes.items()
-        if value.strip()
+        if (cut := value.strip()[: ACTOR_LIMITS[name]].strip())
     }
+    units = ""
+    for unit in actor.units:
+        joined = f"{units} {unit}".strip()
+        if len(joined) > ACTOR_LIMITS["actorunit"]:
+            break
+        units = joined
+    if units:
+        found["actorunit"] = units
+    return found
 
 
 _TEXT = Annotated[str, msgspec.Meta(min_length=1)]

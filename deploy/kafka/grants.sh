@@ -53,7 +53,8 @@ grant reporting topic ketnghia.dead-letters WRITE DESCRIBE
 grant reporting topic ketnghia.registry READ DESCRIBE
 grant reporting topic ketnghia.activities READ DESCRIBE
 grant reporting group reporting. READ
-grant agency-demo topic ketnghia. READ DESCRIBE
+grant agency-demo topic ketnghia.registry READ DESCRIBE
+grant agency-demo topic ketnghia.activities READ DESCRIBE
 grant agency-demo group agency-demo READ
 
 touch /tmp/ketnghia-granted

@@ -16,6 +16,7 @@ from typing import Literal
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (
     AclBinding,
+    AclBindingFilter,
     AclOperation,
     AclPermissionType,
     AdminClient,
@@ -66,7 +67,9 @@ GRANTS = (
     Grant("reporting", "topic", REGISTRY_TOPIC, READ),
     Grant("reporting", "topic", ACTIVITIES_TOPIC, READ),
     Grant("reporting", "group", "reporting.", ("READ",)),
-    Grant(AGENCY, "topic", "ketnghia.", READ),
+    # The event topics, not the dead letters (operations only: they hold what was refused).
+    Grant(AGENCY, "topic", REGISTRY_TOPIC, READ),
+    Grant(AGENCY, "topic", ACTIVITIES_TOPIC, READ),
     Grant(AGENCY, "group", AGENCY, ("READ",)),
 )
 
@@ -100,3 +103,35 @@ def apply(kafka: KafkaAccess, partitions: int = 3, timeout: float = 30.0) -> Non
             made.result()
         except KafkaException as error:
             raise RuntimeError(f"could not grant {binding}: {error}") from error
+    _revoke_others(admin, bindings, timeout)
+
+
+def _revoke_others(admin: AdminClient, wanted: list[AclBinding], timeout: float) -> None:
+    """Take back what the table no longer grants (a stack made by an older version), so
+    the broker's ACLs are exactly the table's."""
+    everything = AclBindingFilter(
+        ResourceType.ANY, None, ResourcePatternType.ANY, None, None,  # type: ignore[arg-type]
+        AclOperation.ANY, AclPermissionType.ANY,
+    )  # fmt: skip
+    granted = admin.describe_acls(everything, request_timeout=timeout).result()
+    keep = {_key(binding) for binding in wanted}
+    stale = [_exactly(binding) for binding in granted if _key(binding) not in keep]
+    if not stale:
+        return
+    for binding, made in admin.delete_acls(stale, request_timeout=timeout).items():
+        try:
+            made.result()
+        except KafkaException as error:
+            raise RuntimeError(f"could not revoke {binding}: {error}") from error
+
+
+def _exactly(b: AclBinding) -> AclBindingFilter:
+    return AclBindingFilter(
+        b.restype, b.name, b.resource_pattern_type, b.principal, b.host, b.operation,
+        b.permission_type,
+    )  # fmt: skip
+
+
+def _key(binding: AclBinding) -> tuple[object, ...]:
+    return (binding.restype, binding.name, binding.resource_pattern_type, binding.principal,
+            binding.host, binding.operation, binding.permission_type)  # fmt: skip

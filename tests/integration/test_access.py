@@ -449,3 +449,22 @@ async def test_a_clerk_imports_only_its_own_units_rows(
     assert refused["row"] == 2
     assert f"record:assignment:{DONG_GIANG}" in refused["reason"]
     assert own.json()["recorded"] == 1
+
+
+async def test_through_an_assignment_a_2025_commune_shows_only_the_callers_province_rows(
+    trust: Trust, reporting: httpx.AsyncClient, loaded: None
+) -> None:
+    """Hàm Thạnh (2025, Lâm Đồng 68) took in Hàm Cần, which Bình Thuận (60) helps: Bình
+    Thuận's coordinator reads it through that assignment, limited to province 60's rows;
+    Lâm Đồng's reads it whole; Điện Biên's not at all."""
+    path = "/reports/communes/2025/23122"
+
+    through = await reporting.get(path, params={"mapped": True}, auth=trust.sign_in(COORDINATOR))
+    whole = await reporting.get(path, params={"mapped": True}, auth=trust.sign_in(COORDINATOR_2025))
+    other = await reporting.get(path, params={"mapped": True}, auth=trust.sign_in(OTHER_PROVINCE))
+
+    assert through.status_code == 200, through.text
+    assert through.json()["scope"]["provinces"] == ["60"]
+    assert through.json()["totals"] == whole.json()["totals"]  # all of it is 60's here
+    assert "provinces" not in whole.json()["scope"]
+    assert other.status_code == 403

@@ -128,6 +128,40 @@ async def test_a_rotated_key_is_fetched_on_first_sight_and_unknown_keys_are_not_
         assert len(fetches) == 3  # one look for the unknown key, not twenty
 
 
+async def test_a_provider_that_goes_down_neither_stops_nor_stalls_signed_in_callers(
+    issuer: LocalIssuer,
+) -> None:
+    attempts = []
+    down = False
+    transport = httpx.AsyncHTTPTransport()
+
+    class Flaky(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            attempts.append(down)
+            if down:
+                raise httpx.ConnectError("the identity provider is down")
+            return await transport.handle_async_request(request)
+
+    async with httpx.AsyncClient(transport=Flaky()) as client:
+        check = TokenVerifier(
+            issuer=issuer.issuer, audience=AUDIENCE, jwks_url=issuer.jwks_url,
+            refresh_after_seconds=0, min_refetch_seconds=5, http=client,
+        )  # fmt: skip
+        viewer = person(Role.NATIONAL_VIEWER)
+        await check.verify(issuer.token(viewer))
+        down = True
+        await asyncio.sleep(0.01)
+        check.min_refetch = 0
+        for _ in range(3):
+            assert (await check.verify(issuer.token(viewer))).roles  # the cached keys serve
+        check.min_refetch = 5
+        for _ in range(20):
+            assert (await check.verify(issuer.token(viewer))).roles
+
+    assert attempts[0] is False
+    assert len(attempts) == 4  # one good fetch, then one attempt per request while due only
+
+
 async def test_no_keys_from_the_provider_is_a_503_not_a_401() -> None:
     check = TokenVerifier(issuer="http://127.0.0.1:9/realms/x", audience=AUDIENCE)
     with local_issuer() as other:

@@ -121,7 +121,12 @@ def test_the_author_travels_as_optional_attributes_and_reads_back_the_same() -> 
 
 def test_an_overlong_name_from_the_identity_provider_is_cut_to_the_contract() -> None:
     attributes = actor_attributes(Actor("sub", "Nguyễn " * 100, "province-coordinator"))
+    blank_first = actor_attributes(Actor("sub", " " * 300 + "x", "unit-clerk"))
+    many_units = actor_attributes(Actor("sub", "n", "unit-clerk", tuple(["u" * 36] * 40)))
 
     assert len(attributes["actorname"]) <= 255
     assert "actorunit" not in attributes
+    assert blank_first["actorname"] == "x"
+    assert set(many_units["actorunit"].split()) == {"u" * 36}  # whole ids only
+    assert len(many_units["actorunit"]) <= 1024
     assert Envelope.model_validate({**envelope().model_dump(), **attributes}).actorname

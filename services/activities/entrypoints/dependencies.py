@@ -43,7 +43,9 @@ async def once(
     """Run a write in one transaction; with an `Idempotency-Key`, a retry of the same
     request (same method, path and body as sent) gets the first answer back, with the
     header `Idempotent-Replayed: true`. The key is the caller's own (`idempotency.scoped`)."""
-    if key is not None and recorder.actor is not None:
+    if key is not None:
+        if recorder.actor is None:
+            raise RuntimeError("an Idempotency-Key needs the caller it belongs to")
         key = idempotency.scoped(recorder.actor.subject, key)
     async with recorder.conn.begin():
         if key is not None:

@@ -98,8 +98,10 @@ async def _hold_locks(conn: AsyncConnection, provinces: set[str], exclusive: boo
 
 
 async def province_locks(conn: AsyncConnection, provinces: set[str]) -> dict[str, ProvinceLocks]:
+    """The locks in force (the read model; `_change_locks` replays the stream instead)."""
     found = {province: ProvinceLocks(province) for province in provinces}
-    for row in await conn.execute(select(locks).where(locks.c.province.in_(provinces))):
+    in_force = select(locks).where(locks.c.province.in_(provinces), locks.c.unlocked_at.is_(None))
+    for row in await conn.execute(in_force):
         commune = (row.commune_edition, row.commune_code) if row.commune_code else None
         found[row.province].active[row.id] = Lock(
             row.id, row.year, row.quarter, commune, row.reason, row.locked_by
@@ -186,8 +188,7 @@ async def correct_activity(
     facts: Facts,
     reason: str,
 ) -> Activity:
-    activity, version = await _load(recorder.conn, activity_id, expected)
-    await _require_record(recorder.conn, caller, activity)
+    activity, version = await _load(recorder.conn, caller, activity_id, expected)
     await _check_open(recorder.conn, activity, facts.occurred_on)
     checked = await check_activities(recorder.conn, [NewActivity(activity_id, facts)], caller)
     if checked.problems:
@@ -200,8 +201,7 @@ async def correct_activity(
 async def void_activity(
     recorder: Recorder, caller: Principal, activity_id: str, expected: int | None, reason: str
 ) -> Activity:
-    activity, version = await _load(recorder.conn, activity_id, expected)
-    await _require_record(recorder.conn, caller, activity)
+    activity, version = await _load(recorder.conn, caller, activity_id, expected)
     await _check_open(recorder.conn, activity, activity.facts.occurred_on)
     activity.void(reason)
     await _record(recorder, activity, version)
@@ -227,12 +227,15 @@ async def _check_open(conn: AsyncConnection, activity: Activity, new_day: date) 
 
 
 async def _load(
-    conn: AsyncConnection, activity_id: str, expected: int | None
+    conn: AsyncConnection, caller: Principal, activity_id: str, expected: int | None
 ) -> tuple[Activity, int]:
+    """The activity from its events, if the caller may record it as it stands; then the
+    version check (so that a 409 tells nothing to someone who may not change it)."""
     history = await eventstore.load_stream(conn, activity_id)
     if not history:
         raise NotFound(f"Không có hoạt động {activity_id} / no activity {activity_id}")
     activity = Activity.from_events([Event(e.type, e.data) for e in history])
+    await _require_record(conn, caller, activity)
     return activity, check_expected(activity_id, activity.version, expected)
 
 

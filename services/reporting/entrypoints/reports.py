@@ -1,6 +1,7 @@
 """HTTP routes of the reports; each answers JSON, or `?format=csv` / `?format=xlsx`."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -69,7 +70,8 @@ async def commune(
 ) -> Any:
     """Xã × giai đoạn: value, activities, quantities, beneficiaries; by year and quarter,
     category and sponsor unit (co-funded activities split by their shares)."""
-    await access.require_read_commune(conn, caller, edition, code)
+    provinces = await access.readable_commune(conn, caller, edition, code)
+    scope = replace(scope, provinces=provinces)
     report = await reports.commune_report(conn, edition, code, scope)
     return _answer(report, format, f"xa-{code}", exports.FIGURE_HEADERS, exports.figures)
 
@@ -85,7 +87,8 @@ async def commune_activities(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[dict[str, Any]]:
     """The activities behind the commune report's figures."""
-    await access.require_read_commune(conn, caller, edition, code)
+    provinces = await access.readable_commune(conn, caller, edition, code)
+    scope = replace(scope, provinces=provinces)
     return await reports.drill_down(conn, edition, code, scope, category, limit)
 
 

@@ -2,9 +2,9 @@
 
 - a province's summary, coverage and plans: who reads the province (the national viewer,
   its coordinator or auditor; a 2025 province's also reach its predecessors');
-- a commune's report and the activities behind it: who reads the commune's province, or
-  the province of an assignment made for it (as made or after the reform), or a clerk of
-  one of that assignment's units;
+- a commune's report and the activities behind it: who reads the commune's province; or,
+  limited to the rows of their own provinces, who reads the province of an assignment made
+  for it (as made or after the reform) or is a clerk of one of that assignment's units;
 - a sponsor unit's report: who reads the unit's province, and the unit's own clerk.
 """
 
@@ -26,16 +26,18 @@ def require_read_province(caller: Principal, province: str) -> None:
     caller.require_read(province)
 
 
-async def require_read_commune(
+async def readable_commune(
     conn: AsyncConnection, caller: Principal, edition: str, code: str
-) -> None:
+) -> frozenset[str] | None:
+    """The provinces whose rows of the commune the caller may see: None for all of them
+    (the caller reads the commune's province)."""
     province = await conn.scalar(
         select(communes.c.province_code).where(
             communes.c.edition == edition, communes.c.code == code
         )
     )
     if caller.reads_every_province or (province is not None and caller.reads(province)):
-        return
+        return None
     a, t, m = assignments.c, assignment_targets.c, members.c
     helping = await conn.execute(
         select(a.province, m.sponsor_unit_id)
@@ -43,9 +45,13 @@ async def require_read_commune(
         .outerjoin(members, m.assignment_id == a.id)
         .where(t.edition == edition, t.code == code)
     )
-    for assignment_province, unit in helping:
-        if caller.reads(assignment_province) or unit in caller.clerk_units(assignment_province):
-            return
+    through = frozenset(
+        assignment_province
+        for assignment_province, unit in helping
+        if caller.reads(assignment_province) or unit in caller.clerk_units(assignment_province)
+    )
+    if through:
+        return through
     if province is None:
         raise NotFound(f"Không có xã {code} ({edition}) / no commune {code} ({edition})")
     raise forbidden(

@@ -75,6 +75,9 @@ class Scope:
     quarter: int | None = None
     as_of: datetime | None = None
     mapped: bool = False  # onto today's communes through the lineage
+    # Only activities recorded in these provinces: a caller who reaches a commune through
+    # an assignment (not through the commune's province) sees that assignment's rows only.
+    provinces: frozenset[str] | None = None
 
 
 def in_force(scope: Scope) -> Select[Any]:
@@ -91,6 +94,8 @@ def in_force(scope: Scope) -> Select[Any]:
         query = query.where(extract("year", a.occurred_on) == scope.year)
     if scope.quarter is not None:
         query = query.where(extract("quarter", a.occurred_on) == scope.quarter)
+    if scope.provinces is not None:
+        query = query.where(a.province.in_(sorted(scope.provinces)))
     if scope.programme_id is not None:
         query = query.where(
             a.assignment_id.in_(
@@ -562,4 +567,5 @@ def _scope(scope: Scope) -> dict[str, Any]:
         "quarter": scope.quarter,
         "as_of": scope.as_of,
         "edition": "mapped to 2025" if scope.mapped else "as recorded",
+        **({"provinces": sorted(scope.provinces)} if scope.provinces is not None else {}),
     }
