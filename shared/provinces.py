@@ -47,3 +47,9 @@ def reach(codes: frozenset[str]) -> frozenset[str]:
     """`codes` with the provinces each 2025 province among them came from."""
     table = predecessors()
     return codes.union(*(table.get(code, frozenset()) for code in codes))
+
+
+def codes() -> frozenset[str]:
+    """Every province code of both editions (the 34 of 2025 reuse codes of the 63 before)."""
+    table = predecessors()
+    return frozenset(table).union(*table.values())

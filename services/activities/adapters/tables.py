@@ -80,17 +80,21 @@ activities = Table(
     Index("activities_commune", "commune_edition", "commune_code", "occurred_on"),
 )
 
-locks = Table(
+locks = Table(  # every lock ever made, with its unlocking: the history stays
     "locks",
     metadata,
+    Column("province", Text, primary_key=True),
     Column("id", Text, primary_key=True),
-    Column("province", Text, nullable=False),
     Column("year", SmallInteger, nullable=False),
     Column("quarter", SmallInteger),
     Column("commune_edition", Text),
     Column("commune_code", Text),
     Column("reason", Text, nullable=False),
     Column("locked_by", Text, nullable=False),
+    Column("locked_at", DateTime(timezone=True)),
+    Column("unlocked_at", DateTime(timezone=True)),
+    Column("unlock_reason", Text),
+    Column("unlocked_by", Text),
 )
 
 commitments = Table(

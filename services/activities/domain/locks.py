@@ -44,6 +44,7 @@ class ProvinceLocks:
 
     province: str
     active: dict[str, Lock] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)  # every lock id ever made, unlocked too
     version: int = 0
     pending: list[Event] = field(default_factory=list)
 
@@ -52,8 +53,10 @@ class ProvinceLocks:
             raise RuleViolation("quarter", "quý là 1, 2, 3 hoặc 4 / a quarter is 1-4")
         if not lock.reason.strip() or not lock.by.strip():
             raise RuleViolation("reason", "cần ghi lý do và người khóa / reason and who locks")
-        if lock.id in self.active:
-            raise RuleViolation("lock_id", f"khóa {lock.id} đã có / already locked")
+        if lock.id in self.used:
+            raise RuleViolation(
+                "id", f"mã khóa {lock.id} đã dùng trong tỉnh / the lock id is already used"
+            )
         self._record(LOCKED, {"province": self.province, **_lock_data(lock)})
 
     def unlock(self, lock_id: str, reason: str, by: str) -> None:
@@ -83,6 +86,7 @@ class ProvinceLocks:
         data = event.data
         if event.type == LOCKED:
             commune = data["commune"]
+            self.used.add(data["lock_id"])
             self.active[data["lock_id"]] = Lock(
                 data["lock_id"],
                 data["year"],

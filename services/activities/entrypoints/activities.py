@@ -196,7 +196,7 @@ async def lock(
 
     async def run() -> tuple[int, Any]:
         await commands.lock_period(recorder, caller, province, body.to_domain(caller.name))
-        return 201, await queries.list_locks(recorder.conn, province)
+        return 201, await queries.find_lock(recorder.conn, province, body.id)
 
     return await once(request, recorder, key, run)
 
@@ -214,12 +214,13 @@ async def unlock(
     async def run() -> tuple[int, Any]:
         by = body.by or caller.name
         await commands.unlock_period(recorder, caller, province, lock_id, body.reason, by)
-        return 200, await queries.list_locks(recorder.conn, province)
+        return 200, await queries.find_lock(recorder.conn, province, lock_id)
 
     return await once(request, recorder, key, run)
 
 
 @router.get("/provinces/{province}/locks")
 async def locks(province: str, conn: Connection, caller: Caller) -> list[dict[str, Any]]:
+    """Every lock of the province: in force (`active`) or unlocked, with who and why."""
     access.require_read_locks(caller, province)
     return await queries.list_locks(conn, province)

@@ -31,7 +31,7 @@ from services.activities.domain.activities import Beneficiaries, Contribution, F
 from services.activities.service_layer import access, commands
 from services.activities.service_layer.commands import NewActivity
 from services.activities.service_layer.projection import project
-from shared import catalogue
+from shared import catalogue, provinces
 from shared.auth import Forbidden, Principal
 from shared.errors import RuleViolation
 from shared.eventstore import Recorder
@@ -196,6 +196,10 @@ def _first_reading(row: Row) -> dict[str, Any]:
     read: dict[str, Any] = {}
 
     def take(key: str, reader: Any) -> None:
+        """Read the cell if it is there (a missing required one is reported above), so
+        that every fault of the row is listed, not only the first."""
+        if row.get(key) is None:
+            return
         try:
             read[key] = reader(row.get(key))
         except BadCell as bad:
@@ -204,8 +208,6 @@ def _first_reading(row: Row) -> dict[str, Any]:
     for column in COLUMNS:
         if column.required and row.get(column.key) is None:
             row.fail(column.key, f"thiếu {column.header}")
-    if row.errors:
-        return read
     take("occurred_on", _date)
     take("value_vnd", lambda v: _whole(v, "value_vnd"))
     take("category", lambda v: _choice(v, "category", dict(catalogue.CATEGORIES)))
@@ -317,6 +319,11 @@ async def import_sheet(
     """Check and record the sheet's rows, `chunk` per transaction; `progress(rows, 0)`
     after each (the total is not known before the last row is read)."""
     access.require_import(caller, province)
+    if province not in provinces.codes():
+        raise RuleViolation(
+            "province", f"không có tỉnh mã {province} / no province with code {province}",
+            location="query",
+        )  # fmt: skip
     report = Report()
     seen: Counter[str] = Counter()
     for rows in _chunks(_rows(content, filename), chunk):
@@ -342,11 +349,10 @@ async def _import_chunk(
     communes = {(row.edition, _text(row.get("commune_code"))) for row in rows}
     helpers = await _helpers(conn, province, communes)
     for row, read in zip(rows, readings, strict=True):
-        if row.errors:
-            continue
         unit_id = units.get(fold(row.unit), row.unit if row.unit in units.values() else None)
-        if unit_id is None:
+        if unit_id is None and row.unit:
             row.fail("unit", f"không có đơn vị {row.unit!r} trong tỉnh {province}")
+        if row.errors or unit_id is None:
             continue
         assignment_id = _text(row.get("assignment_id")) or _assignment_of(row, unit_id, helpers)
         if assignment_id:

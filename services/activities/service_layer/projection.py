@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.activities.adapters.tables import activities, commitments, locks
@@ -65,10 +65,17 @@ async def _project_one(conn: AsyncConnection, event: StoredEvent) -> None:
                 commune_code=commune.get("code"),
                 reason=data["reason"],
                 locked_by=data["by"],
+                locked_at=event.occurred_at,
             )
         )
     elif event.type == UNLOCKED:
-        await conn.execute(delete(locks).where(locks.c.id == data["lock_id"]))
+        await conn.execute(
+            update(locks)
+            .where(locks.c.province == data["province"], locks.c.id == data["lock_id"])
+            .values(
+                unlocked_at=event.occurred_at, unlock_reason=data["reason"], unlocked_by=data["by"]
+            )
+        )
     elif event.type in (plans.PLAN_CREATED, plans.COMMITMENT_ADDED):
         added = data["commitments"] if event.type == plans.PLAN_CREATED else [data]
         if added:

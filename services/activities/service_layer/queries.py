@@ -14,6 +14,7 @@ from services.activities.adapters.tables import (
     locks,
 )
 from services.activities.domain.activities import Activity
+from services.activities.domain.plans import plan_stream
 from services.activities.service_layer import access
 from shared import eventstore
 from shared.auth import Principal
@@ -163,7 +164,7 @@ async def plan(conn: AsyncConnection, assignment_id: str, year: int) -> dict[str
             .order_by(c.quarter.nulls_last(), c.id)
         )
     ).all()
-    if not rows:
+    if not rows and not await eventstore.stream_version(conn, plan_stream(assignment_id, year)):
         raise NotFound(f"Chưa có kế hoạch năm {year} / no plan for {year}")
     return {
         "assignment_id": assignment_id,
@@ -173,7 +174,23 @@ async def plan(conn: AsyncConnection, assignment_id: str, year: int) -> dict[str
 
 
 async def list_locks(conn: AsyncConnection, province: str) -> list[dict[str, Any]]:
+    """Every lock of the province, in force or unlocked (with when, why and by whom)."""
     rows = await conn.execute(
-        select(locks).where(locks.c.province == province).order_by(locks.c.year, locks.c.quarter)
+        select(locks)
+        .where(locks.c.province == province)
+        .order_by(locks.c.year, locks.c.quarter, locks.c.locked_at, locks.c.id)
     )
-    return [dict(row._mapping) for row in rows]
+    return [_lock(row._mapping) for row in rows]
+
+
+async def find_lock(conn: AsyncConnection, province: str, lock_id: str) -> dict[str, Any]:
+    row = (
+        await conn.execute(select(locks).where(locks.c.province == province, locks.c.id == lock_id))
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"Không có khóa {lock_id} của tỉnh {province} / no such lock")
+    return _lock(row._mapping)
+
+
+def _lock(row: Any) -> dict[str, Any]:
+    return {**row, "active": row["unlocked_at"] is None}

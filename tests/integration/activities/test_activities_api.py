@@ -182,7 +182,7 @@ async def test_a_locked_period_refuses_records_and_corrections_until_unlocked(
     before_lock = await activities.post("/activities", json=bicycles(occurred_on="2024-11-05"))
     lock = {"year": 2024, "quarter": 4, "reason": "Đã báo cáo quý 4/2024", "by": "Ban Dân vận"}
     locked = await activities.post("/provinces/60/locks", json=lock)
-    lock_id = locked.json()[0]["id"]
+    lock_id = locked.json()["id"]
 
     refused = await activities.post("/activities", json=bicycles(occurred_on="2024-12-01"))
     correction = await activities.post(
@@ -195,14 +195,40 @@ async def test_a_locked_period_refuses_records_and_corrections_until_unlocked(
         json={"reason": "Bổ sung số liệu còn thiếu", "by": "Ban Dân vận"},
     )
     after = await activities.post("/activities", json=bicycles(occurred_on="2024-12-01"))
+    history = (await activities.get("/provinces/60/locks")).json()
 
     assert locked.status_code == 201, locked.text
+    assert locked.json()["active"] is True
+    assert locked.json()["reason"] == "Đã báo cáo quý 4/2024"
     assert refused.status_code == 409
     assert "quý 4/2024" in refused.json()["detail"]
     assert correction.status_code == 409
     assert other_quarter.status_code == 201
-    assert unlocked.json() == []
+    assert unlocked.json()["active"] is False
+    assert unlocked.json()["unlock_reason"] == "Bổ sung số liệu còn thiếu"
+    assert [lock["id"] for lock in history if not lock["active"]] == [lock_id]  # kept
+    [kept] = [lock for lock in history if lock["id"] == lock_id]
+    assert (kept["locked_by"], kept["unlocked_by"]) == ("Ban Dân vận", "Ban Dân vận")
+    assert kept["locked_at"] <= kept["unlocked_at"]
     assert after.status_code == 201
+
+
+async def test_two_provinces_may_name_a_lock_alike_and_an_id_is_not_reused(
+    activities: httpx.AsyncClient, demo: Tally
+) -> None:
+    lock = {"id": "q1-2099", "year": 2099, "quarter": 1, "reason": "Đã báo cáo"}
+
+    in_60 = await activities.post("/provinces/60/locks", json=lock)
+    in_11 = await activities.post("/provinces/11/locks", json=lock)
+    unlocked = await activities.post(
+        "/provinces/60/locks/q1-2099/unlock", json={"reason": "Mở lại để bổ sung"}
+    )
+    again = await activities.post("/provinces/60/locks", json=lock)
+
+    assert (in_60.status_code, in_11.status_code) == (201, 201), in_11.text
+    assert in_60.json()["locked_by"] == "ketnghia-operations"  # the signed-in caller
+    assert unlocked.status_code == 200
+    assert violation(again)[0] == ["body", "id"]
 
 
 async def test_plan_versus_actual_shows_what_an_activity_fulfilled(
@@ -244,6 +270,26 @@ async def test_plan_versus_actual_shows_what_an_activity_fulfilled(
     assert violation(wrong_year)[0] == ["body", "commitment_id"]
     fulfilled = {c["id"]: c["fulfilled"] for c in actual["commitments"]}
     assert fulfilled == {"tet": False, "cameras": True}
+
+
+async def test_a_plan_is_opened_empty_and_filled_in_later(
+    activities: httpx.AsyncClient, demo: Tally
+) -> None:
+    opened = await activities.post(f"/assignments/{HAM_CAN}/plans", json={"year": 2025})
+    shown = await activities.get(f"/assignments/{HAM_CAN}/plans/2025")
+    added = await activities.post(
+        f"/assignments/{HAM_CAN}/plans/2025/commitments",
+        json={"id": "giong", "description": "Quý 3/2025: giống thanh long", "quarter": 3},
+    )
+    again = await activities.post(f"/assignments/{HAM_CAN}/plans", json={"year": 2025})
+
+    assert opened.status_code == 201, opened.text
+    assert opened.json()["commitments"] == []
+    assert shown.status_code == 200
+    assert shown.json()["commitments"] == []
+    assert added.status_code == 201, added.text
+    assert [c["id"] for c in added.json()["commitments"]] == ["giong"]
+    assert again.status_code == 409
 
 
 async def test_after_the_reform_an_activity_is_recorded_at_the_new_commune(

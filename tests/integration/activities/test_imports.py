@@ -150,6 +150,34 @@ async def test_a_csv_file_with_vietnamese_number_formats_imports_too(
     assert report["recorded"] == 1
 
 
+async def test_every_fault_of_a_row_is_listed_not_only_the_first(
+    activities: httpx.AsyncClient, demo: Tally
+) -> None:
+    faulty = row(occurred_on="31/02/2024", value_vnd="nhiều", category="không có",
+                 unit="Đơn vị không có", beneficiary_kind=None)  # fmt: skip
+
+    report = await import_file(activities, workbook([faulty]))
+
+    columns = sorted(e["column"] for e in report["errors"] if e["row"] == 2)
+    assert columns == sorted(
+        ["Ngày", "Giá trị (VND)", "Hạng mục", "Đơn vị thực hiện", "Loại đối tượng"]
+    )
+    assert report["recorded"] == 0
+
+
+async def test_an_import_for_a_province_that_does_not_exist_is_refused(
+    activities: httpx.AsyncClient, demo: Tally
+) -> None:
+    response = await activities.post(
+        "/imports", params={"province": "99"}, files={"file": ("x.xlsx", workbook([row()]))}
+    )
+
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", "province"]
+    assert "99" in error["msg"]
+
+
 async def test_a_sheet_without_the_required_columns_is_refused_whole(
     activities: httpx.AsyncClient, demo: Tally
 ) -> None:
