@@ -37,6 +37,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shared import consistency
 from shared.auth import IdentityProviderUnavailable, Principal, Role, TokenVerifier, Unauthenticated
 from shared.devstack.keycloak import (
     LOCAL_OPERATIONS_SECRET,
@@ -93,13 +94,20 @@ def _call(
     exit code 1 when it does not answer or refuses."""
     url = f"{service_url(service)}{path}"
     headers = {**options.pop("headers", {}), "Authorization": f"Bearer {token or user_token()}"}
+    if _written:  # what this command wrote is visible to what it reads next
+        headers[consistency.HEADER] = _written[-1]
     try:
         response = httpx.request(method, url, headers=headers, **options)
     except httpx.TransportError as error:
         raise fail(f"{service} không trả lời tại {url} / does not answer ({error})") from error
     if response.status_code >= 400:
         raise fail(f"{response.status_code} {url}: {_reason(response)}")
+    if written := response.headers.get(consistency.HEADER):
+        _written.append(written)
     return response
+
+
+_written: list[str] = []  # the consistency tokens of this command's writes, newest last
 
 
 def _reason(response: httpx.Response) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import RowMapping, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared import consistency
 from shared.auth import Actor
 from shared.envelope import Envelope, actor_attributes
 from shared.events import Event
@@ -270,6 +271,8 @@ class Recorder:
         ]
         stored = await append_many(self.conn, new, topic=self.topic)
         await self.project(self.conn, stored)
+        for event in stored:
+            consistency.note(self.topic, event.partition_key, event.event_id)
         return stored
 
 

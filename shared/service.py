@@ -22,6 +22,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared import consistency
 from shared.auth import (
     Forbidden,
     IdentityProviderUnavailable,
@@ -53,8 +54,9 @@ class ServiceParts:
     relay: OutboxRelay
 
     def include(self, router: APIRouter) -> None:
-        """Serve `router`'s routes to signed-in callers only (a 401 otherwise)."""
-        self.app.include_router(router, dependencies=[Depends(_caller)])
+        """Serve `router`'s routes to signed-in callers only (a 401 otherwise), after the
+        caller's earlier writes elsewhere have reached this service (`shared.consistency`)."""
+        self.app.include_router(router, dependencies=[Depends(_caller), consistency.Consistent])
 
 
 def create_service_app(settings: ServiceSettings, *, title: str, description: str) -> ServiceParts:
@@ -105,6 +107,8 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     app.include_router(kafka)
     app.include_router(health_router(engine, kafka.broker))
     app.add_api_route("/metrics", metrics, include_in_schema=False)
+    app.state.consumed_topics = frozenset(settings.consumed_topics)
+    app.middleware("http")(consistency.issue_token)
     app.middleware("http")(observe_request)
     app.middleware("http")(bind_correlation_id)
     for error, handler in ERROR_HANDLERS.items():
@@ -250,10 +254,15 @@ async def _provider_unavailable(_request: Request, error: Exception) -> JSONResp
     return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "5"})
 
 
+async def _not_yet_consistent(_request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "1"})
+
+
 ERROR_HANDLERS = {
     Unauthenticated: _unauthenticated,
     Forbidden: _forbidden,
     IdentityProviderUnavailable: _provider_unavailable,
+    consistency.NotYetConsistent: _not_yet_consistent,
     RuleViolation: _rule_violation,
     NotFound: _not_found,
     Refused: _refused,

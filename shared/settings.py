@@ -57,6 +57,12 @@ class ServiceSettings(BaseSettings):
     )
     auth_leeway_seconds: float = Field(default=30, ge=0, le=300, description="clock skew allowed")
     log_level: str = "INFO"
+
+    @property
+    def consumed_topics(self) -> tuple[str, ...]:
+        """The topics this service's consumers apply (whose writes it may wait for)."""
+        return ()
+
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)
 

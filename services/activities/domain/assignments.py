@@ -7,6 +7,8 @@ from datetime import date
 from services.activities.domain.activities import Facts
 from shared.errors import RuleViolation
 
+REFORM_DAY = date(2025, 7, 1)  # the 2025 communes exist from this day; the old ones until it
+
 
 @dataclass(frozen=True)
 class Membership:
@@ -43,6 +45,7 @@ class KnownAssignment:
                 "occurred_on",
                 f"phân công đã kết thúc ngày {self.ended_on:%d/%m/%Y} / the assignment had ended",
             )
+        self._check_edition(facts)
         if (facts.commune_edition, facts.commune_code) not in self.communes:
             raise RuleViolation(
                 "commune_code",
@@ -56,3 +59,30 @@ class KnownAssignment:
                     f"đơn vị {unit} không thuộc phân công vào ngày {day:%d/%m/%Y} / "
                     "the unit is not a member of the assignment on that day",
                 )
+
+    def _check_edition(self, facts: Facts) -> None:
+        """A commune existed on one side of 1 July 2025 only: an old commune after it, or a
+        2025 commune before it, is refused, naming the assignment's commune of the other
+        edition to record at instead."""
+        day, code = facts.occurred_on, facts.commune_code
+        if facts.commune_edition == "pre-2025" and day >= REFORM_DAY:
+            became = sorted(c for e, c in self.communes if e == "2025")
+            instead = (
+                f"ghi vào xã {', '.join(became)} (2025) / record it at the 2025 commune "
+                f"{', '.join(became)}"
+                if became
+                else "phân công chưa chuyển sang xã mới: hãy chuyển tiếp (succession) trước / "
+                "continue the assignment on the 2025 commune first"
+            )
+            raise RuleViolation(
+                "commune_code",
+                f"xã {code} (trước 2025) không còn từ 01/7/2025, ngày {day:%d/%m/%Y}: {instead}",
+            )
+        if facts.commune_edition == "2025" and day < REFORM_DAY:
+            came = sorted(c for e, c in self.communes if e == "pre-2025")
+            raise RuleViolation(
+                "commune_code",
+                f"xã {code} (2025) chỉ có từ 01/7/2025, ngày {day:%d/%m/%Y}: ghi vào xã "
+                f"{', '.join(came) or 'cũ'} (trước 2025) / the 2025 commune exists from "
+                f"1 July 2025: record it at the pre-2025 commune {', '.join(came)}",
+            )

@@ -28,6 +28,7 @@ from services.activities.adapters.tables import (
     known_units,
 )
 from services.activities.domain.activities import Beneficiaries, Contribution, Facts, Quantity
+from services.activities.domain.assignments import REFORM_DAY
 from services.activities.service_layer import access, commands
 from services.activities.service_layer.commands import NewActivity
 from services.activities.service_layer.projection import project
@@ -40,7 +41,6 @@ from shared.spreadsheets import Cell
 from shared.text import fold
 
 IMPORTED = uuid.UUID("0b7d3f6e-4a51-4c1e-9a57-3f1d2c8e5a90")
-REFORM_DAY = date(2025, 7, 1)
 CHUNK = 2_000
 
 

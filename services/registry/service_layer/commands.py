@@ -6,7 +6,8 @@ first checks that the caller manages the province concerned (`Principal.require_
 its coordinator, matched through the 2025 lineage, or an operations account).
 """
 
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.registry.adapters.tables import (
     admin_units,
     assignments,
+    programmes,
     sponsor_units,
     villages,
 )
@@ -29,7 +31,7 @@ from services.registry.service_layer import admin_units as units
 from services.registry.service_layer import queries
 from shared import eventstore
 from shared.auth import Principal
-from shared.errors import AlreadyExists, NotFound, RuleViolation
+from shared.errors import AlreadyExists, NotFound, Refused, RuleViolation
 from shared.events import Event, unit_key
 from shared.eventstore import Recorder, check_expected
 
@@ -42,6 +44,7 @@ async def register_sponsor_unit(recorder: Recorder, caller: Principal, unit: Spo
     if unit.parent_id is not None:
         await sponsor_unit_in(conn, unit.parent_id, unit.province, "parent_id")
     await _check_new(conn, unit.id, f"đơn vị {unit.id} / sponsor unit")
+    await _check_unit_name_free(conn, unit)
     await recorder.record(
         unit.id, 0, [unit.registered()], province=unit.province, partition_key=unit.province
     )
@@ -51,6 +54,7 @@ async def create_programme(recorder: Recorder, caller: Principal, programme: Pro
     caller.require_manage(programme.province)
     await _check_province(recorder.conn, programme.province)
     await _check_new(recorder.conn, programme.id, f"chương trình {programme.id} / programme")
+    await _check_numbers_free(recorder.conn, programme.province, programme.legal_bases)
     await recorder.record(
         programme.id,
         0,
@@ -78,6 +82,7 @@ async def add_legal_basis(
         tuple(legal_basis(data) for data in row["legal_bases"]),
     )
     version = check_expected(programme_id, row["version"], expected)
+    await _check_numbers_free(recorder.conn, programme.province, [basis])
     [stored] = await recorder.record(
         programme_id,
         version,
@@ -252,6 +257,51 @@ async def _record_assignment(recorder: Recorder, assignment: Assignment, version
 
 
 # -- checks ---------------------------------------------------------------------------------
+def _same_name(name: str) -> str:
+    """A name as written, compared without case or extra spaces (diacritics count)."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+async def _check_unit_name_free(conn: AsyncConnection, unit: SponsorUnit) -> None:
+    """A province registers a sponsor unit once: the same name again is a 409 naming the
+    one there is (register a branch with its own name, or under `parent_id`)."""
+    u = sponsor_units.c
+    wanted = _same_name(unit.name)
+    for unit_id, name in await conn.execute(
+        select(u.id, u.name).where(u.province == unit.province)
+    ):
+        if _same_name(name) == wanted:
+            raise Refused(
+                f"Tỉnh {unit.province} đã có đơn vị «{name}» ({unit_id}) / province "
+                f"{unit.province} already has the sponsor unit {name!r} ({unit_id})"
+            )
+
+
+def _same_number(number: str) -> str:
+    return "".join(number.split()).upper()
+
+
+async def _check_numbers_free(
+    conn: AsyncConnection, province: str, bases: Iterable[LegalBasis]
+) -> None:
+    """A decision's number names one decision: a number a programme of the province
+    already carries is a 409 naming that programme."""
+    wanted = {_same_number(basis.number): basis.number for basis in bases}
+    if not wanted:
+        return
+    p = programmes.c
+    for programme_id, name, known in await conn.execute(
+        select(p.id, p.name, p.legal_bases).where(p.province == province)
+    ):
+        for basis in known:
+            if _same_number(basis["number"]) in wanted:
+                raise Refused(
+                    f"Văn bản số {basis['number']} đã là căn cứ của chương trình «{name}» "
+                    f"({programme_id}) / decision {basis['number']} is already registered "
+                    f"for programme {programme_id}"
+                )
+
+
 async def _check_new(conn: AsyncConnection, stream_id: str, what: str) -> None:
     if await eventstore.stream_version(conn, stream_id):
         raise AlreadyExists(f"{what} {stream_id} đã có / already exists")

@@ -30,7 +30,11 @@ def figures(report: dict[str, Any]) -> list[list[Cell]]:
          u["activities"]]
         for u in report.get("by_sponsor_unit", [])
     ]  # fmt: skip
-    rows += [["Số lượng", q["unit"], None, q["amount"]] for q in report.get("quantities", [])]
+    rows += [
+        ["Số lượng", f"{CATEGORIES.get(q['category'], q['category'])} ({q['unit']})", None,
+         q["amount"]]
+        for q in report.get("quantities", [])
+    ]  # fmt: skip
     rows += [
         ["Đối tượng hưởng lợi",
          f"{BENEFICIARY_KINDS.get(b['kind'], b['kind'])} – "

@@ -47,6 +47,7 @@ from services.reporting.adapters.tables import (
     sponsor_units,
     successions,
 )
+from shared import provinces
 from shared.errors import NotFound, RuleViolation
 from shared.tables import consumer_positions
 
@@ -194,11 +195,11 @@ async def _figures(conn: AsyncConnection, counted: Any) -> dict[str, Any]:
         .order_by(sponsor_units.c.name)
     )
     unit = _text(c.facts, "quantity", "unit")
-    by_quantity = await conn.execute(
-        select(unit, func.sum(cast(_text(c.facts, "quantity", "amount"), Numeric)))
+    by_quantity = await conn.execute(  # cows and pigs are both "con": never one number
+        select(c.category, unit, func.sum(cast(_text(c.facts, "quantity", "amount"), Numeric)))
         .where(unit.is_not(None))
-        .group_by(unit)
-        .order_by(unit)
+        .group_by(c.category, unit)
+        .order_by(c.category, unit)
     )
     group = _elements(c.facts, "beneficiaries")
     kind, who = _text(group.c.value, "kind"), _text(group.c.value, "group")
@@ -223,7 +224,8 @@ async def _figures(conn: AsyncConnection, counted: Any) -> dict[str, Any]:
             for u, name, v, n in by_unit
         ],
         "quantities": [
-            {"unit": u, "amount": format(amount.normalize(), "f")} for u, amount in by_quantity
+            {"category": k, "unit": u, "amount": format(amount.normalize(), "f")}
+            for k, u, amount in by_quantity
         ],
         "beneficiaries": [{"kind": k, "group": g, "count": n} for k, g, n in by_beneficiaries],
     }
@@ -250,6 +252,7 @@ async def drill_down(
 async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -> dict[str, Any]:
     """The figures provinces publish: how many units twin with how many communes (and
     districts with districts), total value per year and per category, the lead roster."""
+    check_mapped(province, scope)
     a, t, m = assignments.c, assignment_targets.c, members.c
     target: ColumnElement[bool]
     active: ColumnElement[bool]
@@ -478,19 +481,38 @@ async def sponsor_unit_report(conn: AsyncConnection, unit_id: str, scope: Scope)
     }
 
 
+def check_mapped(province: str, scope: Scope) -> None:
+    """Mapping onto the 2025 communes is asked of a 2025 province: a province the reform
+    merged away is a 422 naming the province it went into."""
+    if not scope.mapped or province in provinces.predecessors():
+        return
+    into = sorted(new for new, old in provinces.predecessors().items() if province in old)
+    raise RuleViolation(
+        "province",
+        f"tỉnh {province} không còn từ 01/7/2025: hãy xem tỉnh {', '.join(into)} / province "
+        f"{province} was merged into {', '.join(into)}: ask that province's report mapped",
+        location="path",
+    )
+
+
 async def coverage(conn: AsyncConnection, province: str, scope: Scope) -> dict[str, Any]:
-    """Assigned communes with no activity in the year (or quarter)."""
+    """Assigned communes with no activity in the year (or quarter); mapped, the
+    assignments whose commune today is one of the (2025) province's."""
     if scope.year is None:
         raise RuleViolation("year", "cần chọn năm / a year is required", location="query")
+    check_mapped(province, scope)
     a, t = assignments.c, assignment_targets.c
-    counted = in_force(scope).subquery("counted")
+    counted = in_force(replace(scope, mapped=False)).subquery("counted")
     helped = exists(select(1).select_from(counted).where(counted.c.assignment_id == a.id))
+    mine: ColumnElement[bool] = (
+        _maps_into(province, t.edition, t.code) if scope.mapped else a.province == province
+    )
     rows = await conn.execute(
         select(a.id, t.kind, t.edition, t.code, communes.c.name)
         .join(assignment_targets, and_(t.assignment_id == a.id, t.current))
         .outerjoin(communes, and_(communes.c.edition == t.edition, communes.c.code == t.code))
         .where(
-            a.province == province,
+            mine,
             a.start_year <= scope.year,
             a.end_year >= scope.year,
             or_(a.ended_on.is_(None), extract("year", a.ended_on) >= scope.year),

@@ -454,3 +454,31 @@ async def test_rebuilding_the_read_models_from_the_event_store_gives_the_same_an
     assert replayed == (await counts(registry_engine))[0]
     assert await read_models(registry_engine) == rows
     assert [(await registry.get(q)).json() for q in questions] == answers
+
+
+async def test_a_unit_name_or_a_decision_number_is_registered_once_per_province(
+    registry: httpx.AsyncClient,
+) -> None:
+    unit = {"province": BT, "name": "Công ty Cấp thoát nước Bình Thuận", "kind": "enterprise"}
+    decision = {"number": "15/QĐ-UBND", "issued_on": "2024-01-15", "issuer": "UBND tỉnh"}
+    programme = {"province": BT, "name": "Chương trình A", "start_year": 2024, "end_year": 2025,
+                 "legal_bases": [decision]}  # fmt: skip
+
+    first = await registry.post("/sponsor-units", json=unit)
+    again = await registry.post(
+        "/sponsor-units", json={**unit, "name": "  công ty cấp thoát nước  Bình Thuận"}
+    )
+    elsewhere = await registry.post("/sponsor-units", json={**unit, "province": "11"})
+    made = await registry.post("/programmes", json=programme)
+    twice = await registry.post(
+        "/programmes", json={**programme, "name": "Chương trình B",
+                             "legal_bases": [{**decision, "issuer": "Tỉnh ủy"}]},
+    )  # fmt: skip
+
+    assert first.status_code == 201
+    assert again.status_code == 409
+    assert first.json()["id"] in again.json()["detail"]
+    assert elsewhere.status_code == 201  # another province may have its namesake
+    assert made.status_code == 201
+    assert twice.status_code == 409
+    assert made.json()["id"] in twice.json()["detail"]

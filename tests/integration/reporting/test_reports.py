@@ -45,8 +45,11 @@ async def test_dong_giang_2024_shows_the_15_bicycles(
     [school] = [c for c in report["by_category"] if c["category"] == "scholarship_school_equipment"]
     assert school == {"category": "scholarship_school_equipment", "value_vnd": 21_750_000,
                       "activities": 1}  # fmt: skip
-    assert {"unit": "chiếc", "amount": "15"} in report["quantities"]
-    assert {"unit": "suất", "amount": "10"} in report["quantities"]  # not "1E+1"
+    quantities = report["quantities"]
+    assert {"category": "scholarship_school_equipment", "unit": "chiếc", "amount": "15"} in (
+        quantities
+    )
+    assert {"category": "gifts_in_kind", "unit": "suất", "amount": "10"} in quantities  # not 1E+1
     assert {"kind": "pupils", "group": "poor", "count": 15} in report["beneficiaries"]
     assert report["counted_up_to"]  # which offsets it counts
 
@@ -499,3 +502,56 @@ async def test_the_cli_status_shows_each_service_ready_or_not(
     assert "lag s" in rows["reporting"]
     assert "not answering" in rows["registry"]
     assert shown.exit_code == 1  # not every service is ready
+
+
+async def test_quantities_are_added_up_by_category_and_unit_not_by_unit_alone(
+    activities: httpx.AsyncClient, reporting: httpx.AsyncClient, loaded: None
+) -> None:
+    """Five breeding cows and three pigs given as gifts are both "con": two figures."""
+    common = {
+        "assignment_id": DONG_GIANG, "commune": {"edition": "pre-2025", "code": "23074"},
+        "occurred_on": "2025-03-10", "sponsor_unit_id": demo_unit_id("60", SO_CONG_THUONG),
+    }  # fmt: skip
+    cows = await activities.post("/activities", json={
+        **common, "category": "breeding_stock_seedlings", "description": "Bò giống",
+        "value_vnd": 75_000_000, "quantity": {"amount": 5, "unit": "con"},
+    })  # fmt: skip
+    pigs = await activities.post("/activities", json={
+        **common, "category": "gifts_in_kind", "description": "Lợn làm quà Tết",
+        "value_vnd": 9_000_000, "quantity": {"amount": 3, "unit": "con"},
+    })  # fmt: skip
+    assert (cows.status_code, pigs.status_code) == (201, 201), pigs.text
+    await eventually(lambda: _has(reporting, pigs.json()["id"]))
+
+    report = await reporting.get("/reports/communes/pre-2025/23074", params={"year": 2025})
+    csv_text = (
+        await reporting.get(
+            "/reports/communes/pre-2025/23074", params={"year": 2025, "format": "csv"}
+        )
+    ).text
+
+    heads = [q for q in report.json()["quantities"] if q["unit"] == "con"]
+    assert {(q["category"], q["amount"]) for q in heads} >= {
+        ("breeding_stock_seedlings", "5"), ("gifts_in_kind", "3"),
+    }  # fmt: skip
+    assert "Con giống, cây giống (con)" in csv_text
+
+
+async def test_coverage_mapped_lists_a_2025_provinces_communes_and_refuses_a_merged_province(
+    reporting: httpx.AsyncClient, loaded: None
+) -> None:
+    q4 = {"year": 2025, "quarter": 4, "mapped": True}
+    lam_dong = await reporting.get("/reports/provinces/68/coverage", params=q4)
+    binh_thuan = await reporting.get("/reports/provinces/60/coverage", params=q4)
+    summary = await reporting.get("/reports/provinces/60/summary", params={"mapped": True})
+
+    assert lam_dong.status_code == 200, lam_dong.text
+    listed = lam_dong.json()["without_activity"]
+    assert len(listed) == 2  # Bình Thuận's two assignments, on their 2025 communes
+    assert {c["edition"] for c in listed} == {"2025"}
+    assert "23122" in {c["code"] for c in listed}  # Hàm Thạnh, where Hàm Cần went
+    for refused in (binh_thuan, summary):
+        assert refused.status_code == 422
+        [error] = refused.json()["detail"]
+        assert error["loc"] == ["path", "province"]
+        assert "68" in error["msg"]

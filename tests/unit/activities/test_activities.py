@@ -114,6 +114,22 @@ def test_the_unit_must_be_a_member_on_the_day_and_the_day_in_the_period() -> Non
         ASSIGNMENT.check(replace(BICYCLES, commune_code="23116"))
 
 
+def test_each_edition_of_a_commune_takes_only_days_on_its_side_of_the_reform() -> None:
+    ASSIGNMENT.check(replace(BICYCLES, occurred_on=date(2025, 6, 30)))
+    ASSIGNMENT.check(replace(BICYCLES, commune_edition="2025", occurred_on=date(2025, 7, 1)))
+    with pytest.raises(RuleViolation, match="không còn từ 01/7/2025") as old_after:
+        ASSIGNMENT.check(replace(BICYCLES, occurred_on=date(2025, 7, 1)))
+    with pytest.raises(RuleViolation, match="chỉ có từ 01/7/2025") as new_before:
+        ASSIGNMENT.check(replace(BICYCLES, commune_edition="2025", occurred_on=date(2025, 6, 30)))
+    not_continued = replace(ASSIGNMENT, communes=frozenset({DONG_GIANG}))
+    with pytest.raises(RuleViolation, match="succession"):
+        not_continued.check(replace(BICYCLES, occurred_on=date(2025, 8, 1)))
+
+    assert old_after.value.field == new_before.value.field == "commune_code"
+    assert "23074 (2025)" in str(old_after.value)  # the commune it became
+    assert "23074 (trước 2025)" in str(new_before.value)  # the commune it came from
+
+
 def test_a_locked_quarter_refuses_its_days_until_unlocked() -> None:
     locks = ProvinceLocks("60")
     locks.lock(Lock("q3-2024", 2024, 3, None, "Đã báo cáo quý 3", "Ban Dân vận"))
