@@ -23,6 +23,24 @@ async def get_unit(edition: Edition, level: Level, code: str, conn: Connection) 
     return unit
 
 
+@router.get("/admin-units/{edition}/{level}/{code}/children")
+async def children(
+    edition: Edition, level: Level, code: str, conn: Connection
+) -> list[dict[str, Any]]:
+    """Các đơn vị trực thuộc: a district's communes (before 2025), a province's districts
+    (before 2025) or communes (from 2025)."""
+    await get_unit(edition, level, code, conn)
+    return await admin_units.children(conn, edition, level, code)
+
+
+@router.get("/admin-units/2025/commune/{code}/predecessors")
+async def predecessors(code: str, conn: Connection) -> dict[str, Any]:
+    """Xã 2025 được hình thành từ những xã nào: the pre-2025 communes that went into 2025
+    commune `code`, wholly (`whole`) or in part (`part`)."""
+    unit = await get_unit(Edition.FROM_2025, Level.COMMUNE, code, conn)
+    return {"commune": unit, "predecessors": await admin_units.predecessors(conn, code)}
+
+
 @router.get("/admin-units")
 async def search(
     conn: Connection,

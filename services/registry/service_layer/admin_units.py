@@ -84,6 +84,44 @@ async def successors(conn: AsyncConnection, old_code: str) -> list[dict[str, Any
     return [dict(row._mapping) for row in rows]
 
 
+async def predecessors(conn: AsyncConnection, new_code: str) -> list[dict[str, Any]]:
+    """The pre-2025 communes that went into 2025 commune `new_code`, wholly or in part
+    (codes are reused across editions: every row names its edition)."""
+    rows = await conn.execute(
+        select(commune_successions.c.share, commune_successions.c.is_default, admin_units)
+        .join(
+            admin_units,
+            (admin_units.c.code == commune_successions.c.old_code)
+            & (admin_units.c.edition == Edition.BEFORE_2025)
+            & (admin_units.c.level == Level.COMMUNE),
+        )
+        .where(commune_successions.c.new_code == new_code)
+        .order_by(admin_units.c.code)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def children(
+    conn: AsyncConnection, edition: Edition, level: Level, code: str
+) -> list[dict[str, Any]]:
+    """The units directly under (edition, level, code): a district's communes, a
+    province's districts (before 2025) or communes (from 2025)."""
+    below = {Level.PROVINCE: (Level.DISTRICT if edition == Edition.BEFORE_2025 else Level.COMMUNE),
+             Level.DISTRICT: Level.COMMUNE}.get(level)  # fmt: skip
+    if below is None:
+        return []
+    rows = await conn.execute(
+        select(admin_units)
+        .where(
+            admin_units.c.edition == edition,
+            admin_units.c.level == below,
+            admin_units.c.parent_code == code,
+        )
+        .order_by(admin_units.c.code)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
 async def search_units(
     conn: AsyncConnection, text: str, edition: Edition | None, limit: int = 20
 ) -> list[dict[str, Any]]:

@@ -67,3 +67,22 @@ async def test_loading_the_same_dataset_version_again_writes_nothing(
         links = await conn.scalar(select(func.count()).select_from(commune_successions))
     assert units == len(dataset.units)
     assert links == len(dataset.successions)
+
+
+async def test_which_old_communes_became_ham_thanh_and_a_districts_communes(
+    registry: httpx.AsyncClient,
+) -> None:
+    ham_thanh = await registry.get("/admin-units/2025/commune/23122/predecessors")
+    dong_giang = (await registry.get("/admin-units/pre-2025/commune/23074")).json()
+    district = dong_giang["parent_code"]
+    communes = await registry.get(f"/admin-units/pre-2025/district/{district}/children")
+    nowhere = await registry.get("/admin-units/2025/commune/99999/predecessors")
+
+    assert ham_thanh.status_code == 200
+    before = {(p["edition"], p["code"]): p["share"] for p in ham_thanh.json()["predecessors"]}
+    assert before[("pre-2025", "23116")] == "whole"  # xã Hàm Cần
+    assert {edition for edition, _code in before} == {"pre-2025"}
+    assert ham_thanh.json()["commune"]["edition"] == "2025"
+    assert "23074" in {c["code"] for c in communes.json()}
+    assert {c["level"] for c in communes.json()} == {"commune"}
+    assert nowhere.status_code == 404
