@@ -119,6 +119,8 @@ def cases(programme_60: str, programme_11: str) -> list[Case]:
              "other province"),
         Case("registry", "GET", f"/programmes/{programme_60}/assignments", READS_60,
              "own province"),
+        Case("registry", "GET", "/assignments", READS_60 | CLERKS_60, "own province",
+             params={"province": "60"}),
         Case("registry", "GET", f"/assignments/{DONG_GIANG}", clerk_reads, "own assignment"),
         Case("registry", "GET", f"/assignments/{DONG_GIANG}/history", clerk_reads,
              "own assignment"),
@@ -468,3 +470,26 @@ async def test_through_an_assignment_a_2025_commune_shows_only_the_callers_provi
     assert through.json()["totals"] == whole.json()["totals"]  # all of it is 60's here
     assert "provinces" not in whole.json()["scope"]
     assert other.status_code == 403
+
+
+async def test_a_provinces_assignments_are_listed_with_names_and_a_clerk_sees_its_own(
+    trust: Trust, registry: httpx.AsyncClient, loaded: None
+) -> None:
+    def listing(who: str) -> Any:
+        return registry.get("/assignments", params={"province": "60"}, auth=trust.sign_in(who))
+
+    everything = (await listing(COORDINATOR_2025)).json()
+    clerks = (await listing(OTHER_UNIT)).json()
+
+    [dong_giang] = [a for a in everything if a["id"] == DONG_GIANG]
+    assert dong_giang["targets"][0] == {"kind": "commune", "edition": "pre-2025",
+                                        "code": "23074", "name": "Xã Đông Giang",
+                                        "current": False}  # fmt: skip
+    assert dong_giang["targets"][-1]["edition"] == "2025"  # continued after the reform
+    assert SO_CONG_THUONG in {m["name"] for m in dong_giang["members"]}
+    assert dong_giang["leads"]["2024"]["name"]
+    assert len(everything) == 2
+    assert [a["id"] for a in clerks] == [
+        a["id"] for a in everything if HOI_NONG_DAN_BT in {m["name"] for m in a["members"]}
+    ]
+    assert DONG_GIANG not in {a["id"] for a in clerks}

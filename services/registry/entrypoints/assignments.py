@@ -13,6 +13,8 @@ from services.registry.domain.assignments import Assignment
 from services.registry.entrypoints.dependencies import Recording
 from services.registry.entrypoints.schemas import (
     AssignmentIn,
+    AssignmentListed,
+    Code,
     EndIn,
     LeadIn,
     LeaveIn,
@@ -45,6 +47,17 @@ async def create_assignment(
     async with recorder.conn.begin():
         await commands.create_assignment(recorder, caller, new)
     return await _assignment(recorder.conn, new.id, response)
+
+
+@router.get("", response_model=list[AssignmentListed])
+async def province_assignments(
+    province: Code, conn: Connection, caller: Caller
+) -> list[dict[str, Any]]:
+    """Các phân công của tỉnh: the province's assignments with the programme, the commune
+    (as made and today) and unit names, and the lead of each year; a unit's clerk sees
+    those of its unit."""
+    units = access.assignments_in_view(caller, province)
+    return await queries.province_assignments(conn, province, units)
 
 
 @router.get("/{assignment_id}")

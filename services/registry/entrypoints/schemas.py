@@ -111,6 +111,41 @@ class AssignmentIn(BaseModel):
     )
 
 
+class TargetOut(BaseModel):
+    kind: str
+    edition: str
+    code: str
+    name: str | None = Field(description="tên xã (huyện) / the unit's name")
+    current: bool = Field(description="the target today (after a succession, the 2025 one)")
+
+
+class MemberOut(BaseModel):
+    sponsor_unit_id: str
+    name: str
+    joined_on: date
+    left_on: date | None
+
+
+class LeadOut(BaseModel):
+    sponsor_unit_id: str
+    name: str
+
+
+class AssignmentListed(BaseModel):
+    """An assignment of a province, with names: what a coordinator reads in a list."""
+
+    id: str
+    programme_id: str
+    programme_name: str
+    start_year: int
+    end_year: int
+    ended_on: date | None
+    version: int
+    targets: list[TargetOut] = Field(description="as made first, then its successors")
+    members: list[MemberOut]
+    leads: dict[str, LeadOut] = Field(description="đơn vị chủ trì theo năm / lead per year")
+
+
 class LeadIn(BaseModel):
     sponsor_unit_id: str
 

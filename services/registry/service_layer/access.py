@@ -42,6 +42,16 @@ def require_read_programme(caller: Principal, programme: dict[str, Any]) -> None
     require_read_province(caller, programme["province"])
 
 
+def assignments_in_view(caller: Principal, province: str) -> frozenset[str] | None:
+    """Whose assignments of `province` the caller may list: None for all of them; a clerk,
+    only those of its own units."""
+    if caller.reads(province):
+        return None
+    if units := caller.clerk_units(province):
+        return units
+    raise _read_province(province)
+
+
 def require_read_assignments_of(caller: Principal, programme: dict[str, Any]) -> None:
     if not caller.reads(programme["province"]):
         raise _read_province(programme["province"])

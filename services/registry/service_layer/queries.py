@@ -300,3 +300,66 @@ async def classifications(
             .order_by(c.kind, c.effective_on, c.position)
         )
     )
+
+
+async def province_assignments(
+    conn: AsyncConnection, province: str, units: frozenset[str] | None = None
+) -> list[dict[str, Any]]:
+    """The province's assignments with names: programme, target as made and today (with
+    the commune's name), members with their dates, the lead of each year. `units`, when
+    given, keeps only the assignments one of those units belongs to (a clerk's view)."""
+    a, t, m = assignments.c, assignment_targets.c, assignment_members.c
+    query = (
+        select(a.id, a.programme_id, programmes.c.name, a.start_year, a.end_year, a.ended_on,
+               a.version)
+        .join(programmes, programmes.c.id == a.programme_id)
+        .where(a.province == province)
+    )  # fmt: skip
+    if units is not None:
+        query = query.where(
+            a.id.in_(select(m.assignment_id).where(m.sponsor_unit_id.in_(sorted(units))))
+        )
+    found = {
+        row.id: {
+            "id": row.id, "programme_id": row.programme_id, "programme_name": row.name,
+            "start_year": row.start_year, "end_year": row.end_year, "ended_on": row.ended_on,
+            "version": row.version, "targets": [], "members": [], "leads": {},
+        }
+        for row in await conn.execute(query.order_by(a.id))
+    }  # fmt: skip
+    if not found:
+        return []
+    ids = sorted(found)
+    named = and_(admin_units.c.code == t.code, admin_units.c.edition == t.edition,
+                 admin_units.c.level == t.kind)  # fmt: skip
+    for row in await conn.execute(
+        select(t.assignment_id, t.kind, t.edition, t.code, t.current, admin_units.c.name)
+        .outerjoin(admin_units, named)
+        .where(t.assignment_id.in_(ids))
+        .order_by(t.assignment_id, t.seq)
+    ):
+        found[row.assignment_id]["targets"].append(
+            {"kind": row.kind, "edition": row.edition, "code": row.code,
+             "name": row.name, "current": row.current}
+        )  # fmt: skip
+    for member in await conn.execute(
+        select(m.assignment_id, m.sponsor_unit_id, sponsor_units.c.name, m.joined_on, m.left_on)
+        .join(sponsor_units, sponsor_units.c.id == m.sponsor_unit_id)
+        .where(m.assignment_id.in_(ids))
+        .order_by(m.assignment_id, m.joined_on, sponsor_units.c.name)
+    ):
+        found[member.assignment_id]["members"].append(
+            {"sponsor_unit_id": member.sponsor_unit_id, "name": member.name,
+             "joined_on": member.joined_on, "left_on": member.left_on}
+        )  # fmt: skip
+    lead = assignment_leads.c
+    for led in await conn.execute(
+        select(lead.assignment_id, lead.year, lead.sponsor_unit_id, sponsor_units.c.name)
+        .join(sponsor_units, sponsor_units.c.id == lead.sponsor_unit_id)
+        .where(lead.assignment_id.in_(ids))
+        .order_by(lead.assignment_id, lead.year)
+    ):
+        found[led.assignment_id]["leads"][str(led.year)] = {
+            "sponsor_unit_id": led.sponsor_unit_id, "name": led.name,
+        }  # fmt: skip
+    return sorted(found.values(), key=lambda entry: entry["targets"][0]["code"])
