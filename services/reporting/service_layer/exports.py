@@ -11,7 +11,15 @@ FIGURE_HEADERS = ["Mục", "Chi tiết", "Giá trị (VND)", "Số hoạt độn
 def figures(report: dict[str, Any]) -> list[list[Cell]]:
     """The figures of a commune report or province summary, section by section."""
     totals = report["totals"]
-    rows: list[list[Cell]] = [["Tổng cộng", "", totals["value_vnd"], totals["activities"]]]
+    rows: list[list[Cell]] = []
+    if "sponsor_units" in report:  # a province summary: its counts above the money
+        rows += [
+            ["Số đơn vị kết nghĩa", "", None, report["sponsor_units"]],
+            ["Số xã (thôn) được giúp đỡ", "", None, report["communes"]],
+            ["Số huyện được giúp đỡ", "", None, report["districts"]],
+            ["Số phân công", "", None, report["assignments"]],
+        ]
+    rows += [["Tổng cộng", "", totals["value_vnd"], totals["activities"]]]
     rows += [
         ["Theo năm, quý", f"Quý {p['quarter']}/{p['year']}", p["value_vnd"], p["activities"]]
         for p in report.get("by_period", [])

@@ -272,6 +272,9 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
         .join(assignments, a.id == m.assignment_id)
         .where(active)
     )
+    assignment_count = await conn.scalar(
+        select(func.count()).select_from(assignments).where(active)
+    )
     targets = (
         await conn.execute(
             select(t.kind, func.count(distinct(t.code)))
@@ -295,6 +298,7 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
         "province": province,
         "scope": _scope(scope),
         "sponsor_units": units or 0,
+        "assignments": assignment_count or 0,
         "communes": by_kind.get("commune", 0) + by_kind.get("village", 0),
         "districts": by_kind.get("district", 0),
         "totals": figures["totals"],

@@ -334,6 +334,25 @@ async def test_reports_export_with_vietnamese_headers(
     assert any("Tín dụng, cho vay vốn" in row and "200000000" in row for row in rows)
 
 
+async def test_the_xlsx_province_summary_shows_its_counts_above_the_money(
+    reporting: httpx.AsyncClient, loaded: None
+) -> None:
+    response = await reporting.get(
+        "/reports/provinces/49/summary", params={"year": 2021, "format": "xlsx"}
+    )
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)][1:]
+
+    labels = [row[0] for row in rows]
+    assert rows[:4] == [
+        ["Số đơn vị kết nghĩa", None, None, 2],
+        ["Số xã (thôn) được giúp đỡ", None, None, 3],
+        ["Số huyện được giúp đỡ", None, None, 1],
+        ["Số phân công", None, None, 4],
+    ]
+    assert labels.index("Số phân công") < labels.index("Tổng cộng")
+
+
 async def test_the_sponsor_unit_report_lists_its_work_and_its_idle_years(
     reporting: httpx.AsyncClient, loaded: None
 ) -> None:
