@@ -5,24 +5,27 @@ activity or plan, `If-Match` with the version last read (a stale one is a 409).
 """
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.activities.entrypoints.dependencies import IdempotencyKey, Recording, once
 from services.activities.entrypoints.schemas import (
     ActivityIn,
     CommitmentIn,
     CorrectionIn,
+    FactsIn,
     LockIn,
     PlanIn,
     UnlockIn,
     VoidIn,
 )
-from services.activities.service_layer import access, commands, queries
+from services.activities.service_layer import access, commands, naming, queries
 from services.activities.service_layer.commands import NewActivity
 from shared import catalogue
+from shared.errors import RuleViolation
 from shared.service import Caller, Connection, IfMatch, etag
 
 router = APIRouter(tags=["Hoạt động hỗ trợ (activities)"])
@@ -49,11 +52,39 @@ async def record(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        item = NewActivity(body.id, body.to_domain())
+        item = NewActivity(body.id, (await by_names(recorder.conn, body)).to_domain())
         recorded = await commands.record_activity(recorder, caller, item)
         return 201, queries.describe(recorded)
 
     return await once(request, recorder, key, run)
+
+
+Body = TypeVar("Body", bound=FactsIn)
+
+
+async def by_names(conn: AsyncConnection, body: Body) -> Body:
+    """The body with the unit named by `sponsor_unit` and the assignment found from the
+    commune, the day and the units, where the caller left their ids out."""
+    if body.sponsor_unit is not None:
+        if body.sponsor_unit_id is not None or body.contributions is not None:
+            raise RuleViolation(
+                "sponsor_unit",
+                "ghi tên đơn vị hoặc mã đơn vị, không cả hai / give the unit's name or its id",
+            )
+        unit_id = await naming.unit_named(conn, body.sponsor_unit)
+        body = body.model_copy(update={"sponsor_unit_id": unit_id, "sponsor_unit": None})
+    if body.assignment_id is None:
+        units = (
+            [c.sponsor_unit_id for c in body.contributions]
+            if body.contributions is not None
+            else [body.sponsor_unit_id]
+            if body.sponsor_unit_id
+            else []
+        )
+        commune = (body.commune.edition, body.commune.code)
+        found = await naming.assignment_for(conn, commune, body.occurred_on, units)
+        body = body.model_copy(update={"assignment_id": found})
+    return body
 
 
 @router.get("/activities")
@@ -109,7 +140,7 @@ async def correct(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        facts = body.to_domain()
+        facts = (await by_names(recorder.conn, body)).to_domain()
         corrected = await commands.correct_activity(
             recorder, caller, activity_id, expected, facts, body.reason
         )

@@ -49,7 +49,11 @@ class BeneficiariesIn(BaseModel):
 
 
 class FactsIn(BaseModel):
-    assignment_id: str
+    assignment_id: str | None = Field(
+        default=None,
+        description="mã phân công; bỏ trống thì tìm theo xã, ngày và đơn vị / the assignment; "
+        "left out, it is found from the commune, the day and the acting units",
+    )
     commune: CommuneIn
     village_id: str | None = None
     occurred_on: date
@@ -58,6 +62,11 @@ class FactsIn(BaseModel):
     value_vnd: int = Field(description="VND, integer, never negative")
     sponsor_unit_id: str | None = Field(
         default=None, description="the acting unit, when one unit carries the whole value"
+    )
+    sponsor_unit: str | None = Field(
+        default=None,
+        max_length=300,
+        description="tên đơn vị thay cho sponsor_unit_id / the acting unit by its name",
     )
     contributions: list[ContributionIn] | None = Field(
         default=None, description="co-funded: each unit's share, adding up to value_vnd"
@@ -69,6 +78,8 @@ class FactsIn(BaseModel):
     commitment_id: str | None = None
 
     def to_domain(self) -> Facts:
+        if self.assignment_id is None:
+            raise RuleViolation("assignment_id", "thiếu mã phân công / no assignment_id")
         if (self.contributions is None) == (self.sponsor_unit_id is None):
             raise RuleViolation(
                 "sponsor_unit_id",

@@ -272,6 +272,32 @@ async def test_plan_versus_actual_shows_what_an_activity_fulfilled(
     assert fulfilled == {"tet": False, "cameras": True}
 
 
+async def test_an_activity_is_recorded_by_the_names_a_clerk_knows(
+    activities: httpx.AsyncClient, demo: Tally
+) -> None:
+    by_name = {
+        **bicycles(occurred_on="2024-10-20"),
+        "sponsor_unit": "so cong thuong tinh binh thuan",
+    }
+    del by_name["assignment_id"], by_name["sponsor_unit_id"]
+
+    recorded = await activities.post("/activities", json=by_name)
+    unknown = await activities.post("/activities", json={**by_name, "sponsor_unit": "Sở Không Có"})
+    not_helping = await activities.post(
+        "/activities", json={**by_name, "sponsor_unit": HOI_NONG_DAN_BT}
+    )
+    both = await activities.post("/activities", json={**by_name, "sponsor_unit_id": SO_CT})
+
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["assignment_id"] == DONG_GIANG
+    assert recorded.json()["contributions"] == [{"sponsor_unit_id": SO_CT, "value_vnd": 21_750_000}]
+    assert violation(unknown)[0] == ["body", "sponsor_unit"]
+    where, why = violation(not_helping)
+    assert where == ["body", "assignment_id"]
+    assert DONG_GIANG in why  # the commune's assignments that day are listed
+    assert violation(both)[0] == ["body", "sponsor_unit"]
+
+
 async def test_a_plan_is_opened_empty_and_filled_in_later(
     activities: httpx.AsyncClient, demo: Tally
 ) -> None:
