@@ -198,6 +198,8 @@ class CommitmentData(Data):
     description: str
     category: str | None = None
     quarter: int | None = Field(default=None, ge=1, le=4)
+    planned_value_vnd: int | None = Field(default=None, ge=0, description="added compatibly")
+    planned_quantity: Quantity | None = Field(default=None, description="added compatibly")
 
 
 class PlanCreated(Data):

@@ -106,6 +106,8 @@ commitments = Table(
     Column("description", Text, nullable=False),
     Column("category", Text),
     Column("quarter", SmallInteger),
+    Column("planned_value_vnd", BigInteger),
+    Column("planned_quantity", JSONB),  # {"amount": "20", "unit": "con"}
 )
 
 idempotency_keys = Table(

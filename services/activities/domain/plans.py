@@ -2,9 +2,11 @@
 so plan versus actual is reportable."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from shared.catalogue import CATEGORIES
+from services.activities.domain.activities import Quantity
+from shared.catalogue import CATEGORIES, QUANTITY_UNITS
 from shared.errors import RuleViolation
 from shared.events import Event
 
@@ -18,14 +20,22 @@ class Commitment:
     description: str  # "Quý 2/2025: lắp camera an ninh"
     category: str | None = None
     quarter: int | None = None  # due in this quarter of the plan's year; None: the year
+    planned_value_vnd: int | None = None  # what the unit means to spend
+    planned_quantity: Quantity | None = None  # and to give: 20 con, 3 km...
 
     def data(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "commitment_id": self.id,
             "description": self.description.strip(),
             "category": self.category,
             "quarter": self.quarter,
         }
+        if self.planned_value_vnd is not None:
+            found["planned_value_vnd"] = self.planned_value_vnd
+        if self.planned_quantity is not None:
+            found["planned_quantity"] = {"amount": str(self.planned_quantity.amount),
+                                         "unit": self.planned_quantity.unit}  # fmt: skip
+        return found
 
     def check(self, index: int) -> None:
         where = f"commitments.{index}"
@@ -35,6 +45,14 @@ class Commitment:
             raise RuleViolation(f"{where}.category", f"không có hạng mục {self.category!r}")
         if self.quarter is not None and self.quarter not in (1, 2, 3, 4):
             raise RuleViolation(f"{where}.quarter", "quý là 1, 2, 3 hoặc 4 / a quarter is 1-4")
+        if self.planned_value_vnd is not None and self.planned_value_vnd < 0:
+            raise RuleViolation(f"{where}.planned_value_vnd", "giá trị không được âm / negative")
+        if self.planned_quantity is not None:
+            if self.planned_quantity.amount <= 0:
+                raise RuleViolation(f"{where}.planned_quantity.amount", "số lượng phải > 0")
+            if self.planned_quantity.unit not in QUANTITY_UNITS:
+                unit = self.planned_quantity.unit
+                raise RuleViolation(f"{where}.planned_quantity.unit", f"không có đơn vị {unit!r}")
 
 
 def plan_stream(assignment_id: str, year: int) -> str:
@@ -104,4 +122,12 @@ class Plan:
 
 
 def _commitment(data: dict[str, Any]) -> Commitment:
-    return Commitment(data["commitment_id"], data["description"], data["category"], data["quarter"])
+    quantity = data.get("planned_quantity")
+    return Commitment(
+        data["commitment_id"],
+        data["description"],
+        data["category"],
+        data["quarter"],
+        data.get("planned_value_vnd"),
+        Quantity(Decimal(quantity["amount"]), quantity["unit"]) if quantity else None,
+    )

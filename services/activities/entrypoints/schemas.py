@@ -151,9 +151,19 @@ class CommitmentIn(BaseModel):
     description: str
     category: str | None = None
     quarter: int | None = None
+    planned_value_vnd: int | None = Field(default=None, description="kinh phí dự kiến (VND)")
+    planned_quantity: QuantityIn | None = Field(default=None, description="số lượng dự kiến")
 
     def to_domain(self) -> Commitment:
-        return Commitment(self.id, self.description, self.category, self.quarter)
+        quantity = self.planned_quantity
+        return Commitment(
+            self.id,
+            self.description,
+            self.category,
+            self.quarter,
+            self.planned_value_vnd,
+            Quantity(quantity.amount, quantity.unit) if quantity else None,
+        )
 
 
 class PlanIn(BaseModel):

@@ -89,6 +89,8 @@ async def _project_one(conn: AsyncConnection, event: StoredEvent) -> None:
                         "description": c["description"],
                         "category": c["category"],
                         "quarter": c["quarter"],
+                        "planned_value_vnd": c.get("planned_value_vnd"),
+                        "planned_quantity": c.get("planned_quantity"),
                     }
                     for c in added
                 ],

@@ -1,9 +1,10 @@
 """Questions the activities service answers from its read models."""
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Numeric, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.activities.adapters.tables import (
@@ -144,12 +145,27 @@ async def list_activities(
 
 
 async def plan(conn: AsyncConnection, assignment_id: str, year: int) -> dict[str, Any]:
-    """The year's commitments, each with the activities that fulfil it (voided ones do not)."""
+    """The year's commitments, each with the activities that fulfil it (voided ones do not)
+    and, where the plan gives amounts, what was planned beside what was done: the value,
+    and the quantity in the planned unit."""
     c, a = commitments.c, activities.c
     fulfilling = func.array_remove(func.array_agg(a.id), None)
+    done_value = func.coalesce(func.sum(a.value_vnd), 0)
+    same_unit = a.facts["quantity"]["unit"].astext == c.planned_quantity["unit"].astext
+    done_amount = func.sum(case((same_unit, cast(a.facts["quantity"]["amount"].astext, Numeric))))
     rows = (
         await conn.execute(
-            select(c.id, c.description, c.category, c.quarter, fulfilling.label("activities"))
+            select(
+                c.id,
+                c.description,
+                c.category,
+                c.quarter,
+                fulfilling.label("activities"),
+                c.planned_value_vnd,
+                c.planned_quantity,
+                done_value.label("done_value"),
+                done_amount.label("done_amount"),
+            )
             .outerjoin(
                 activities,
                 and_(
@@ -160,7 +176,9 @@ async def plan(conn: AsyncConnection, assignment_id: str, year: int) -> dict[str
                 ),
             )
             .where(c.assignment_id == assignment_id, c.year == year)
-            .group_by(c.id, c.description, c.category, c.quarter)
+            .group_by(
+                c.id, c.description, c.category, c.quarter, c.planned_value_vnd, c.planned_quantity
+            )
             .order_by(c.quarter.nulls_last(), c.id)
         )
     ).all()
@@ -169,8 +187,22 @@ async def plan(conn: AsyncConnection, assignment_id: str, year: int) -> dict[str
     return {
         "assignment_id": assignment_id,
         "year": year,
-        "commitments": [{**row._mapping, "fulfilled": bool(row.activities)} for row in rows],
+        "commitments": [_versus(row) for row in rows],
     }
+
+
+def _versus(row: Any) -> dict[str, Any]:
+    planned = row.planned_quantity
+    return {
+        "id": row.id, "description": row.description, "category": row.category,
+        "quarter": row.quarter, "activities": row.activities, "fulfilled": bool(row.activities),
+        "planned_value_vnd": row.planned_value_vnd, "actual_value_vnd": int(row.done_value),
+        "planned_quantity": planned,
+        "actual_quantity": (
+            {"amount": format((row.done_amount or Decimal(0)).normalize(), "f"),
+             "unit": planned["unit"]} if planned else None
+        ),
+    }  # fmt: skip
 
 
 async def list_locks(conn: AsyncConnection, province: str) -> list[dict[str, Any]]:

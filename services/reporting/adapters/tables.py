@@ -156,6 +156,8 @@ commitments = Table(
     Column("description", Text, nullable=False),
     Column("category", Text),
     Column("quarter", SmallInteger),
+    Column("planned_value_vnd", BigInteger),
+    Column("planned_quantity", JSONB),  # {"amount": "20", "unit": "con"}
 )
 
 province_totals = Table(

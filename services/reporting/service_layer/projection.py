@@ -362,7 +362,9 @@ async def _plan(conn: AsyncConnection, event: Envelope) -> None:
             [
                 {"assignment_id": data["assignment_id"], "year": data["year"],
                  "id": c["commitment_id"], "description": c["description"],
-                 "category": c["category"], "quarter": c["quarter"]}
+                 "category": c["category"], "quarter": c["quarter"],
+                 "planned_value_vnd": c.get("planned_value_vnd"),
+                 "planned_quantity": c.get("planned_quantity")}
                 for c in added
             ],
         )  # fmt: skip

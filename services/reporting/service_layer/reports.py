@@ -12,6 +12,7 @@ with its successors.
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -541,17 +542,33 @@ async def plan_versus_actual(conn: AsyncConnection, province: str, scope: Scope)
         raise RuleViolation("year", "cần chọn năm / a year is required", location="query")
     a, k = assignments.c, commitments.c
     counted = in_force(Scope(year=scope.year, as_of=scope.as_of)).subquery("counted")
-    fulfilling = (
-        select(func.count())
-        .select_from(counted)
-        .where(
-            counted.c.assignment_id == k.assignment_id,
-            _text(counted.c.facts, "commitment_id") == k.id,
-        )
+    theirs = and_(
+        counted.c.assignment_id == k.assignment_id,
+        _text(counted.c.facts, "commitment_id") == k.id,
+    )
+    fulfilling = select(func.count()).select_from(counted).where(theirs).scalar_subquery()
+    done_value = (
+        select(func.coalesce(func.sum(counted.c.value_vnd), 0)).where(theirs).scalar_subquery()
+    )
+    same_unit = _text(counted.c.facts, "quantity", "unit") == _text(k.planned_quantity, "unit")
+    done_amount = (
+        select(func.sum(cast(_text(counted.c.facts, "quantity", "amount"), Numeric)))
+        .where(theirs, same_unit)
         .scalar_subquery()
     )
     rows = await conn.execute(
-        select(k.assignment_id, k.id, k.description, k.category, k.quarter, fulfilling)
+        select(
+            k.assignment_id,
+            k.id,
+            k.description,
+            k.category,
+            k.quarter,
+            fulfilling,
+            k.planned_value_vnd,
+            k.planned_quantity,
+            done_value,
+            done_amount,
+        )
         .join(assignments, a.id == k.assignment_id)
         .where(a.province == province, k.year == scope.year)
         .order_by(k.assignment_id, k.quarter.nulls_last(), k.id)
@@ -568,8 +585,19 @@ async def plan_versus_actual(conn: AsyncConnection, province: str, scope: Scope)
                 "quarter": q,
                 "activities": n,
                 "fulfilled": n > 0,
+                "planned_value_vnd": planned_value,
+                "actual_value_vnd": int(done),
+                "planned_quantity": planned,
+                "actual_quantity": (
+                    {
+                        "amount": format((amount or Decimal(0)).normalize(), "f"),
+                        "unit": planned["unit"],
+                    }
+                    if planned
+                    else None
+                ),
             }
-            for asg, cid, d, cat, q, n in rows
+            for asg, cid, d, cat, q, n, planned_value, planned, done, amount in rows
         ],
         "counted_up_to": await counted_up_to(conn),
     }

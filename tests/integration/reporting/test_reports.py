@@ -574,3 +574,36 @@ async def test_coverage_mapped_lists_a_2025_provinces_communes_and_refuses_a_mer
         [error] = refused.json()["detail"]
         assert error["loc"] == ["path", "province"]
         assert "68" in error["msg"]
+
+
+async def test_plan_versus_actual_compares_the_planned_value_and_quantity(
+    activities: httpx.AsyncClient, reporting: httpx.AsyncClient, loaded: None
+) -> None:
+    plan = await activities.post(f"/assignments/{DONG_GIANG}/plans", json={"year": 2024,
+        "commitments": [{"id": "xe-dap", "description": "Xe đạp cho học sinh nghèo",
+                         "category": "scholarship_school_equipment",
+                         "planned_value_vnd": 30_000_000,
+                         "planned_quantity": {"amount": 20, "unit": "chiếc"}}]})  # fmt: skip
+    done = await activities.post("/activities", json={
+        "assignment_id": DONG_GIANG, "commune": {"edition": "pre-2025", "code": "23074"},
+        "occurred_on": "2024-09-30", "category": "scholarship_school_equipment",
+        "description": "15 xe đạp (theo kế hoạch)", "value_vnd": 21_750_000,
+        "sponsor_unit_id": demo_unit_id("60", SO_CONG_THUONG),
+        "quantity": {"amount": 15, "unit": "chiếc"}, "commitment_id": "xe-dap",
+    })  # fmt: skip
+    assert (plan.status_code, done.status_code) == (201, 201), done.text
+
+    async def reported() -> Any:
+        report = await reporting.get("/reports/provinces/60/plans", params={"year": 2024})
+        found = [c for c in report.json()["commitments"] if c["commitment_id"] == "xe-dap"]
+        return found and found[0]["activities"] and found[0]
+
+    versus = await eventually(reported)
+    here = (await activities.get(f"/assignments/{DONG_GIANG}/plans/2024")).json()
+
+    expected = {"planned_value_vnd": 30_000_000, "actual_value_vnd": 21_750_000,
+                "planned_quantity": {"amount": "20", "unit": "chiếc"},
+                "actual_quantity": {"amount": "15", "unit": "chiếc"}}  # fmt: skip
+    assert {key: versus[key] for key in expected} == expected
+    [mine] = here["commitments"]
+    assert {key: mine[key] for key in expected} == expected
