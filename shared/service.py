@@ -141,6 +141,19 @@ Connection = Annotated[AsyncConnection, Depends(_connection)]
 """A database connection of the service's engine, for a route's parameters."""
 
 
+async def _snapshot(request: Request) -> AsyncIterator[AsyncConnection]:
+    engine: AsyncEngine = request.app.state.engine
+    async with engine.connect() as conn:
+        snapshot = await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with snapshot.begin():
+            yield snapshot
+
+
+Snapshot = Annotated[AsyncConnection, Depends(_snapshot)]
+"""A connection in one REPEATABLE READ transaction: every figure of a report is read from
+the same moment, so its totals and its breakdowns always agree while consumers write."""
+
+
 _bearer = HTTPBearer(
     auto_error=False,
     description="Access token của Keycloak / a Keycloak access token (`ketnghia login`)",

@@ -18,6 +18,7 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    Uuid,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -118,6 +119,23 @@ idempotency_keys = Table(
     Column("status", SmallInteger, nullable=False),
     Column("body", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+imports = Table(  # who imported which file when, and what became of its rows
+    "imports",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("province", Text, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("actor", JSONB, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("recorded", Integer, nullable=False),
+    Column("already_recorded", Integer, nullable=False),
+    Column("refused_rows", Integer, nullable=False),
+    Column("errors", JSONB, nullable=False),  # the first 200, by row and column
+    Index("imports_province", "province", "started_at"),
 )
 
 READ_MODELS = (activities, locks, commitments)

@@ -204,6 +204,13 @@ async def add_commitment(
     return await once(request, recorder, key, run)
 
 
+@router.get("/assignments/{assignment_id}/plans")
+async def plans(assignment_id: str, conn: Connection, caller: Caller) -> list[dict[str, Any]]:
+    """Các kế hoạch năm của phân công: each year's plan, with its commitments counted."""
+    await queries.readable_assignment(conn, caller, assignment_id)
+    return await queries.plans_of(conn, assignment_id)
+
+
 @router.get("/assignments/{assignment_id}/plans/{year}")
 async def plan_versus_actual(
     assignment_id: str, year: int, conn: Connection, caller: Caller
@@ -253,5 +260,5 @@ async def unlock(
 @router.get("/provinces/{province}/locks")
 async def locks(province: str, conn: Connection, caller: Caller) -> list[dict[str, Any]]:
     """Every lock of the province: in force (`active`) or unlocked, with who and why."""
-    access.require_read_locks(caller, province)
+    access.require_province_records(caller, province)
     return await queries.list_locks(conn, province)

@@ -8,11 +8,12 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from services.activities.adapters.sheets import UnreadableSheet
-from services.activities.service_layer.imports import COLUMNS, import_sheet
+from services.activities.service_layer import access
+from services.activities.service_layer.imports import COLUMNS, history, import_sheet
 from shared import catalogue
 from shared.errors import RuleViolation
 from shared.progress import Meter
-from shared.service import Caller, CorrelationId
+from shared.service import Caller, Connection, CorrelationId
 from shared.spreadsheets import write_workbook
 
 log = structlog.get_logger(__name__)
@@ -37,6 +38,14 @@ async def template() -> Response:
     )
     disposition = 'attachment; filename="mau-nhap-hoat-dong.xlsx"'
     return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+
+@router.get("/provinces/{province}/imports")
+async def import_history(province: str, conn: Connection, caller: Caller) -> list[dict[str, Any]]:
+    """Lịch sử nhập: the province's imports, newest first, with who, when, the counts and
+    the first refused rows."""
+    access.require_province_records(caller, province)
+    return await history(conn, province)
 
 
 @router.post("/imports")
@@ -71,6 +80,7 @@ async def import_activities(
     except UnreadableSheet as unreadable:
         raise RuleViolation("file", str(unreadable)) from unreadable
     return {
+        "import_id": str(report.id),
         "summary": (
             f"{report.rows} dòng: ghi {report.recorded}, đã có từ trước "
             f"{report.already_recorded}, lỗi {len({e.row for e in report.errors})}"

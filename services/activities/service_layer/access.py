@@ -68,9 +68,9 @@ def require_read_assignment(
         )
 
 
-def require_read_locks(caller: Principal, province: str) -> None:
-    """The locked periods: who reads the province, or its units' clerks (they need to
-    know which quarters are closed)."""
+def require_province_records(caller: Principal, province: str) -> None:
+    """The province's locks and imports: who reads the province, or its units' clerks
+    (they need to know which quarters are closed, and what became of their sheets)."""
     if not (caller.reads(province) or caller.clerk_units(province)):
         raise caller_may_not_read(province)
 

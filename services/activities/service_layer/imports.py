@@ -11,17 +11,18 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import and_, select, tuple_
+from sqlalchemy import and_, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.activities.adapters.sheets import read_rows
 from services.activities.adapters.tables import (
+    imports,
     known_assignment_communes,
     known_assignments,
     known_members,
@@ -97,6 +98,7 @@ class RowError:
 
 @dataclass
 class Report:
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
     rows: int = 0
     recorded: int = 0
     already_recorded: int = 0
@@ -325,6 +327,7 @@ async def import_sheet(
             location="query",
         )  # fmt: skip
     report = Report()
+    started = datetime.now(UTC)
     seen: Counter[str] = Counter()
     for rows in _chunks(_rows(content, filename), chunk):
         report.rows += len(rows)
@@ -332,7 +335,29 @@ async def import_sheet(
             recorder = Recorder(conn, topic, correlation_id, project, caller.actor)
             await _import_chunk(recorder, caller, province, rows, seen, report)
         progress(report.rows, 0)
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(imports).values(
+                id=report.id, province=province, filename=filename[:255],
+                actor=caller.actor.as_dict(), started_at=started, finished_at=datetime.now(UTC),
+                rows=report.rows, recorded=report.recorded,
+                already_recorded=report.already_recorded,
+                refused_rows=len({error.row for error in report.errors}),
+                errors=[asdict(error) for error in report.errors[:KEPT_ERRORS]],
+            )
+        )  # fmt: skip
     return report
+
+
+KEPT_ERRORS = 200  # an import's history keeps its first refusals; the answer has them all
+
+
+async def history(conn: AsyncConnection, province: str) -> list[dict[str, Any]]:
+    """The province's imports, newest first: who, when, which file, what became of it."""
+    rows = await conn.execute(
+        select(imports).where(imports.c.province == province).order_by(imports.c.started_at.desc())
+    )
+    return [dict(row._mapping) for row in rows]
 
 
 async def _import_chunk(

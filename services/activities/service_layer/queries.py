@@ -20,6 +20,7 @@ from services.activities.service_layer import access
 from shared import eventstore
 from shared.auth import Principal
 from shared.errors import NotFound
+from shared.tables import events
 
 
 async def assignment_scope(conn: AsyncConnection, assignment_id: str) -> tuple[str, set[str]]:
@@ -189,6 +190,33 @@ async def plan(conn: AsyncConnection, assignment_id: str, year: int) -> dict[str
         "year": year,
         "commitments": [_versus(row) for row in rows],
     }
+
+
+async def plans_of(conn: AsyncConnection, assignment_id: str) -> list[dict[str, Any]]:
+    """The assignment's yearly plans, an empty one too: how many commitments each has and
+    the value they plan."""
+    streams = await conn.scalars(
+        select(events.c.stream_id)
+        .where(events.c.stream_id.startswith(plan_stream(assignment_id, 0)[:-1], autoescape=True))
+        .distinct()
+    )
+    years = {int(stream.rsplit(":", 1)[1]) for stream in streams}
+    c = commitments.c
+    counted = {
+        row.year: row
+        for row in await conn.execute(
+            select(c.year, func.count().label("commitments"),
+                   func.sum(c.planned_value_vnd).label("planned"))
+            .where(c.assignment_id == assignment_id)
+            .group_by(c.year)
+        )
+    }  # fmt: skip
+    return [
+        {"year": year, "commitments": counted[year].commitments if year in counted else 0,
+         "planned_value_vnd": int(counted[year].planned)
+         if year in counted and counted[year].planned is not None else None}
+        for year in sorted(years)
+    ]  # fmt: skip
 
 
 def _versus(row: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from services.reporting.service_layer import access, exports, reports
 from services.reporting.service_layer.reports import Scope
-from shared.service import Caller, Connection
+from shared.service import Caller, Snapshot
 from shared.spreadsheets import Cell, write_csv, write_workbook
 
 router = APIRouter(prefix="/reports", tags=["Báo cáo (reports)"])
@@ -63,7 +63,7 @@ def _answer(
 async def commune(
     edition: str,
     code: str,
-    conn: Connection,
+    conn: Snapshot,
     caller: Caller,
     scope: ReportScope,
     format: Format = Format.JSON,
@@ -80,7 +80,7 @@ async def commune(
 async def commune_activities(
     edition: str,
     code: str,
-    conn: Connection,
+    conn: Snapshot,
     caller: Caller,
     scope: ReportScope,
     category: str | None = None,
@@ -95,7 +95,7 @@ async def commune_activities(
 @router.get("/provinces/{province}/summary")
 async def province_summary(
     province: str,
-    conn: Connection,
+    conn: Snapshot,
     caller: Caller,
     scope: ReportScope,
     format: Format = Format.JSON,
@@ -109,7 +109,7 @@ async def province_summary(
 @router.get("/provinces/{province}/coverage")
 async def coverage(
     province: str,
-    conn: Connection,
+    conn: Snapshot,
     caller: Caller,
     scope: ReportScope,
     format: Format = Format.JSON,
@@ -125,7 +125,7 @@ async def coverage(
 @router.get("/provinces/{province}/plans")
 async def plans(
     province: str,
-    conn: Connection,
+    conn: Snapshot,
     caller: Caller,
     scope: ReportScope,
     format: Format = Format.JSON,
@@ -139,7 +139,7 @@ async def plans(
 @router.get("/sponsor-units/{unit_id}")
 async def sponsor_unit(
     unit_id: str,
-    conn: Connection,
+    conn: Snapshot,
     caller: Caller,
     scope: ReportScope,
     format: Format = Format.JSON,

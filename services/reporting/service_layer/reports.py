@@ -49,10 +49,16 @@ from services.reporting.adapters.tables import (
     successions,
 )
 from shared import provinces
+from shared.catalogue import BENEFICIARY_GROUPS, BENEFICIARY_KINDS, CATEGORIES
 from shared.errors import NotFound, RuleViolation
 from shared.tables import consumer_positions
 
 PRE_2025, FROM_2025 = "pre-2025", "2025"
+
+
+def _category(code: str) -> str:
+    """The catalogue's Vietnamese label of a category code, beside the code in answers."""
+    return CATEGORIES.get(code, code)
 
 
 def _text(document: Any, *path: str) -> Any:
@@ -218,17 +224,31 @@ async def _figures(conn: AsyncConnection, counted: Any) -> dict[str, Any]:
             for y, q, v, n in by_period
         ],
         "by_category": [
-            {"category": k, "value_vnd": int(v), "activities": n} for k, v, n in by_category
+            {"category": k, "label": _category(k), "value_vnd": int(v), "activities": n}
+            for k, v, n in by_category
         ],
         "by_sponsor_unit": [
             {"sponsor_unit_id": u, "name": name, "value_vnd": int(v), "activities": n}
             for u, name, v, n in by_unit
         ],
         "quantities": [
-            {"category": k, "unit": u, "amount": format(amount.normalize(), "f")}
+            {
+                "category": k,
+                "label": _category(k),
+                "unit": u,
+                "amount": format(amount.normalize(), "f"),
+            }
             for k, u, amount in by_quantity
         ],
-        "beneficiaries": [{"kind": k, "group": g, "count": n} for k, g, n in by_beneficiaries],
+        "beneficiaries": [
+            {
+                "kind": k,
+                "group": g,
+                "count": n,
+                "label": f"{BENEFICIARY_KINDS.get(k, k)} – {BENEFICIARY_GROUPS.get(g, g)}",
+            }
+            for k, g, n in by_beneficiaries
+        ],
     }
 
 
@@ -244,7 +264,7 @@ async def drill_down(
     return [
         {"activity_id": r.activity_id, "version": r.version, "occurred_on": r.occurred_on,
          "commune": {"edition": r.commune_edition, "code": r.commune_code},
-         "category": r.category, "value_vnd": r.value_vnd,
+         "category": r.category, "label": _category(r.category), "value_vnd": r.value_vnd,
          "description": r.facts["description"], "contributions": r.facts["contributions"]}
         for r in rows
     ]  # fmt: skip
@@ -407,7 +427,8 @@ async def _province_figures(
                 "activities": sum(int(n) for _c, _v, n in categories),
             },
             "by_category": [
-                {"category": k, "value_vnd": int(v), "activities": int(n)} for k, v, n in categories
+                {"category": k, "label": _category(k), "value_vnd": int(v), "activities": int(n)}
+                for k, v, n in categories
             ],
         }
     else:

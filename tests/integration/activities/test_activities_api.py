@@ -316,6 +316,8 @@ async def test_a_plan_is_opened_empty_and_filled_in_later(
     assert added.status_code == 201, added.text
     assert [c["id"] for c in added.json()["commitments"]] == ["giong"]
     assert again.status_code == 409
+    listed = (await activities.get(f"/assignments/{HAM_CAN}/plans")).json()
+    assert {"year": 2025, "commitments": 1, "planned_value_vnd": None} in listed
 
 
 async def test_after_the_reform_an_activity_is_recorded_at_the_new_commune(

@@ -196,3 +196,21 @@ async def test_the_template_has_every_column_and_the_lists(activities: httpx.Asy
     header = next(book.worksheets[0].iter_rows(values_only=True))
     assert list(header) == HEADERS
     assert book.sheetnames == ["Hoạt động", "Danh mục"]
+
+
+async def test_each_import_is_kept_with_who_when_and_what_became_of_its_rows(
+    activities: httpx.AsyncClient, demo: Tally
+) -> None:
+    faulty = row(occurred_on="31/02/2024", description="Ngày sai")
+    report = await import_file(
+        activities, workbook([row(occurred_on="11/12/2024", description="Quà"), faulty])
+    )
+
+    history = (await activities.get("/provinces/60/imports")).json()
+
+    [kept] = [entry for entry in history if entry["id"] == report["import_id"]]
+    assert (kept["rows"], kept["recorded"], kept["refused_rows"]) == (2, 1, 1)
+    assert kept["errors"] == [e for e in report["errors"]]
+    assert kept["actor"]["role"] == "operations"
+    assert kept["started_at"] <= kept["finished_at"]
+    assert history[0]["started_at"] >= history[-1]["started_at"]  # newest first
