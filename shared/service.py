@@ -15,6 +15,7 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream.kafka.fastapi import KafkaRouter
@@ -22,7 +23,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared import consistency
+from shared import consistency, validation
 from shared.auth import (
     Forbidden,
     IdentityProviderUnavailable,
@@ -272,6 +273,7 @@ async def _not_yet_consistent(_request: Request, error: Exception) -> JSONRespon
 
 
 ERROR_HANDLERS = {
+    RequestValidationError: validation.request_invalid,
     Unauthenticated: _unauthenticated,
     Forbidden: _forbidden,
     IdentityProviderUnavailable: _provider_unavailable,

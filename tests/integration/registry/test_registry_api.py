@@ -482,3 +482,21 @@ async def test_a_unit_name_or_a_decision_number_is_registered_once_per_province(
     assert made.status_code == 201
     assert twice.status_code == 409
     assert made.json()["id"] in twice.json()["detail"]
+
+
+async def test_a_request_the_schema_refuses_says_why_in_both_languages_without_echoing_it(
+    registry: httpx.AsyncClient,
+) -> None:
+    huge = "x" * 100_000
+    refused = await registry.post("/programmes", json={
+        "province": "6", "name": "Chương trình", "start_year": "năm sau", "end_year": 2025,
+        "legal_bases": [{"number": huge, "issued_on": "2024-02-30", "issuer": "UBND tỉnh"}],
+    })  # fmt: skip
+
+    assert refused.status_code == 422
+    errors = {tuple(e["loc"]): e["msg"] for e in refused.json()["detail"]}
+    assert errors[("body", "start_year")].startswith("phải là số nguyên / ")
+    assert errors[("body", "province")].startswith("không đúng dạng yêu cầu / ")
+    assert errors[("body", "legal_bases", 0, "issued_on")].startswith("ngày không hợp lệ")
+    assert all("input" not in e for e in refused.json()["detail"])
+    assert len(refused.content) < 10_000  # the 100 kB field is not sent back
