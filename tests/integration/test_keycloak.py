@@ -45,7 +45,8 @@ async def test_each_demo_user_gets_the_scopes_the_realm_file_gives(
     answer = await asyncio.to_thread(
         password_token, keycloak_issuer, user["username"], password_of(user)
     )
-    assert answer["expires_in"] == REALM["accessTokenLifespan"]
+    # Keycloak counts the lifetime from its own clock's second: 899 or 900 for 900.
+    assert REALM["accessTokenLifespan"] - 2 <= answer["expires_in"] <= REALM["accessTokenLifespan"]
     principal = await verified(keycloak_issuer, answer["access_token"])
 
     attributes = user["attributes"]
