@@ -8,8 +8,12 @@ from datetime import date, datetime
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 Cell = str | int | float | date | datetime | None
+LISTS_SHEET = "Danh mục"
+TEMPLATE_ROWS = 10_000  # the rows of the first sheet that offer the drop-down lists
 
 
 def write_workbook(
@@ -19,7 +23,8 @@ def write_workbook(
     title: str = "Hoạt động",
 ) -> bytes:
     """A workbook with the headers (bold, frozen), example rows, and a second sheet of the
-    accepted values for the columns that take a value from a list."""
+    accepted values for the columns that take a value from a list; each such column of the
+    first sheet offers them as a drop-down list and refuses anything else."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -33,16 +38,34 @@ def write_workbook(
     for index, header in enumerate(headers, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(14, len(header) + 2)
     sheet.freeze_panes = "A2"
-    reference = workbook.create_sheet("Danh mục") if lists else None
+    reference = workbook.create_sheet(LISTS_SHEET) if lists else None
     for column, (heading, values) in enumerate((lists or {}).items(), start=1):
         assert reference is not None
         reference.cell(row=1, column=column, value=heading).font = Font(bold=True)
         for row_number, value in enumerate(values, start=2):
             reference.cell(row=row_number, column=column, value=value)
         reference.column_dimensions[get_column_letter(column)].width = 40
+        if heading in headers:
+            _drop_down(sheet, get_column_letter(list(headers).index(heading) + 1),
+                       get_column_letter(column), len(values))  # fmt: skip
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _drop_down(sheet: Worksheet, column: str, listed: str, count: int) -> None:
+    """Column `column` of `sheet` takes one of the `count` values in column `listed` of
+    the "Danh mục" sheet, from a drop-down list."""
+    choices = DataValidation(
+        type="list",
+        formula1=f"'{LISTS_SHEET}'!${listed}$2:${listed}${count + 1}",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Không có trong danh mục",
+        error="Hãy chọn một giá trị trong danh sách / choose a value from the list",
+    )
+    sheet.add_data_validation(choices)
+    choices.add(f"{column}2:{column}{TEMPLATE_ROWS + 1}")
 
 
 def write_csv(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:

@@ -194,8 +194,17 @@ async def test_the_template_has_every_column_and_the_lists(activities: httpx.Asy
     response = await activities.get("/imports/template.xlsx")
     book = load_workbook(io.BytesIO(response.content), read_only=True)
     header = next(book.worksheets[0].iter_rows(values_only=True))
+    editable = load_workbook(io.BytesIO(response.content))
+    drop_downs = {
+        str(rule.sqref).split(":")[0]: rule.formula1
+        for rule in editable.worksheets[0].data_validations.dataValidation
+    }
+    category = f"{chr(ord('A') + HEADERS.index('Hạng mục'))}2"
+
     assert list(header) == HEADERS
     assert book.sheetnames == ["Hoạt động", "Danh mục"]
+    assert len(drop_downs) == 5  # category, unit, beneficiary kind and group, funding
+    assert drop_downs[category].startswith("'Danh mục'!$")
 
 
 async def test_each_import_is_kept_with_who_when_and_what_became_of_its_rows(
