@@ -150,6 +150,11 @@ class Principal:
             return self.sponsor_units
         return frozenset()
 
+    def reads_assignment(self, province: str, units: Iterable[str]) -> bool:
+        """May read an assignment of `province` whose member units (ever) are `units`: who
+        reads the province, or a clerk of one of those units."""
+        return self.reads(province) or bool(self.clerk_units(province) & set(units))
+
     def acts_for(self, province: str, units: Iterable[str]) -> bool:
         """Manages `province`, or is the clerk of one of `units` there."""
         return self.manages(province) or bool(self.clerk_units(province) & set(units))

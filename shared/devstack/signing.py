@@ -23,8 +23,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shared.auth import Role
+from shared.devstack.stack import REALM_FILE
 
-REALM_FILE = Path(__file__).resolve().parents[2] / "deploy" / "keycloak" / "realm-ketnghia.json"
 AUDIENCES = ("ketnghia-registry", "ketnghia-activities", "ketnghia-reporting")
 
 

@@ -17,7 +17,8 @@ from shared.devstack.keycloak import (
     client_credentials_token,
     password_token,
 )
-from shared.devstack.signing import REALM_FILE, Trust
+from shared.devstack.signing import Trust
+from shared.devstack.stack import REALM_FILE
 from tests.integration.test_access import (  # noqa: F401 - collected here with Keycloak's tokens
     forged_auth,
     test_a_clerk_corrects_and_voids_only_what_its_unit_did,

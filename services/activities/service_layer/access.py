@@ -51,16 +51,12 @@ def require_import(caller: Principal, province: str) -> None:
         )
 
 
-def reads_assignment(caller: Principal, province: str, units: Iterable[str]) -> bool:
-    return caller.reads(province) or bool(caller.clerk_units(province) & set(units))
-
-
 def require_read_assignment(
     caller: Principal, assignment_id: str, province: str, units: Iterable[str]
 ) -> None:
     """An assignment's plan or activities: who reads the province, or a clerk of one of
     `units` (the assignment's members, ever)."""
-    if not reads_assignment(caller, province, units):
+    if not caller.reads_assignment(province, units):
         raise forbidden(
             f"read:assignment:{assignment_id}",
             f"xem phân công {assignment_id} của tỉnh {province}",

@@ -58,7 +58,7 @@ async def require_list(
     readable = None
     if assignment_id is not None:
         assignment_province, units = await assignment_scope(conn, assignment_id)
-        readable = access.reads_assignment(caller, assignment_province, units)
+        readable = caller.reads_assignment(assignment_province, units)
     access.require_list(caller, province, readable)
 
 

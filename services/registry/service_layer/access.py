@@ -11,7 +11,6 @@
 - administrative units, villages and classifications: public facts, any signed-in caller.
 """
 
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -57,10 +56,6 @@ def require_read_assignments_of(caller: Principal, programme: dict[str, Any]) ->
         raise _read_province(programme["province"])
 
 
-def reads_assignment(caller: Principal, province: str, units: Iterable[str]) -> bool:
-    return caller.reads(province) or bool(caller.clerk_units(province) & set(units))
-
-
 async def require_read_assignment(
     conn: AsyncConnection, caller: Principal, assignment_id: str
 ) -> None:
@@ -71,7 +66,7 @@ async def require_read_assignment(
         raise NotFound(f"Không có phân công {assignment_id} / no assignment {assignment_id}")
     m = assignment_members.c
     units = await conn.scalars(select(m.sponsor_unit_id).where(m.assignment_id == assignment_id))
-    if not reads_assignment(caller, province, units):
+    if not caller.reads_assignment(province, units):
         raise forbidden(
             f"read:assignment:{assignment_id}",
             f"xem phân công {assignment_id} của tỉnh {province}",
@@ -84,7 +79,7 @@ def readable_helpers(caller: Principal, helpers: list[dict[str, Any]]) -> list[d
     return [
         entry
         for entry in helpers
-        if reads_assignment(caller, entry["province"], (u["id"] for u in entry["sponsor_units"]))
+        if caller.reads_assignment(entry["province"], (u["id"] for u in entry["sponsor_units"]))
     ]
 
 
