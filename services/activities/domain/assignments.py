@@ -1,6 +1,7 @@
 """What the activities service knows of an assignment, from the registry's events, and the
 rules an activity must meet against it."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -30,9 +31,10 @@ class KnownAssignment:
     members: tuple[Membership, ...] = field(default=())
     ended_on: date | None = None
 
-    def check(self, facts: Facts) -> None:
+    def check(self, facts: Facts, names: Mapping[str, str] | None = None) -> None:
         """The activity lies in the programme's period, at one of the assignment's communes,
-        and every acting unit is a member on its date."""
+        and every acting unit is a member on its date (`names`: unit id → name, for the
+        reasons)."""
         day = facts.occurred_on
         if not self.start_year <= day.year <= self.end_year:
             raise RuleViolation(
@@ -56,7 +58,8 @@ class KnownAssignment:
             if not any(m.sponsor_unit_id == unit and m.active_on(day) for m in self.members):
                 raise RuleViolation(
                     f"contributions.{index}.sponsor_unit_id",
-                    f"đơn vị {unit} không thuộc phân công vào ngày {day:%d/%m/%Y} / "
+                    f"đơn vị {_named(unit, names)} không thuộc phân công vào ngày "
+                    f"{day:%d/%m/%Y} / "
                     "the unit is not a member of the assignment on that day",
                 )
 
@@ -86,3 +89,9 @@ class KnownAssignment:
                 f"{', '.join(came) or 'cũ'} (trước 2025) / the 2025 commune exists from "
                 f"1 July 2025: record it at the pre-2025 commune {', '.join(came)}",
             )
+
+
+def _named(unit: str, names: Mapping[str, str] | None) -> str:
+    """«Sở Công Thương tỉnh Bình Thuận» (6dd6e969-…), or the id alone when unknown."""
+    name = (names or {}).get(unit)
+    return f"«{name}» ({unit})" if name else unit

@@ -20,6 +20,7 @@ from services.activities.adapters.tables import (
     known_assignment_communes,
     known_assignments,
     known_members,
+    known_units,
     locks,
 )
 from services.activities.domain.activities import Activity, Facts, recorded_key
@@ -129,6 +130,7 @@ async def check_activities(
     await _hold_locks(conn, provinces, exclusive=False)
     locked = await province_locks(conn, provinces)
     promised = await _commitments(conn, items)
+    names = await unit_names(conn, {u for item in items for u in item.facts.sponsor_unit_ids})
     problems: dict[int, Exception] = {}
     for index, item in enumerate(items):
         facts = item.facts
@@ -137,13 +139,23 @@ async def check_activities(
             if assignment is None:
                 raise unknown_assignment(facts.assignment_id)
             access.require_record(caller, assignment, facts)
-            assignment.check(facts)
+            assignment.check(facts, names)
             commune = (facts.commune_edition, facts.commune_code)
             locked[assignment.province].check(commune, facts.occurred_on)
             _check_commitment(facts, promised)
         except (Forbidden, RuleViolation, PeriodLocked) as problem:
             problems[index] = problem
     return Checked(problems, {a.id: a.province for a in assignments.values()})
+
+
+async def unit_names(conn: AsyncConnection, ids: set[str]) -> dict[str, str]:
+    """Sponsor-unit id → name, as the registry said, for the reasons of refusals."""
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(known_units.c.id, known_units.c.name).where(known_units.c.id.in_(sorted(ids)))
+    )
+    return {unit_id: name for unit_id, name in rows}
 
 
 async def existing(conn: AsyncConnection, ids: Sequence[str]) -> set[str]:

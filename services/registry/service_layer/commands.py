@@ -318,12 +318,19 @@ async def _check_province(conn: AsyncConnection, code: str) -> None:
 
 
 async def sponsor_unit_in(conn: AsyncConnection, unit_id: str, province: str, field: str) -> None:
-    found = await conn.scalar(select(sponsor_units.c.province).where(sponsor_units.c.id == unit_id))
-    if found != province:
+    u = sponsor_units.c
+    found = (await conn.execute(select(u.province, u.name).where(u.id == unit_id))).one_or_none()
+    if found is None:
         raise RuleViolation(
             field,
-            f"không có đơn vị {unit_id} trong tỉnh {province} / "
-            f"no sponsor unit {unit_id} in province {province}",
+            f"không có đơn vị {unit_id} / no sponsor unit {unit_id} (in province {province})",
+        )
+    if found.province != province:
+        raise RuleViolation(
+            field,
+            f"đơn vị «{found.name}» ({unit_id}) thuộc tỉnh {found.province}, không phải tỉnh "
+            f"{province} / the sponsor unit {found.name!r} belongs to province "
+            f"{found.province}, not {province}",
         )
 
 

@@ -337,3 +337,15 @@ async def test_after_the_reform_an_activity_is_recorded_at_the_new_commune(
     response = await activities.post("/activities", json=loans)
     assert response.status_code == 201, response.text
     assert response.json()["commune"] == {"edition": "2025", "code": "23122"}
+
+
+async def test_a_refusal_names_the_unit_as_well_as_its_id(
+    activities: httpx.AsyncClient, demo: Tally
+) -> None:
+    outsider = demo_unit_id("60", HOI_NONG_DAN_BT)  # helps Hàm Cần, not Đông Giang
+
+    refused = await activities.post("/activities", json=bicycles(sponsor_unit_id=outsider))
+
+    where, why = violation(refused)
+    assert where == ["body", "contributions", "0", "sponsor_unit_id"]
+    assert f"«{HOI_NONG_DAN_BT}» ({outsider})" in why

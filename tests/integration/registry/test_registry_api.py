@@ -500,3 +500,15 @@ async def test_a_request_the_schema_refuses_says_why_in_both_languages_without_e
     assert errors[("body", "legal_bases", 0, "issued_on")].startswith("ngày không hợp lệ")
     assert all("input" not in e for e in refused.json()["detail"])
     assert len(refused.content) < 10_000  # the 100 kB field is not sent back
+
+
+async def test_a_unit_of_another_province_is_refused_by_name(registry: httpx.AsyncClient) -> None:
+    programme_id = await new_programme(registry)
+    elsewhere = await new_unit(registry, province="11")
+    name = (await registry.get(f"/sponsor-units/{elsewhere}")).json()["name"]
+
+    refused = await registry.post("/assignments", json=assignment_body(programme_id, [elsewhere]))
+
+    loc, why = violation(refused)
+    assert loc == ["body", "members", "0"]
+    assert f"«{name}» ({elsewhere}) thuộc tỉnh 11" in why
