@@ -21,6 +21,11 @@ from shared.envelope import Envelope
 Edition = Literal["pre-2025", "2025"]
 
 
+# Bounds of the amounts a plan may name (issue 15 extends them to every amount).
+MAX_VND = 10**15  # a million billion đồng: far above any programme, far below bigint
+MAX_AMOUNT = Decimal(10**9)  # a quantity: items, heads, km...
+
+
 class Data(BaseModel):
     """Producers may add fields in a compatible way; consumers ignore what they do not know."""
 
@@ -198,7 +203,9 @@ class CommitmentData(Data):
     description: str
     category: str | None = None
     quarter: int | None = Field(default=None, ge=1, le=4)
-    planned_value_vnd: int | None = Field(default=None, ge=0, description="added compatibly")
+    planned_value_vnd: int | None = Field(
+        default=None, ge=0, le=MAX_VND, description="added compatibly"
+    )
     planned_quantity: Quantity | None = Field(default=None, description="added compatibly")
 
 

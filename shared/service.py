@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream.kafka.fastapi import KafkaRouter
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared import consistency, validation
@@ -233,6 +234,24 @@ async def _not_found(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=404)
 
 
+async def _database_refused(_request: Request, error: Exception) -> JSONResponse:
+    """A value PostgreSQL cannot hold (SQLSTATE class 22: a NUL character, a number past
+    its column's range) is the caller's input: a 422, and its transaction rolled back, so
+    nothing of it is written. Any other database error stays a 500."""
+    assert isinstance(error, DBAPIError)
+    state = str(getattr(error.orig, "sqlstate", "") or "")
+    if not state.startswith("22"):
+        log.error("database_error", sqlstate=state, error=type(error.orig).__name__)
+        return JSONResponse({"detail": "lỗi máy chủ / internal error"}, status_code=500)
+    detail = [{
+        "type": "value_not_storable",
+        "loc": ["body"],
+        "msg": "có giá trị không lưu được: quá lớn, hoặc chứa ký tự NUL (\\u0000) / a value "
+        "cannot be stored: it is too large, or it contains a NUL character",
+    }]  # fmt: skip
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
 async def _refused(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=409)
 
@@ -273,6 +292,7 @@ async def _not_yet_consistent(_request: Request, error: Exception) -> JSONRespon
 
 
 ERROR_HANDLERS = {
+    DBAPIError: _database_refused,
     RequestValidationError: validation.request_invalid,
     Unauthenticated: _unauthenticated,
     Forbidden: _forbidden,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from services.activities.domain.activities import Beneficiaries, Contribution, Facts, Quantity
 from services.activities.domain.locks import Lock
 from services.activities.domain.plans import Commitment
+from shared.contract import MAX_AMOUNT, MAX_VND
 from shared.errors import RuleViolation
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -38,7 +39,7 @@ class ContributionIn(BaseModel):
 
 
 class QuantityIn(BaseModel):
-    amount: Decimal
+    amount: Decimal = Field(le=MAX_AMOUNT, max_digits=18, decimal_places=6)
     unit: str = Field(examples=["chiếc", "con", "cây", "suất", "hộ", "lớp", "km"])
 
 
@@ -151,7 +152,9 @@ class CommitmentIn(BaseModel):
     description: str
     category: str | None = None
     quarter: int | None = None
-    planned_value_vnd: int | None = Field(default=None, description="kinh phí dự kiến (VND)")
+    planned_value_vnd: int | None = Field(
+        default=None, ge=0, le=MAX_VND, description="kinh phí dự kiến (VND)"
+    )
     planned_quantity: QuantityIn | None = Field(default=None, description="số lượng dự kiến")
 
     def to_domain(self) -> Commitment:

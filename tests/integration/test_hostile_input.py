@@ -1,0 +1,140 @@
+"""Hostile input on the paths this platform's sign-in and the coordinator's fixes added:
+too big, a NUL character, a number past its column, a header stuffed with entries. Each
+gets a clear 4xx and leaves no event behind (real PostgreSQL and Kafka)."""
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.registry.config import Settings
+from services.registry.entrypoints.demo import SO_CONG_THUONG, Tally, demo_assignment_id
+from shared.consistency import HEADER, MAX_EVENTS
+from shared.tables import events
+
+DONG_GIANG = demo_assignment_id("60", "commune", "23074")
+HAM_CAN = demo_assignment_id("60", "commune", "23116")
+NUL = "\x00"
+
+
+def by_name(**changes: Any) -> dict[str, Any]:
+    return {
+        "commune": {"edition": "pre-2025", "code": "23074"},
+        "occurred_on": "2024-10-21",
+        "category": "gifts_in_kind",
+        "description": "Quà",
+        "value_vnd": 1_000_000,
+        "sponsor_unit": SO_CONG_THUONG,
+        **changes,
+    }
+
+
+async def stored(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(events)) or 0)
+
+
+async def refused_without_trace(
+    engine: AsyncEngine, send: Any, status: int = 422
+) -> httpx.Response:
+    before = await stored(engine)
+    answer: httpx.Response = await send()
+    assert answer.status_code == status, answer.text[:300]
+    assert await stored(engine) == before, "a refused request left an event"
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "where"),
+    [
+        ("a name of 10,000 letters", by_name(sponsor_unit="S" * 10_000), "sponsor_unit"),
+        ("a NUL in the unit's name", by_name(sponsor_unit=f"Sở{NUL}"), "sponsor_unit"),
+        ("a NUL in the description", by_name(description=f"Quà{NUL}Tết"), None),
+        ("a quantity of 10^30", by_name(quantity={"amount": "1e30", "unit": "con"}), "quantity"),
+    ],
+)
+async def test_recording_by_names_refuses_hostile_input(
+    activities: httpx.AsyncClient,
+    activities_engine: AsyncEngine,
+    demo: Tally,
+    case: str,
+    body: dict[str, Any],
+    where: str | None,
+) -> None:
+    answer = await refused_without_trace(
+        activities_engine, lambda: activities.post("/activities", json=body)
+    )
+    [first, *_] = answer.json()["detail"]
+    assert where is None or where in first["loc"], case
+    assert " / " in first["msg"], case  # the reason in Vietnamese and English
+    assert len(answer.content) < 5_000, case  # the input is not echoed back
+
+
+@pytest.mark.parametrize(
+    ("case", "commitment"),
+    [
+        ("a planned value past bigint", {"planned_value_vnd": 2**63}),
+        ("a negative planned value", {"planned_value_vnd": -1}),
+        ("a planned quantity of 10^30", {"planned_quantity": {"amount": "1e30", "unit": "con"}}),
+        ("a NUL in the description", {"description": f"Mua{NUL}giống"}),
+    ],
+)
+async def test_a_plan_refuses_hostile_amounts(
+    activities: httpx.AsyncClient,
+    activities_engine: AsyncEngine,
+    demo: Tally,
+    case: str,
+    commitment: dict[str, Any],
+) -> None:
+    body = {"year": 2024, "commitments": [{"id": "c1", "description": "Giống", **commitment}]}
+    await refused_without_trace(
+        activities_engine, lambda: activities.post(f"/assignments/{HAM_CAN}/plans", json=body)
+    )
+    assert (await activities.get(f"/assignments/{HAM_CAN}/plans/2024")).status_code == 404, case
+
+
+async def test_an_idempotency_key_with_a_nul_is_refused_and_records_nothing(
+    activities: httpx.AsyncClient, activities_engine: AsyncEngine, demo: Tally
+) -> None:
+    body = by_name(id=str(uuid.uuid4()))
+    answer = await refused_without_trace(
+        activities_engine,
+        lambda: activities.post(
+            "/activities", json=by_name(description=f"x{NUL}"), headers={"Idempotency-Key": "k1"}
+        ),
+    )
+    retried = await activities.post("/activities", json=body, headers={"Idempotency-Key": "k1"})
+
+    assert answer.json()["detail"][0]["type"] == "value_not_storable"
+    assert retried.status_code == 201  # the refused request claimed no key
+
+
+async def test_a_consistency_token_is_bounded(
+    activities: httpx.AsyncClient, registry_settings: Settings
+) -> None:
+    entry = f"{registry_settings.registry_topic}:{uuid.uuid4()}"
+    too_many = await activities.get("/catalogue", headers={HEADER: ",".join([entry] * 33)})
+    too_long = await activities.get("/catalogue", headers={HEADER: "x" * 3_000})
+    nul = await activities.get("/catalogue", headers={HEADER: f"{entry[:-1]}%00"})
+
+    assert MAX_EVENTS < 33
+    assert too_many.status_code == 422
+    assert too_long.status_code == 422
+    assert nul.status_code == 422
+
+
+async def test_the_registry_refuses_a_nul_in_a_name_and_in_a_path(
+    registry: httpx.AsyncClient, registry_engine: AsyncEngine
+) -> None:
+    unit = {"province": "60", "name": f"Đơn vị{NUL}", "kind": "department"}
+    await refused_without_trace(registry_engine, lambda: registry.post("/sponsor-units", json=unit))
+    lineage = await registry.get("/admin-units/2025/commune/23%00122/predecessors")
+    listing = await registry.get("/assignments", params={"province": f"6{NUL}"})
+    programmes = await registry.get("/programmes", params={"province": "60" * 5_000})
+
+    assert lineage.status_code in (404, 422)
+    assert listing.status_code == 422
+    assert programmes.status_code == 422
