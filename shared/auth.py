@@ -162,8 +162,7 @@ class Principal:
     # -- refusals ---------------------------------------------------------------------
     def require_read(self, province: str) -> None:
         if not self.reads(province):
-            raise forbidden(f"read:province:{province}", f"xem số liệu tỉnh {province}",
-                            f"read province {province}")  # fmt: skip
+            raise forbidden_read(province)
 
     def require_manage(self, province: str) -> None:
         if not self.manages(province):
@@ -176,6 +175,13 @@ def forbidden(scope: str, vietnamese: str, english: str) -> Forbidden:
         scope,
         f"Không có quyền {vietnamese} (thiếu phạm vi {scope}) / "
         f"not allowed to {english} (missing scope {scope})",
+    )
+
+
+def forbidden_read(province: str) -> Forbidden:
+    """The refusal of a caller who may not read `province`."""
+    return forbidden(
+        f"read:province:{province}", f"xem số liệu tỉnh {province}", f"read province {province}"
     )
 
 

@@ -44,10 +44,11 @@ def note(topic: str, partition_key: str, event_id: uuid.UUID) -> None:
         written[partition_key] = f"{topic}:{event_id}"
 
 
-async def issue_token(
+async def with_token(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """Middleware: answer a successful write with the token of the events it recorded."""
+    """`call_next`, its answer carrying the token of the events it recorded, if it was a
+    successful write (called by the service's one request middleware)."""
     written: dict[str, str] = {}
     reset = _written.set(written)
     try:

@@ -110,7 +110,6 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     app.include_router(health_router(engine, kafka.broker))
     app.add_api_route("/metrics", metrics, include_in_schema=False)
     app.state.consumed_topics = frozenset(settings.consumed_topics)
-    app.middleware("http")(consistency.issue_token)
     app.middleware("http")(observe_request)
     app.middleware("http")(bind_correlation_id)
     for error, handler in ERROR_HANDLERS.items():
@@ -198,12 +197,13 @@ def metrics() -> Response:
 async def bind_correlation_id(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """Take the caller's correlation id (a UUID; else make one), log with it, return it."""
+    """Take the caller's correlation id (a UUID; else make one), log with it, return it;
+    a write's answer also carries its consistency token (`shared.consistency`)."""
     correlation_id = _parse_uuid(request.headers.get(CORRELATION_HEADER)) or uuid.uuid4()
     request.state.correlation_id = correlation_id
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(correlation_id=str(correlation_id))
-    response = await call_next(request)
+    response = await consistency.with_token(request, call_next)
     response.headers[CORRELATION_HEADER] = str(correlation_id)
     if request.url.path not in ("/healthz", "/readyz", "/metrics"):
         log.info(

@@ -68,7 +68,7 @@ async def test_forged_tokens_are_refused(issuer: LocalIssuer) -> None:
     check = verifier(issuer)
     viewer = person(Role.NATIONAL_VIEWER)
     good = issuer.token(viewer)
-    header, payload, _signature = good.split(".")
+    _header, payload, _signature = good.split(".")
     unsigned = base64.urlsafe_b64encode(json.dumps({"alg": "none", "kid": issuer.kid}).encode())
     shared_secret = jwt.encode(
         {"sub": "x", "iss": issuer.issuer, "aud": AUDIENCE, "exp": time.time() + 60,
@@ -85,7 +85,6 @@ async def test_forged_tokens_are_refused(issuer: LocalIssuer) -> None:
     assert "hết hạn" in await refusal(check, issuer.token(viewer, issued_at=time.time() - 3600))
     assert "malformed" in await refusal(check, "not.a.token")
     assert "too long" in await refusal(check, "x" * 20_000)
-    assert header  # the good token's parts were real
 
 
 async def test_clock_skew_is_allowed_within_the_leeway(issuer: LocalIssuer) -> None:

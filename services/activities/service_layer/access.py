@@ -15,7 +15,7 @@ from datetime import date
 
 from services.activities.domain.activities import Facts
 from services.activities.domain.assignments import KnownAssignment
-from shared.auth import Forbidden, Principal, forbidden
+from shared.auth import Principal, forbidden, forbidden_read
 
 
 def require_record(caller: Principal, assignment: KnownAssignment, facts: Facts) -> None:
@@ -68,7 +68,7 @@ def require_province_records(caller: Principal, province: str) -> None:
     """The province's locks and imports: who reads the province, or its units' clerks
     (they need to know which quarters are closed, and what became of their sheets)."""
     if not (caller.reads(province) or caller.clerk_units(province)):
-        raise caller_may_not_read(province)
+        raise forbidden_read(province)
 
 
 def require_list(caller: Principal, province: str | None, assignment_ok: bool | None) -> None:
@@ -87,12 +87,6 @@ def require_list(caller: Principal, province: str | None, assignment_ok: bool | 
             )
         return
     caller.require_read(province)
-
-
-def caller_may_not_read(province: str) -> Forbidden:
-    return forbidden(
-        f"read:province:{province}", f"xem số liệu tỉnh {province}", f"read province {province}"
-    )
 
 
 def on_day_members(assignment: KnownAssignment, day: date) -> set[str]:

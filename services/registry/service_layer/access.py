@@ -17,14 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.adapters.tables import assignment_members, assignments
-from shared.auth import Principal, forbidden
+from shared.auth import Principal, forbidden, forbidden_read
 from shared.errors import NotFound
 
 
 def require_read_province(caller: Principal, province: str) -> None:
     """Lists of the province's sponsor units and programmes."""
     if not (caller.reads(province) or caller.clerk_units(province)):
-        raise _read_province(province)
+        raise forbidden_read(province)
 
 
 def require_read_unit(caller: Principal, unit: dict[str, Any]) -> None:
@@ -48,12 +48,12 @@ def assignments_in_view(caller: Principal, province: str) -> frozenset[str] | No
         return None
     if units := caller.clerk_units(province):
         return units
-    raise _read_province(province)
+    raise forbidden_read(province)
 
 
 def require_read_assignments_of(caller: Principal, programme: dict[str, Any]) -> None:
     if not caller.reads(programme["province"]):
-        raise _read_province(programme["province"])
+        raise forbidden_read(programme["province"])
 
 
 async def require_read_assignment(
@@ -81,9 +81,3 @@ def readable_helpers(caller: Principal, helpers: list[dict[str, Any]]) -> list[d
         for entry in helpers
         if caller.reads_assignment(entry["province"], (u["id"] for u in entry["sponsor_units"]))
     ]
-
-
-def _read_province(province: str) -> Exception:
-    return forbidden(
-        f"read:province:{province}", f"xem số liệu tỉnh {province}", f"read province {province}"
-    )

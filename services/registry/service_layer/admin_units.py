@@ -70,33 +70,31 @@ async def find_unit(
 
 async def successors(conn: AsyncConnection, old_code: str) -> list[dict[str, Any]]:
     """The 2025 communes that took over pre-2025 commune `old_code`, main successor first."""
-    rows = await conn.execute(
-        select(commune_successions.c.share, commune_successions.c.is_default, admin_units)
-        .join(
-            admin_units,
-            (admin_units.c.code == commune_successions.c.new_code)
-            & (admin_units.c.edition == Edition.FROM_2025)
-            & (admin_units.c.level == Level.COMMUNE),
-        )
-        .where(commune_successions.c.old_code == old_code)
-        .order_by(commune_successions.c.is_default.desc(), admin_units.c.code)
-    )
-    return [dict(row._mapping) for row in rows]
+    return await _lineage(conn, old_code, Edition.FROM_2025)
 
 
 async def predecessors(conn: AsyncConnection, new_code: str) -> list[dict[str, Any]]:
     """The pre-2025 communes that went into 2025 commune `new_code`, wholly or in part
     (codes are reused across editions: every row names its edition)."""
+    return await _lineage(conn, new_code, Edition.BEFORE_2025)
+
+
+async def _lineage(conn: AsyncConnection, code: str, other: Edition) -> list[dict[str, Any]]:
+    """The communes of edition `other` linked to commune `code` of the other edition."""
+    s = commune_successions.c
+    mine, theirs = (
+        (s.old_code, s.new_code) if other == Edition.FROM_2025 else (s.new_code, s.old_code)
+    )
     rows = await conn.execute(
-        select(commune_successions.c.share, commune_successions.c.is_default, admin_units)
+        select(s.share, s.is_default, admin_units)
         .join(
             admin_units,
-            (admin_units.c.code == commune_successions.c.old_code)
-            & (admin_units.c.edition == Edition.BEFORE_2025)
+            (admin_units.c.code == theirs)
+            & (admin_units.c.edition == other)
             & (admin_units.c.level == Level.COMMUNE),
         )
-        .where(commune_successions.c.new_code == new_code)
-        .order_by(admin_units.c.code)
+        .where(mine == code)
+        .order_by(s.is_default.desc(), admin_units.c.code)
     )
     return [dict(row._mapping) for row in rows]
 
