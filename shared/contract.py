@@ -42,6 +42,10 @@ class Target(Data):
     edition: Edition
     code: str
     village_id: str | None = None
+    name: str | None = Field(default=None, description="a district's name (added compatibly)")
+    communes: list[str] | None = Field(
+        default=None, description="a district's pre-2025 communes' codes (added compatibly)"
+    )
 
 
 class LegalBasis(Data):
@@ -110,6 +114,11 @@ class AssignmentCreated(Data):
     legal_basis: LegalBasis | None
     members: list[Membership] = Field(min_length=1)
     leads: dict[str, str]
+    continues: str | None = Field(
+        default=None,
+        description="the district assignment this one carries on after 1 July 2025 "
+        "(added compatibly)",
+    )
 
 
 class LeadAssigned(Data):

@@ -63,6 +63,14 @@ known_units = Table(
     Index("known_units_name", "province", "name"),
 )
 
+known_communes = Table(  # names of both editions' communes, from the registry's lineage
+    "known_communes",
+    metadata,
+    Column("edition", Text, primary_key=True),
+    Column("code", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+)
+
 activities = Table(
     "activities",
     metadata,

@@ -31,10 +31,15 @@ class KnownAssignment:
     members: tuple[Membership, ...] = field(default=())
     ended_on: date | None = None
 
-    def check(self, facts: Facts, names: Mapping[str, str] | None = None) -> None:
+    def check(
+        self,
+        facts: Facts,
+        names: Mapping[str, str] | None = None,
+        communes: Mapping[tuple[str, str], str] | None = None,
+    ) -> None:
         """The activity lies in the programme's period, at one of the assignment's communes,
-        and every acting unit is a member on its date (`names`: unit id → name, for the
-        reasons)."""
+        and every acting unit is a member on its date (`names`: unit id → name, `communes`:
+        (edition, code) → name, for the reasons)."""
         day = facts.occurred_on
         if not self.start_year <= day.year <= self.end_year:
             raise RuleViolation(
@@ -47,12 +52,14 @@ class KnownAssignment:
                 "occurred_on",
                 f"phân công đã kết thúc ngày {self.ended_on:%d/%m/%Y} / the assignment had ended",
             )
-        self._check_edition(facts)
+        self._check_edition(facts, communes)
         if (facts.commune_edition, facts.commune_code) not in self.communes:
+            targets = ", ".join(_commune(e, c, communes) for e, c in sorted(self.communes))
             raise RuleViolation(
                 "commune_code",
-                f"xã {facts.commune_code} ({facts.commune_edition}) không thuộc phân công này / "
-                "the commune is not a target of this assignment",
+                f"xã {_commune(facts.commune_edition, facts.commune_code, communes)} không "
+                f"thuộc phân công này (xã của phân công: {targets}) / the commune is not a "
+                f"target of this assignment (its communes: {targets})",
             )
         for index, unit in enumerate(facts.sponsor_unit_ids):
             if not any(m.sponsor_unit_id == unit and m.active_on(day) for m in self.members):
@@ -63,13 +70,16 @@ class KnownAssignment:
                     "the unit is not a member of the assignment on that day",
                 )
 
-    def _check_edition(self, facts: Facts) -> None:
+    def _check_edition(
+        self, facts: Facts, names: Mapping[tuple[str, str], str] | None = None
+    ) -> None:
         """A commune existed on one side of 1 July 2025 only: an old commune after it, or a
         2025 commune before it, is refused, naming the assignment's commune of the other
         edition to record at instead."""
-        day, code = facts.occurred_on, facts.commune_code
+        day = facts.occurred_on
+        code = _commune(facts.commune_edition, facts.commune_code, names)
         if facts.commune_edition == "pre-2025" and day >= REFORM_DAY:
-            became = sorted(c for e, c in self.communes if e == "2025")
+            became = sorted(_commune(e, c, names) for e, c in self.communes if e == "2025")
             instead = (
                 f"ghi vào xã {', '.join(became)} (2025) / record it at the 2025 commune "
                 f"{', '.join(became)}"
@@ -82,13 +92,19 @@ class KnownAssignment:
                 f"xã {code} (trước 2025) không còn từ 01/7/2025, ngày {day:%d/%m/%Y}: {instead}",
             )
         if facts.commune_edition == "2025" and day < REFORM_DAY:
-            came = sorted(c for e, c in self.communes if e == "pre-2025")
+            came = sorted(_commune(e, c, names) for e, c in self.communes if e == "pre-2025")
             raise RuleViolation(
                 "commune_code",
                 f"xã {code} (2025) chỉ có từ 01/7/2025, ngày {day:%d/%m/%Y}: ghi vào xã "
                 f"{', '.join(came) or 'cũ'} (trước 2025) / the 2025 commune exists from "
                 f"1 July 2025: record it at the pre-2025 commune {', '.join(came)}",
             )
+
+
+def _commune(edition: str, code: str, names: Mapping[tuple[str, str], str] | None) -> str:
+    """«Xã Hàm Cần» (23116), or the code alone when the name is not known."""
+    name = (names or {}).get((edition, code))
+    return f"«{name}» ({code})" if name else code
 
 
 def _named(unit: str, names: Mapping[str, str] | None) -> str:

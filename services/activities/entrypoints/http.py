@@ -4,8 +4,8 @@ from fastapi import FastAPI
 
 from services.activities.config import Settings
 from services.activities.entrypoints import activities, imports
-from services.activities.service_layer.registry_view import apply_registry_event
-from shared.consumer import each, subscribe
+from services.activities.service_layer.registry_view import apply_registry_events
+from shared.consumer import subscribe
 from shared.contract import declare_published, validator
 from shared.service import create_service_app
 
@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         parts.engine,
         topic=settings.registry_topic,
         name=f"{settings.database_schema}.registry-view",
-        project=each(apply_registry_event),
+        project=apply_registry_events,
         validate=validator(),
         dead_letters=settings.dead_letter_topic,
     )

@@ -19,6 +19,7 @@ from services.activities.adapters.tables import (
     commitments,
     known_assignment_communes,
     known_assignments,
+    known_communes,
     known_members,
     known_units,
     locks,
@@ -131,6 +132,8 @@ async def check_activities(
     locked = await province_locks(conn, provinces)
     promised = await _commitments(conn, items)
     names = await unit_names(conn, {u for item in items for u in item.facts.sponsor_unit_ids})
+    places = {(i.facts.commune_edition, i.facts.commune_code) for i in items}
+    communes = await commune_names(conn, places.union(*(a.communes for a in assignments.values())))
     problems: dict[int, Exception] = {}
     for index, item in enumerate(items):
         facts = item.facts
@@ -139,7 +142,7 @@ async def check_activities(
             if assignment is None:
                 raise unknown_assignment(facts.assignment_id)
             access.require_record(caller, assignment, facts)
-            assignment.check(facts, names)
+            assignment.check(facts, names, communes)
             commune = (facts.commune_edition, facts.commune_code)
             locked[assignment.province].check(commune, facts.occurred_on)
             _check_commitment(facts, promised)
@@ -156,6 +159,19 @@ async def unit_names(conn: AsyncConnection, ids: set[str]) -> dict[str, str]:
         select(known_units.c.id, known_units.c.name).where(known_units.c.id.in_(sorted(ids)))
     )
     return {unit_id: name for unit_id, name in rows}
+
+
+async def commune_names(
+    conn: AsyncConnection, places: set[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """(edition, code) → the commune's name, from the registry's lineage, for reasons."""
+    if not places:
+        return {}
+    c = known_communes.c
+    rows = await conn.execute(
+        select(c.edition, c.code, c.name).where(tuple_(c.edition, c.code).in_(sorted(places)))
+    )
+    return {(edition, code): name for edition, code, name in rows}
 
 
 async def existing(conn: AsyncConnection, ids: Sequence[str]) -> set[str]:

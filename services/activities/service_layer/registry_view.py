@@ -2,11 +2,12 @@
 
 Applied through `shared.consumer.IdempotentConsumer`, so a redelivered event changes
 nothing. Only what an activity is checked against is kept: assignments (period, communes
-as made and after the reform, members with their dates) and sponsor unit names (for
-import sheets, which name units rather than quote ids).
+as made and after the reform, members with their dates), sponsor unit names (for
+import sheets, which name units rather than quote ids) and commune names (for reasons).
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.activities.adapters.tables import (
     known_assignment_communes,
     known_assignments,
+    known_communes,
     known_members,
     known_units,
 )
@@ -82,15 +84,22 @@ def _assignment(event: Envelope) -> str:
     return str(event.subject)
 
 
-async def _add_commune(conn: AsyncConnection, assignment_id: str, target: dict[str, str]) -> None:
-    # A village target names its commune; a district target has no commune to record at.
-    if target["kind"] == "district":
-        return
-    await conn.execute(
-        insert(known_assignment_communes)
-        .values(assignment_id=assignment_id, edition=target["edition"], code=target["code"])
-        .on_conflict_do_nothing()
-    )
+async def _add_commune(conn: AsyncConnection, assignment_id: str, target: dict[str, Any]) -> None:
+    """A village target names its commune; a district's activities are recorded at its
+    communes (named in the event since district twinning was added)."""
+    district = target["kind"] == "district"
+    codes = (target.get("communes") or []) if district else [target["code"]]
+    if codes:
+        await conn.execute(
+            insert(known_assignment_communes)
+            .values(
+                [
+                    {"assignment_id": assignment_id, "edition": target["edition"], "code": code}
+                    for code in codes
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
 
 
 async def _add_member(conn: AsyncConnection, assignment_id: str, member: dict[str, str]) -> None:
@@ -104,6 +113,14 @@ async def _add_member(conn: AsyncConnection, assignment_id: str, member: dict[st
     )
 
 
+def _names(event: Envelope) -> list[dict[str, str]]:
+    """An old commune and what it became: the names of both, for the reasons of refusals."""
+    data = event.data
+    names = [{"edition": "pre-2025", "code": data["old"]["code"], "name": data["old_name"]}]
+    names += [{"edition": "2025", "code": s["code"], "name": s["name"]} for s in data["successors"]]
+    return names
+
+
 HANDLERS: dict[str, Callable[[AsyncConnection, Envelope], Awaitable[None]]] = {
     REGISTRY + "sponsor_unit.registered.v1": _unit_registered,
     REGISTRY + "assignment.created.v1": _assignment_created,
@@ -114,8 +131,20 @@ HANDLERS: dict[str, Callable[[AsyncConnection, Envelope], Awaitable[None]]] = {
 }
 
 
-async def apply_registry_event(conn: AsyncConnection, event: Envelope) -> None:
-    """Programmes, villages, classifications and leads do not bear on an activity's rules."""
-    handler = HANDLERS.get(event.type)
-    if handler is not None:
-        await handler(conn, event)
+LINEAGE = REGISTRY + "lineage.published.v1"
+NAMES_PER_STATEMENT = 5_000  # rows of three parameters: under PostgreSQL's 32,767
+
+
+async def apply_registry_events(conn: AsyncConnection, events: Sequence[Envelope]) -> None:
+    """Programmes, villages, classifications and leads do not bear on an activity's rules.
+    The lineage (about 10,000 events at once) gives names only: written together at the end
+    of the batch, a few statements instead of one per event."""
+    names: list[dict[str, str]] = []
+    for event in events:
+        if event.type == LINEAGE:
+            names += _names(event)
+        elif (handler := HANDLERS.get(event.type)) is not None:
+            await handler(conn, event)
+    for start in range(0, len(names), NAMES_PER_STATEMENT):
+        chunk = names[start : start + NAMES_PER_STATEMENT]
+        await conn.execute(insert(known_communes).values(chunk).on_conflict_do_nothing())

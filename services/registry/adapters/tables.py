@@ -123,6 +123,7 @@ assignments = Table(
     Column("legal_basis", JSONB),
     Column("ended_on", Date),
     Column("version", Integer, nullable=False),
+    Column("continues", Text),  # the district assignment this one carries on after 2025
     # One active assignment per programme and target; a race past the service's own
     # check ends here.
     Index(

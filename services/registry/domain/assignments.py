@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 from services.registry.domain.admin_units import Edition, Level
 from services.registry.domain.events import event_type
@@ -23,6 +24,7 @@ from shared.errors import RuleViolation
 from shared.events import Event, unit_key
 
 EVENT_PREFIX = event_type("assignment", "")
+DISTRICTS_END = date(2025, 6, 30)  # the last day of districts: 1 July 2025 abolished them
 
 
 class TargetKind(StrEnum):
@@ -39,6 +41,10 @@ class Target:
     edition: Edition
     code: str
     village_id: str | None = None
+    # A district's name and its communes' codes, as the registry found them when the
+    # assignment was made: what the other services check a district's activities against.
+    name: str | None = field(default=None, compare=False)
+    communes: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if (self.kind == TargetKind.VILLAGE) != (self.village_id is not None):
@@ -98,7 +104,9 @@ class Assignment:
         legal_basis: LegalBasis | None,
         members: list[Membership],
         leads: dict[int, str],
+        continues: str | None = None,
     ) -> "Assignment":
+        """`continues`: the district assignment this one carries on after the reform."""
         if not members:
             raise RuleViolation("members", "cần ít nhất một đơn vị / at least one sponsor unit")
         assignment = cls(assignment_id, programme_id, period, province, target, legal_basis)
@@ -109,9 +117,11 @@ class Assignment:
         staged = {m.sponsor_unit_id: m for m in members}
         for year, unit in leads.items():
             assignment._check_lead(year, unit, staged)
+        continued = {"continues": continues} if continues else {}
         assignment._record(
             "created.v1",
             {
+                **continued,
                 "assignment_id": assignment_id,
                 "programme_id": programme_id,
                 "period": period_data(period),
@@ -173,6 +183,52 @@ class Assignment:
             {"from": _target_data(self.target), "to": _target_data(successor), "reason": reason},
         )
 
+    def continue_on_communes(self, communes: list[str], reason: str) -> list["Assignment"]:
+        """A district assignment carries on after the reform on the named 2025 communes:
+        it ends on 30 June 2025, and one commune assignment per commune begins on 1 July
+        with the members of that day and the leads from 2025 on."""
+        if self.target.kind != TargetKind.DISTRICT:
+            raise RuleViolation(
+                "target", "chỉ phân công giúp huyện / only a district assignment continues so"
+            )
+        if not communes:
+            raise RuleViolation("communes", "cần ít nhất một xã / name at least one commune")
+        if len(set(communes)) != len(communes):
+            raise RuleViolation("communes", "một xã được nêu hai lần / a commune is listed twice")
+        if DISTRICTS_END.year not in self.period:
+            raise RuleViolation(
+                "assignment",
+                f"giai đoạn {self.period} không kéo dài qua 01/7/2025 / "
+                "the programme period ends before the reform",
+            )
+        self.end(DISTRICTS_END, reason)
+        members = [
+            Membership(unit, DISTRICTS_END.replace(day=1, month=7))
+            for unit in self.members_on(DISTRICTS_END)
+        ]
+        if not members:
+            raise RuleViolation(
+                "members",
+                "không còn đơn vị nào ngày 30/6/2025 / "
+                "no sponsor unit was a member on 30 June 2025",
+            )
+        joined = {m.sponsor_unit_id for m in members}
+        leads = {y: u for y, u in self.leads.items() if y >= DISTRICTS_END.year and u in joined}
+        return [
+            Assignment.create(
+                continued_id(self.id, code),
+                self.programme_id,
+                self.period,
+                self.province,
+                Target(TargetKind.COMMUNE, Edition.FROM_2025, code),
+                self.legal_basis,
+                members,
+                leads,
+                continues=self.id,
+            )
+            for code in communes
+        ]
+
     def end(self, ended_on: date, reason: str) -> None:
         """The assignment stops (superseded by a new decision, the commune left the
         programme); its history stays, and the target may be assigned again."""
@@ -185,6 +241,13 @@ class Assignment:
     @property
     def active(self) -> bool:
         return self.ended_on is None
+
+    @property
+    def ends_on(self) -> date | None:
+        """The day it ended, or for a district, the last day districts existed."""
+        if self.target.kind == TargetKind.DISTRICT:
+            return min(self.ended_on or DISTRICTS_END, DISTRICTS_END)
+        return self.ended_on
 
     def members_on(self, day: date) -> list[str]:
         return [unit for unit, membership in self.members.items() if membership.active_on(day)]
@@ -207,6 +270,12 @@ class Assignment:
 
     def _check_membership(self, membership: Membership) -> None:
         self._check_day("joined_on", membership.joined_on)
+        if self.target.kind == TargetKind.DISTRICT and membership.joined_on > DISTRICTS_END:
+            raise RuleViolation(
+                "joined_on",
+                "huyện không còn từ 01/7/2025: tiếp tục trên các xã mới / "
+                "districts ended on 30 June 2025: continue on the 2025 communes",
+            )
         if membership.left_on is not None:
             self._check_day("left_on", membership.left_on)
             if membership.left_on < membership.joined_on:
@@ -219,6 +288,12 @@ class Assignment:
             raise RuleViolation(
                 f"leads.{year}",
                 f"năm {year} ngoài giai đoạn {self.period} / outside the programme period",
+            )
+        if self.target.kind == TargetKind.DISTRICT and year > DISTRICTS_END.year:
+            raise RuleViolation(
+                f"leads.{year}",
+                f"huyện không còn từ 01/7/2025: không có chủ trì năm {year} / "
+                f"districts ended on 30 June 2025: no lead for {year}",
             )
         membership = members.get(unit)
         if membership is None or not membership.active_in(year):
@@ -286,18 +361,31 @@ class Assignment:
         return self.former_targets[0] if self.former_targets else self.target
 
 
-def _target_data(target: Target) -> dict[str, str | None]:
-    return {
+def continued_id(district_assignment_id: str, commune_code: str) -> str:
+    """The id of the commune assignment that continues a district's: the same on a retry."""
+    return str(uuid5(NAMESPACE_URL, f"{district_assignment_id}/continued/{commune_code}"))
+
+
+def _target_data(target: Target) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "kind": target.kind,
         "edition": target.edition,
         "code": target.code,
         "village_id": target.village_id,
     }
+    if target.kind == TargetKind.DISTRICT:  # added compatibly: older events lack them
+        data |= {"name": target.name, "communes": list(target.communes)}
+    return data
 
 
 def _target(data: dict[str, Any]) -> Target:
     return Target(
-        TargetKind(data["kind"]), Edition(data["edition"]), data["code"], data.get("village_id")
+        TargetKind(data["kind"]),
+        Edition(data["edition"]),
+        data["code"],
+        data.get("village_id"),
+        data.get("name"),
+        tuple(data.get("communes") or ()),
     )
 
 

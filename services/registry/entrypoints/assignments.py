@@ -15,6 +15,7 @@ from services.registry.entrypoints.schemas import (
     AssignmentIn,
     AssignmentListed,
     Code,
+    ContinuationIn,
     EndIn,
     LeadIn,
     LeaveIn,
@@ -165,6 +166,25 @@ async def continue_on_successor(
     async with recorder.conn.begin():
         await commands.continue_on_successor(
             recorder, caller, assignment_id, expected, body.successor_code, body.reason
+        )
+    return await _assignment(recorder.conn, assignment_id, response)
+
+
+@router.post("/{assignment_id}/continuation", status_code=201)
+async def continue_district(
+    assignment_id: str,
+    body: ContinuationIn,
+    recorder: Recording,
+    caller: Caller,
+    expected: IfMatch,
+    response: Response,
+) -> dict[str, Any]:
+    """Tiếp tục phân công giúp huyện trên các xã mới: districts ended on 30 June 2025; the
+    district's assignment ends that day and one assignment per named 2025 commune begins
+    on 1 July with the members of that day (`continued_by` lists them)."""
+    async with recorder.conn.begin():
+        await commands.continue_district(
+            recorder, caller, assignment_id, expected, body.communes, body.reason
         )
     return await _assignment(recorder.conn, assignment_id, response)
 

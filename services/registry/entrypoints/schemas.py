@@ -161,6 +161,15 @@ class SuccessionIn(BaseModel):
     reason: Name = "Sắp xếp đơn vị hành chính 01/7/2025"
 
 
+class ContinuationIn(BaseModel):
+    communes: list[Code] = Field(
+        min_length=1,
+        max_length=100,
+        description="mã các xã từ 01/7/2025 tiếp nhận địa bàn của huyện / the 2025 communes",
+    )
+    reason: Name = "Sắp xếp đơn vị hành chính 01/7/2025: không còn cấp huyện"
+
+
 class EndIn(BaseModel):
     ended_on: date
     reason: Name

@@ -8,7 +8,7 @@ its coordinator, matched through the 2025 lineage, or an operations account).
 
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -142,17 +142,17 @@ async def create_assignment(
     programme = await _programme_for(conn, new.programme_id)
     province = programme["province"]
     caller.require_manage(province)
-    await _check_target(conn, new.target, province)
+    target = await _check_target(conn, new.target, province)
     for index, membership in enumerate(new.members):
         await sponsor_unit_in(conn, membership.sponsor_unit_id, province, f"members.{index}")
     await _check_new(conn, new.id, f"phân công {new.id} / assignment")
-    await _check_no_active_duplicate(conn, new.programme_id, new.target)
+    await _check_no_active_duplicate(conn, new.programme_id, target)
     assignment = Assignment.create(
         new.id,
         new.programme_id,
         Period(programme["start_year"], programme["end_year"]),
         province,
-        new.target,
+        target,
         new.legal_basis,
         new.members,
         new.leads,
@@ -230,6 +230,45 @@ async def continue_on_successor(
         )
     assignment.continue_on(Target(TargetKind.COMMUNE, Edition.FROM_2025, chosen_code), reason)
     await _record_assignment(recorder, assignment, version)
+
+
+async def continue_district(
+    recorder: Recorder,
+    caller: Principal,
+    assignment_id: str,
+    expected: int | None,
+    communes: list[str],
+    reason: str,
+) -> list[str]:
+    """Districts ended on 30 June 2025: a district assignment carries on, from 1 July, on
+    2025 communes that took over some of the district's communes. Answers the new
+    assignments' ids; the district's assignment ends and keeps its history."""
+    conn = recorder.conn
+    district, version = await _load(conn, caller, assignment_id, expected)
+    target = district.target
+    area = set(target.communes) or {
+        row["code"]
+        for row in await units.children(conn, Edition.BEFORE_2025, Level.DISTRICT, target.code)
+    }
+    for index, code in enumerate(communes):
+        predecessors = {row["code"] for row in await units.predecessors(conn, code)}
+        if not predecessors & area:
+            unit = await units.find_unit(conn, Edition.FROM_2025, Level.COMMUNE, code)
+            named = f"{unit['name']} ({code})" if unit else code
+            raise RuleViolation(
+                f"communes.{index}",
+                f"xã {named} không kế thừa xã nào của huyện {district.target.name or ''} "
+                f"({district.target.code}) / the 2025 commune {code} took over no commune of "
+                f"district {district.target.code}",
+            )
+    continued = district.continue_on_communes(communes, reason)
+    for assignment in continued:
+        await _check_new(conn, assignment.id, f"phân công {assignment.id} / assignment")
+        await _check_no_active_duplicate(conn, assignment.programme_id, assignment.target)
+    await _record_assignment(recorder, district, version)
+    for assignment in continued:
+        await _record_assignment(recorder, assignment, 0)
+    return [assignment.id for assignment in continued]
 
 
 async def _load(
@@ -353,7 +392,8 @@ async def commune_in(
     return unit
 
 
-async def _check_target(conn: AsyncConnection, target: Target, province: str) -> None:
+async def _check_target(conn: AsyncConnection, target: Target, province: str) -> Target:
+    """The target if it exists in the province; a district's with its name and communes."""
     if target.kind == TargetKind.DISTRICT:
         unit = await units.find_unit(conn, target.edition, Level.DISTRICT, target.code)
         if unit is None or unit["province_code"] != province:
@@ -362,7 +402,8 @@ async def _check_target(conn: AsyncConnection, target: Target, province: str) ->
                 f"không có huyện mã {target.code} trong tỉnh {province} / "
                 f"no district {target.code} in province {province}",
             )
-        return
+        found = await units.children(conn, target.edition, Level.DISTRICT, target.code)
+        return replace(target, name=unit["name"], communes=tuple(row["code"] for row in found))
     await commune_in(conn, CommuneRef(target.edition, target.code), province, "target.code")
     if target.kind == TargetKind.VILLAGE:
         village = await conn.scalar(
@@ -378,6 +419,7 @@ async def _check_target(conn: AsyncConnection, target: Target, province: str) ->
                 f"không có thôn, bản {target.village_id} trong xã {target.code} / "
                 f"no village {target.village_id} in commune {target.code}",
             )
+    return target
 
 
 async def _programme_for(conn: AsyncConnection, programme_id: str) -> dict[str, Any]:

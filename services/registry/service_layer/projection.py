@@ -117,6 +117,7 @@ async def _assignment_created(conn: AsyncConnection, event: StoredEvent) -> None
             end_year=data["period"]["end_year"],
             legal_basis=data["legal_basis"],
             version=event.version,
+            continues=data.get("continues"),
         )
     )
     await conn.execute(insert(assignment_targets).values(_target_row(event, 1, target)))
@@ -193,7 +194,12 @@ def _member_row(assignment_id: str, member: dict[str, Any]) -> dict[str, Any]:
 
 
 def _target_row(event: StoredEvent, seq: int, target: dict[str, Any]) -> dict[str, Any]:
-    return {"assignment_id": event.stream_id, "seq": seq, "current": True, **target}
+    return {
+        "assignment_id": event.stream_id,
+        "seq": seq,
+        "current": True,
+        **{key: target.get(key) for key in ("kind", "edition", "code", "village_id")},
+    }
 
 
 async def _no_read_model(_conn: AsyncConnection, _event: StoredEvent) -> None:

@@ -18,7 +18,7 @@ from services.registry.adapters.tables import (
     villages,
 )
 from services.registry.domain.admin_units import Edition, Level
-from services.registry.domain.assignments import TargetKind
+from services.registry.domain.assignments import DISTRICTS_END, TargetKind
 from shared.errors import NotFound
 
 
@@ -225,6 +225,16 @@ async def find_assignment(conn: AsyncConnection, assignment_id: str) -> dict[str
         .order_by(assignment_leads.c.year)
     )
     found["leads"] = {str(year): unit for year, unit in leads}
+    found["continued_by"] = list(
+        await conn.scalars(
+            select(assignments.c.id)
+            .where(assignments.c.continues == assignment_id)
+            .order_by(assignments.c.id)
+        )
+    )
+    found["ends_on"] = found["ended_on"]
+    if found["recorded_kind"] == "district":  # districts ended with June 2025
+        found["ends_on"] = min(found["ended_on"] or DISTRICTS_END, DISTRICTS_END)
     return found
 
 

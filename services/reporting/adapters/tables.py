@@ -64,6 +64,7 @@ assignment_targets = Table(
     Column("edition", Text, nullable=False),
     Column("code", Text, nullable=False),
     Column("current", Boolean, nullable=False),
+    Column("name", Text),  # a district's name, as the registry gave it
 )
 
 members = Table(

@@ -106,6 +106,24 @@ async def province_summary(
     return _answer(report, format, f"tinh-{province}", exports.FIGURE_HEADERS, exports.figures)
 
 
+@router.get("/provinces/{province}/districts/{code}")
+async def district(
+    province: str,
+    code: str,
+    conn: Snapshot,
+    caller: Caller,
+    scope: ReportScope,
+    format: Format = Format.JSON,
+) -> Any:
+    """Huyện kết nghĩa (trước 01/7/2025): a district's twinning, by period, category,
+    sponsor unit and the commune each activity was recorded at."""
+    access.require_read_province(caller, province)
+    report = await reports.district_report(conn, province, code, scope)
+    return _answer(
+        report, format, f"huyen-{province}-{code}", exports.FIGURE_HEADERS, exports.figures
+    )
+
+
 @router.get("/provinces/{province}/coverage")
 async def coverage(
     province: str,

@@ -50,6 +50,14 @@ def figures(report: dict[str, Any]) -> list[list[Cell]]:
         for b in report.get("beneficiaries", [])
     ]  # fmt: skip
     rows += [
+        ["Theo huyện kết nghĩa", d["name"] or d["code"], d["value_vnd"], d["activities"]]
+        for d in report.get("by_district", [])
+    ]
+    rows += [
+        ["Theo xã (nơi ghi nhận)", c["name"] or c["code"], c["value_vnd"], c["activities"]]
+        for c in report.get("by_commune", [])
+    ]
+    rows += [
         ["Chủ trì", f"{r['year']}: {r['target_name'] or r['target_code']}", None, r["lead"]]
         for r in report.get("lead_roster", [])
     ]

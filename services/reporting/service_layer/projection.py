@@ -200,6 +200,7 @@ async def _add_target(
         insert(assignment_targets).values(
             assignment_id=assignment_id, seq=seq, kind=target["kind"],
             edition=target["edition"], code=target["code"], current=True,
+            name=target.get("name"),
         )
     )  # fmt: skip
 

@@ -305,6 +305,8 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
         )
     ).all()
     per_year, figures = await _province_figures(conn, province, scope)
+    reached = provinces.reach(frozenset({province})) if scope.mapped else frozenset({province})
+    by_district = await _by_district(conn, reached, scope)
     roster = await conn.execute(
         select(leads.c.year, sponsor_units.c.name, t.kind, t.code, communes.c.name)
         .join(assignments, a.id == leads.c.assignment_id)
@@ -325,6 +327,7 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
         "totals": figures["totals"],
         "by_year": per_year,
         "by_category": figures["by_category"],
+        "by_district": by_district,
         "lead_roster": [
             {"year": y, "lead": unit, "target_kind": kind, "target_code": code, "target_name": name}
             for y, unit, kind, code, name in roster
@@ -334,6 +337,99 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
     if scope.mapped:
         summary["split_predecessors"] = await _split_in_province(conn, province, scope)
     return summary
+
+
+DISTRICTS_END = date(2025, 6, 30)  # districts were abolished on 1 July 2025
+
+
+def _district_activities(scope: Scope, code: str | None = None) -> Select[Any]:
+    """Activities of district twinning (of one district's, if `code`): those recorded
+    for an assignment made for a district, at its communes."""
+    t = assignment_targets.c
+    district = and_(t.seq == 1, t.kind == "district")
+    if code is not None:
+        district = and_(district, t.code == code)
+    assigned = select(t.assignment_id).where(district)
+    return in_force(replace(scope, mapped=False)).where(
+        activity_versions.c.assignment_id.in_(assigned)
+    )
+
+
+async def _by_district(
+    conn: AsyncConnection, province_codes: frozenset[str], scope: Scope
+) -> list[dict[str, Any]]:
+    """District twinning in the provinces: value and activities per district."""
+    counted = _district_activities(replace(scope, provinces=province_codes)).subquery()
+    c, t = counted.c, assignment_targets.c
+    rows = await conn.execute(
+        select(t.code, t.name, func.coalesce(func.sum(c.value_vnd), 0), func.count(c.activity_id))
+        .select_from(assignment_targets)
+        .join(assignments, assignments.c.id == t.assignment_id)
+        .outerjoin(counted, c.assignment_id == t.assignment_id)
+        .where(t.seq == 1, t.kind == "district", assignments.c.province.in_(sorted(province_codes)))
+        .group_by(t.code, t.name)
+        .order_by(t.code)
+    )
+    return [
+        {"code": code, "name": name, "value_vnd": int(value), "activities": count}
+        for code, name, value, count in rows
+    ]
+
+
+async def district_report(
+    conn: AsyncConnection, province: str, code: str, scope: Scope
+) -> dict[str, Any]:
+    """Huyện kết nghĩa: the figures of a district's twinning, and by the commune each
+    activity was recorded at. Districts ended on 30 June 2025: there is nothing to map."""
+    if scope.mapped:
+        raise RuleViolation(
+            "mapped",
+            "huyện không còn từ 01/7/2025, không quy đổi được / districts ended on 30 June "
+            "2025: a district report is as recorded",
+            location="query",
+        )
+    a, t = assignments.c, assignment_targets.c
+    mine = and_(t.seq == 1, t.kind == "district", t.code == code, a.province == province)
+    if scope.programme_id is not None:
+        mine = and_(mine, a.programme_id == scope.programme_id)
+    made = (
+        await conn.execute(
+            select(a.id, a.ended_on, t.name)
+            .join(assignment_targets, t.assignment_id == a.id)
+            .where(mine)
+            .order_by(a.id)
+        )
+    ).all()
+    if not made:
+        raise NotFound(
+            f"Tỉnh {province} không có phân công giúp huyện {code} / province {province} has "
+            f"no assignment for district {code}"
+        )
+    counted = _district_activities(replace(scope, provinces=frozenset({province})), code).subquery()
+    c = counted.c
+    by_commune = await conn.execute(
+        select(c.commune_edition, c.commune_code, communes.c.name, func.sum(c.value_vnd),
+               func.count())
+        .outerjoin(communes, and_(communes.c.edition == c.commune_edition,
+                                  communes.c.code == c.commune_code))
+        .group_by(c.commune_edition, c.commune_code, communes.c.name)
+        .order_by(c.commune_code)
+    )  # fmt: skip
+    return {
+        "district": {"edition": PRE_2025, "code": code, "name": made[0].name},
+        "province": province,
+        "scope": _scope(scope),
+        "assignments": [
+            {"assignment_id": row.id, "ends_on": min(row.ended_on or DISTRICTS_END, DISTRICTS_END)}
+            for row in made
+        ],
+        **await _figures(conn, counted),
+        "by_commune": [
+            {"edition": e, "code": k, "name": n, "value_vnd": int(v), "activities": count}
+            for e, k, n, v, count in by_commune
+        ],
+        "counted_up_to": await counted_up_to(conn),
+    }
 
 
 def _maps_into(province: str, edition: Any, code: Any) -> ColumnElement[bool]:

@@ -199,3 +199,60 @@ def test_a_district_target_exists_only_before_the_reform() -> None:
         Target(TargetKind.DISTRICT, Edition.FROM_2025, "510")
     with pytest.raises(RuleViolation):
         Target(TargetKind.VILLAGE, Edition.BEFORE_2025, "23116")  # a village needs its id
+
+
+NAM_GIANG = Target(
+    TargetKind.DISTRICT, Edition.BEFORE_2025, "510", name="Huyện Nam Giang",
+    communes=("20665", "20668"),
+)  # fmt: skip
+
+
+DISTRICT_PERIOD = Period(2024, 2026)
+
+
+def nam_giang(period: Period = DISTRICT_PERIOD) -> Assignment:
+    members = [Membership(SO_CONG_THUONG, date(2024, 1, 1)),
+               Membership(BHXH_TINH, date(2024, 1, 1), date(2025, 3, 1))]  # fmt: skip
+    return Assignment.create(
+        "a-nam-giang", "p-1", period, "49", NAM_GIANG, None, members,
+        {2024: BHXH_TINH, 2025: SO_CONG_THUONG},
+    )  # fmt: skip
+
+
+def test_a_district_ends_with_june_2025_and_takes_no_member_or_lead_after() -> None:
+    district = nam_giang()
+    assert district.ends_on == date(2025, 6, 30)
+    assert district.pending[0].data["target"]["communes"] == ["20665", "20668"]
+    with pytest.raises(RuleViolation, match="30 June 2025"):
+        district.join(Membership(VP_DOAN_DBQH, date(2025, 7, 1)))
+    with pytest.raises(RuleViolation, match="2026"):
+        district.assign_lead(2026, SO_CONG_THUONG)
+    district.join(Membership(VP_DOAN_DBQH, date(2025, 6, 30)))  # the last day still counts
+
+
+def test_a_district_continues_on_2025_communes_with_the_members_of_30_june() -> None:
+    district = nam_giang()
+    continued = district.continue_on_communes(["20551", "20557"], "Sắp xếp 01/7/2025")
+    assert district.ended_on == date(2025, 6, 30)
+    assert [a.target.code for a in continued] == ["20551", "20557"]
+    first = continued[0]
+    assert first.pending[0].data["continues"] == "a-nam-giang"
+    assert list(first.members) == [SO_CONG_THUONG]  # BHXH left in March
+    assert first.members[SO_CONG_THUONG].joined_on == date(2025, 7, 1)
+    assert first.leads == {2025: SO_CONG_THUONG}
+    assert continued[1].id != first.id
+    again = nam_giang().continue_on_communes(["20551"], "Sắp xếp 01/7/2025")[0]
+    assert again.id == first.id  # a retry names the same assignment
+
+
+def test_only_a_district_assignment_continues_on_communes_and_not_twice() -> None:
+    with pytest.raises(RuleViolation, match="district"):
+        dong_giang().continue_on_communes(["23122"], "x")
+    with pytest.raises(RuleViolation, match="twice"):
+        nam_giang().continue_on_communes(["20551", "20551"], "x")
+    ended_2024 = Assignment.create(
+        "a-2024", "p-0", Period(2021, 2024), "49", NAM_GIANG, None,
+        [Membership(SO_CONG_THUONG, date(2021, 1, 1))], {},
+    )  # fmt: skip
+    with pytest.raises(RuleViolation, match="before the reform"):
+        ended_2024.continue_on_communes(["20551"], "x")
