@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from bench.common import drop_schemas, percentiles, service_process, signed_client
 from services.activities.adapters.sheets import read_rows
 from services.activities.adapters.tables import known_assignments
+from services.activities.entrypoints.demo import import_and_wait
 from services.activities.service_layer.imports import COLUMNS
 from services.registry.adapters.admin_dataset import load_dataset
 from services.registry.entrypoints.demo import HOI_NONG_DAN_BT, demo_assignment_id, load_demo
@@ -212,12 +213,8 @@ async def measure(
         parse_seconds = time.perf_counter() - started
         before = len(arrivals.seen)
         started = time.perf_counter()
-        response = await client.post(
-            "/imports", params={"province": "60"}, files={"file": ("bench.xlsx", content)}
-        )
-        response.raise_for_status()
+        report = await import_and_wait(client, "60", "bench.xlsx", content)
         imported = time.perf_counter()
-        report = response.json()
         last = await arrivals.wait_for(before + report["recorded"])
         print(f"import of a {rows:,}-row xlsx ({len(content) / 1e6:.1f} MB):")
         print(f"  baseline: reading it only    {parsed / parse_seconds:8,.0f} rows/s")

@@ -30,6 +30,7 @@ import httpx
 
 from bench.activities_throughput import FIRST_DAY, activity, prepare, wait_heard
 from bench.common import drop_schemas, percentiles, service_process, signed_client
+from services.activities.entrypoints.demo import import_and_wait
 from services.activities.service_layer.imports import COLUMNS
 from services.registry.entrypoints.demo import HOI_NONG_DAN_BT
 from shared.devstack import Endpoints, provided_endpoints
@@ -87,13 +88,12 @@ async def load(
         if batch == 1:
             response = await activities.post("/activities", json=activity(start))
         else:
-            content = sheet(start, batch)
-            response = await activities.post(
-                "/imports", params={"province": "60"}, files={"file": ("tai.csv", content)}
-            )
+            report = await import_and_wait(activities, "60", "tai.csv", sheet(start, batch))
+            if report["recorded"] != batch:
+                raise RuntimeError(f"import refused rows: {report['errors'][:3]}")
+            accepted.extend([time.perf_counter()] * batch)
+            return
         response.raise_for_status()
-        if batch > 1 and response.json()["recorded"] != batch:
-            raise RuntimeError(f"import refused rows: {response.json()['errors'][:3]}")
         accepted.extend([time.perf_counter()] * batch)
 
     began = time.perf_counter()

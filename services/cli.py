@@ -35,6 +35,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from shared import consistency
@@ -471,22 +472,41 @@ def import_sheet(
     province: Annotated[str, typer.Option(help="mã tỉnh / province code")],
 ) -> None:
     """Nhập hoạt động từ tệp / import activities from a sheet (errors by row and column)."""
-    with (
-        console.status(f"đang nhập {file.name} / importing (tiến độ trong log của dịch vụ)"),
-        file.open("rb") as content,
-    ):
-        response = _call(
+    with file.open("rb") as content:
+        started = _call(
             "activities", "POST", "/imports", params={"province": province},
             files={"file": (file.name, content)}, timeout=None,
         )  # fmt: skip
-    outcome = response.json()
+    outcome = _follow_import(file.name, started.headers["Location"])
     console.print(outcome["summary"])
+    if outcome["status"] == "failed":
+        raise fail(f"nhập thất bại / the import failed: {outcome['failure']}")
     if outcome["errors"]:
         errors = Table("Dòng", "Cột", "Lỗi", title="Dòng lỗi (không ghi) / rows not recorded")
         for problem in outcome["errors"]:
             errors.add_row(str(problem["row"]), problem["column"], problem["reason"])
         console.print(errors)
+        if outcome["errors_kept"] < outcome["refused_rows"]:
+            console.print(f"(chỉ giữ {outcome['errors_kept']} lỗi đầu / the first ones only)")
         raise typer.Exit(2)
+
+
+def _follow_import(name: str, location: str, poll: float = 0.3) -> dict[str, Any]:
+    """Follow an import to its end with a progress line: rows read, recorded, refused."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"đang nhập {name} / importing")
+        while True:
+            answer: dict[str, Any] = _call("activities", "GET", location).json()
+            progress.update(
+                task,
+                description=f"đang nhập {name}: đọc {answer['rows']:,} dòng, ghi "
+                f"{answer['recorded']:,}, đã có {answer['already_recorded']:,}, lỗi "
+                f"{answer['refused_rows']:,} / importing",
+            )
+            if answer["status"] != "running":
+                return answer
+            time.sleep(poll)
 
 
 @app.command()

@@ -36,6 +36,7 @@ from shared.db import create_engine
 from shared.errors import NotFound, Refused, RuleViolation
 from shared.eventstore import ConcurrencyConflict
 from shared.health import health_router
+from shared.jobs import Jobs
 from shared.kafka_security import KafkaAccess, KafkaUnreachable
 from shared.logs import configure_logging
 from shared.metrics import observe_request
@@ -54,6 +55,7 @@ class ServiceParts:
     engine: AsyncEngine
     kafka: KafkaRouter
     relay: OutboxRelay
+    jobs: Jobs
 
     def include(self, router: APIRouter) -> None:
         """Serve `router`'s routes to signed-in callers only (a 401 otherwise), after the
@@ -85,6 +87,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     )
     stop_relay = asyncio.Event()
     relay_task: list[asyncio.Task[None]] = []
+    jobs = Jobs()
 
     @kafka.after_startup
     async def start_relay(_app: FastAPI) -> None:
@@ -92,12 +95,14 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
 
     @kafka.on_broker_shutdown
     async def stop(_app: FastAPI) -> None:
+        await jobs.stop()  # before the relay: what a job records still gets published
         stop_relay.set()
         await asyncio.gather(*relay_task, return_exceptions=True)
         await engine.dispose()
 
     app = FastAPI(title=title, description=description)
     app.state.engine = engine
+    app.state.jobs = jobs
     app.state.verifier = TokenVerifier(
         issuer=settings.auth_issuer,
         audience=settings.auth_audience or f"ketnghia-{settings.service_name}",
@@ -114,7 +119,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     app.middleware("http")(bind_correlation_id)
     for error, handler in ERROR_HANDLERS.items():
         app.add_exception_handler(error, handler)
-    return ServiceParts(app=app, engine=engine, kafka=kafka, relay=relay)
+    return ServiceParts(app=app, engine=engine, kafka=kafka, relay=relay, jobs=jobs)
 
 
 def _login_checked(

@@ -9,6 +9,7 @@ token, or a forged one, must be a 401 with `WWW-Authenticate`. The matrix and it
 are printed (`pytest -s`).
 """
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -211,7 +212,10 @@ async def send(client: httpx.AsyncClient, case: Case, auth: Any) -> httpx.Respon
         options["json"] = case.body()
     if case.upload:
         options["files"] = {"file": ("quyen.csv", SHEET.encode())}
-    return await client.request(case.method, case.path, auth=auth, **options)
+    answer = await client.request(case.method, case.path, auth=auth, **options)
+    if answer.status_code == 202:  # an import: counted once it has finished
+        await _followed(client, answer, auth)
+    return answer
 
 
 async def test_each_role_reaches_exactly_its_scope(
@@ -440,17 +444,34 @@ async def test_a_clerk_imports_only_its_own_units_rows(
     sheet = SHEET.replace("500.000", "700.000")  # a row no one recorded yet
     upload = {"file": ("quyen.csv", sheet.encode())}
 
-    other = await activities.post("/imports", params={"province": "60"}, files=upload,
-                                  auth=trust.sign_in(OTHER_UNIT))  # fmt: skip
-    own = await activities.post("/imports", params={"province": "60"}, files=upload,
-                                auth=trust.sign_in(CLERK))  # fmt: skip
+    other = await _imported(activities, upload, trust.sign_in(OTHER_UNIT))
+    own = await _imported(activities, upload, trust.sign_in(CLERK))
 
-    assert other.status_code == 200
-    assert other.json()["recorded"] == 0
-    [refused] = other.json()["errors"]
+    assert other["recorded"] == 0
+    [refused] = other["errors"]
     assert refused["row"] == 2
     assert f"record:assignment:{DONG_GIANG}" in refused["reason"]
-    assert own.json()["recorded"] == 1
+    assert own["recorded"] == 1
+    assert own["actor"]["units"]  # the clerk's unit, as its token says
+
+
+async def _imported(activities: httpx.AsyncClient, upload: Any, auth: Any) -> dict[str, Any]:
+    """POST the upload as `auth` and follow the import to its end (its owner reads it)."""
+    started = await activities.post("/imports", params={"province": "60"}, files=upload,
+                                    auth=auth)  # fmt: skip
+    assert started.status_code == 202, started.text
+    return await _followed(activities, started, auth)
+
+
+async def _followed(
+    activities: httpx.AsyncClient, started: httpx.Response, auth: Any
+) -> dict[str, Any]:
+    while True:
+        location = started.headers["Location"]
+        answer: dict[str, Any] = (await activities.get(location, auth=auth)).json()
+        if answer["status"] != "running":
+            return answer
+        await asyncio.sleep(0.1)
 
 
 async def test_through_an_assignment_a_2025_commune_shows_only_the_callers_province_rows(

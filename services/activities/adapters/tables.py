@@ -137,12 +137,15 @@ imports = Table(  # who imported which file when, and what became of its rows
     Column("filename", Text, nullable=False),
     Column("actor", JSONB, nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),  # NULL while it runs
     Column("rows", Integer, nullable=False),
     Column("recorded", Integer, nullable=False),
     Column("already_recorded", Integer, nullable=False),
     Column("refused_rows", Integer, nullable=False),
-    Column("errors", JSONB, nullable=False),  # the first 200, by row and column
+    Column("errors", JSONB, nullable=False),  # the first KEPT_ERRORS, by row and column
+    Column("status", Text, nullable=False),  # running, done, failed
+    Column("updated_at", DateTime(timezone=True), nullable=False),  # after each chunk
+    Column("failure", Text),  # why it failed (the file, or the service stopping)
     Index("imports_province", "province", "started_at"),
 )
 

@@ -138,6 +138,25 @@ async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any], key:
     raise RuntimeError("the activities service has not heard of the registry's demo")
 
 
+async def import_and_wait(
+    client: httpx.AsyncClient, province: str, name: str, content: bytes, poll: float = 0.1
+) -> dict[str, Any]:
+    """POST the sheet to `/imports` and follow the import (202, `Location`) to its end;
+    its result, or a RuntimeError when it failed."""
+    started = await client.post(
+        "/imports", params={"province": province}, files={"file": (name, content)}
+    )
+    if started.status_code != 202:
+        raise RuntimeError(f"POST /imports: {started.status_code} {started.text[:500]}")
+    while True:
+        answer: dict[str, Any] = (await client.get(started.headers["Location"])).json()
+        if answer["status"] == "failed":
+            raise RuntimeError(f"import {answer['import_id']} failed: {answer['failure']}")
+        if answer["status"] != "running":
+            return answer
+        await asyncio.sleep(poll)
+
+
 async def load_demo(client: httpx.AsyncClient) -> dict[str, Any]:
     recorded = 0
     for assignment, year, commitments in PLANS:
@@ -147,13 +166,7 @@ async def load_demo(client: httpx.AsyncClient) -> dict[str, Any]:
         )
     for body in ACTIVITIES:
         recorded += await _post(client, "/activities", body, f"demo-{body['id']}")
-    response = await client.post(
-        "/imports",
-        params={"province": "60"},
-        files={"file": (IMPORT_FILE.name, IMPORT_FILE.read_bytes())},
-    )
-    response.raise_for_status()
-    report: dict[str, Any] = response.json()
+    report = await import_and_wait(client, "60", IMPORT_FILE.name, IMPORT_FILE.read_bytes())
     if report["errors"]:
         raise RuntimeError(f"the demo import file has errors: {report['errors']}")
     return {"recorded": recorded, "imported": report}

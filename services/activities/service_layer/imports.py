@@ -6,21 +6,22 @@ row's activity id is derived from its content (and how many identical rows came 
 in the file), so importing the same file again records nothing new.
 """
 
+import asyncio
 import hashlib
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import and_, insert, select, tuple_
+from sqlalchemy import and_, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.activities.adapters.sheets import read_rows
+from services.activities.adapters.sheets import UnreadableSheet, read_rows
 from services.activities.adapters.tables import (
     imports,
     known_assignment_communes,
@@ -35,7 +36,7 @@ from services.activities.service_layer.commands import NewActivity
 from services.activities.service_layer.projection import project
 from shared import catalogue, provinces
 from shared.auth import Forbidden, Principal
-from shared.errors import RuleViolation
+from shared.errors import NotFound, RuleViolation
 from shared.eventstore import Recorder
 from shared.progress import Progress, no_progress
 from shared.spreadsheets import Cell
@@ -290,23 +291,38 @@ def _header_keys(cells: list[Cell]) -> list[str | None]:
     return keys
 
 
-def _rows(content: bytes, filename: str) -> Iterator[Row]:
+def _opened(content: bytes, filename: str) -> Iterator[Row]:
+    """The sheet's rows after its header, which is read and checked now: a file that is not
+    a sheet, is empty or lacks a required column is refused before any work starts."""
     lines = read_rows(content, filename)
     header = next(lines, None)
     if header is None:
         raise RuleViolation("file", "tệp không có dữ liệu / the file is empty")
     keys = _header_keys(header[1])
-    for number, cells in lines:
-        yield Row(number, {k: v for k, v in zip(keys, cells, strict=False) if k is not None})
+    return (
+        Row(number, {k: v for k, v in zip(keys, cells, strict=False) if k is not None})
+        for number, cells in lines
+    )
 
 
-def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
+def _take(rows: Iterator[Row], size: int) -> list[Row]:
+    return list(islice(rows, size))
 
 
-async def import_sheet(
+@dataclass(frozen=True)
+class ImportJob:
+    """An import that was accepted and runs in the background (`run_import`)."""
+
+    id: uuid.UUID
+    province: str
+    caller: Principal
+    filename: str
+    topic: str
+    correlation_id: uuid.UUID
+    rows: Iterator[Row] = field(repr=False)
+
+
+async def start_import(
     engine: AsyncEngine,
     *,
     province: str,
@@ -315,41 +331,119 @@ async def import_sheet(
     filename: str,
     topic: str,
     correlation_id: uuid.UUID,
-    chunk: int = CHUNK,
-    progress: Progress = no_progress,
-) -> Report:
-    """Check and record the sheet's rows, `chunk` per transaction; `progress(rows, 0)`
-    after each (the total is not known before the last row is read)."""
+) -> ImportJob:
+    """Check who imports, the province and the file's header (in a worker thread: reading
+    an xlsx is CPU work), and record the import as running. The rows are `run_import`'s."""
     access.require_import(caller, province)
     if province not in provinces.codes():
         raise RuleViolation(
             "province", f"không có tỉnh mã {province} / no province with code {province}",
             location="query",
         )  # fmt: skip
-    report = Report()
-    started = datetime.now(UTC)
-    seen: Counter[str] = Counter()
-    for rows in _chunks(_rows(content, filename), chunk):
-        report.rows += len(rows)
-        async with engine.begin() as conn:
-            recorder = Recorder(conn, topic, correlation_id, project, caller.actor)
-            await _import_chunk(recorder, caller, province, rows, seen, report)
-        progress(report.rows, 0)
+    try:
+        rows = await asyncio.to_thread(_opened, content, filename)
+    except UnreadableSheet as unreadable:
+        raise RuleViolation("file", str(unreadable)) from unreadable
+    job = ImportJob(uuid.uuid4(), province, caller, filename[:255], topic, correlation_id, rows)
+    now = datetime.now(UTC)
     async with engine.begin() as conn:
         await conn.execute(
             insert(imports).values(
-                id=report.id, province=province, filename=filename[:255],
-                actor=caller.actor.as_dict(), started_at=started, finished_at=datetime.now(UTC),
-                rows=report.rows, recorded=report.recorded,
-                already_recorded=report.already_recorded,
-                refused_rows=len({error.row for error in report.errors}),
-                errors=[asdict(error) for error in report.errors[:KEPT_ERRORS]],
+                id=job.id, province=province, filename=job.filename,
+                actor=caller.actor.as_dict(), started_at=now, updated_at=now, status=RUNNING,
+                rows=0, recorded=0, already_recorded=0, refused_rows=0, errors=[],
             )
         )  # fmt: skip
+    return job
+
+
+RUNNING, DONE, FAILED = "running", "done", "failed"
+KEPT_ERRORS = 10_000  # an import keeps this many refusals by row and column; it counts all
+STALLED = timedelta(minutes=5)  # running, and no word for this long: the service stopped
+
+
+async def run_import(
+    engine: AsyncEngine, job: ImportJob, chunk: int = CHUNK, progress: Progress = no_progress
+) -> Report:
+    """Check and record the rows, `chunk` per transaction, the import's counts written in
+    the same transaction as the rows they count; then its result. A file that turns out
+    unreadable, or the service stopping, leaves the import `failed` with the reason, and
+    the chunks recorded before it (importing the file again records only the rest)."""
+    report = Report(id=job.id)
+    seen: Counter[str] = Counter()
+    try:
+        while rows := await asyncio.to_thread(_take, job.rows, chunk):
+            report.rows += len(rows)
+            async with engine.begin() as conn:
+                recorder = Recorder(conn, job.topic, job.correlation_id, project, job.caller.actor)
+                await _import_chunk(recorder, job.caller, job.province, rows, seen, report)
+                await conn.execute(_counted(job.id, report))
+            progress(report.rows, 0)
+    except UnreadableSheet as unreadable:
+        await _finish(engine, job.id, report, FAILED, str(unreadable))
+    except asyncio.CancelledError:
+        await _finish(engine, job.id, report, FAILED, INTERRUPTED)
+        raise
+    except Exception:
+        await _finish(engine, job.id, report, FAILED, "lỗi của dịch vụ / the service failed")
+        raise
+    else:
+        await _finish(engine, job.id, report, DONE)
     return report
 
 
-KEPT_ERRORS = 200  # an import's history keeps its first refusals; the answer has them all
+INTERRUPTED = (
+    "dịch vụ dừng giữa chừng: hãy nhập lại tệp, các dòng đã ghi không bị ghi lần nữa / "
+    "the service stopped: import the file again, rows already recorded are not recorded twice"
+)
+
+
+def _counted(job_id: uuid.UUID, report: Report) -> Any:
+    return (
+        update(imports)
+        .where(imports.c.id == job_id)
+        .values(
+            rows=report.rows,
+            recorded=report.recorded,
+            already_recorded=report.already_recorded,
+            refused_rows=len({error.row for error in report.errors}),
+            updated_at=datetime.now(UTC),
+        )
+    )
+
+
+async def _finish(
+    engine: AsyncEngine, job_id: uuid.UUID, report: Report, status: str, failure: str | None = None
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            _counted(job_id, report).values(
+                status=status,
+                failure=failure,
+                finished_at=datetime.now(UTC),
+                errors=[asdict(error) for error in report.errors[:KEPT_ERRORS]],
+            )
+        )
+
+
+async def find_import(conn: AsyncConnection, import_id: uuid.UUID) -> dict[str, Any]:
+    """An import as it stands: its counts so far, or its result."""
+    row = (await conn.execute(select(imports).where(imports.c.id == import_id))).one_or_none()
+    if row is None:
+        raise NotFound(f"Không có lần nhập {import_id} / no import {import_id}")
+    return describe_import(dict(row._mapping))
+
+
+def describe_import(found: dict[str, Any]) -> dict[str, Any]:
+    if found["status"] == RUNNING and datetime.now(UTC) - found["updated_at"] > STALLED:
+        found |= {"status": FAILED, "failure": INTERRUPTED}
+    found["summary"] = (
+        f"{found['rows']} dòng: ghi {found['recorded']}, đã có từ trước "
+        f"{found['already_recorded']}, lỗi {found['refused_rows']}"
+        + (" (đang nhập…)" if found["status"] == RUNNING else "")
+    )
+    found["errors_kept"] = len(found["errors"])
+    return found
 
 
 async def history(conn: AsyncConnection, province: str) -> list[dict[str, Any]]:
@@ -357,7 +451,13 @@ async def history(conn: AsyncConnection, province: str) -> list[dict[str, Any]]:
     rows = await conn.execute(
         select(imports).where(imports.c.province == province).order_by(imports.c.started_at.desc())
     )
-    return [dict(row._mapping) for row in rows]
+    return [
+        {**describe_import(dict(row._mapping)), "errors": row.errors[:HISTORY_ERRORS]}
+        for row in rows
+    ]
+
+
+HISTORY_ERRORS = 20  # the history shows each import's first refusals; the import all it kept
 
 
 async def _import_chunk(

@@ -1,17 +1,29 @@
 """Importing the way units report: an xlsx (or CSV) sheet, every row checked, the good
 rows recorded, the bad ones reported by row and column; the same file twice."""
 
+import asyncio
 import io
+import uuid
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.activities.adapters.tables import activities as activities_table
-from services.activities.service_layer.imports import COLUMNS
+from services.activities.entrypoints.demo import import_and_wait
+from services.activities.service_layer.imports import (
+    CHUNK,
+    COLUMNS,
+    find_import,
+    run_import,
+    start_import,
+)
 from services.registry.entrypoints.demo import HOI_NONG_DAN_BT, VKS_BT, Tally
+from shared.auth import Principal, Role
 
 HEADERS = [column.header for column in COLUMNS]
 
@@ -82,12 +94,7 @@ BAD = [
 async def import_file(
     activities: httpx.AsyncClient, content: bytes, name: str = "ham-can-2024.xlsx"
 ) -> dict[str, Any]:
-    response = await activities.post(
-        "/imports", params={"province": "60"}, files={"file": (name, content)}
-    )
-    assert response.status_code == 200, response.text
-    report: dict[str, Any] = response.json()
-    return report
+    return await import_and_wait(activities, "60", name, content)
 
 
 async def test_an_import_records_the_good_rows_and_reports_each_bad_one(
@@ -217,9 +224,91 @@ async def test_each_import_is_kept_with_who_when_and_what_became_of_its_rows(
 
     history = (await activities.get("/provinces/60/imports")).json()
 
-    [kept] = [entry for entry in history if entry["id"] == report["import_id"]]
+    [kept] = [entry for entry in history if entry["import_id"] == report["import_id"]]
     assert (kept["rows"], kept["recorded"], kept["refused_rows"]) == (2, 1, 1)
     assert kept["errors"] == [e for e in report["errors"]]
     assert kept["actor"]["role"] == "operations"
     assert kept["started_at"] <= kept["finished_at"]
     assert history[0]["started_at"] >= history[-1]["started_at"]  # newest first
+
+
+def many(count: int, label: str) -> bytes:
+    """A CSV of `count` distinct Hàm Cần rows, from 1 October 2024 on, for 250 days."""
+    first_day = date(2024, 10, 1)
+    lines = [",".join(HEADERS)]
+    for index in range(count):
+        values = row(
+            occurred_on=f"{first_day + timedelta(days=index % 250):%d/%m/%Y}",
+            description=f"{label} {index}",
+            value_vnd=1_000 + index,
+            beneficiaries=None, beneficiary_kind=None, beneficiary_group=None,
+        )  # fmt: skip
+        lines.append(",".join("" if v is None else f'"{v}"' for v in values))
+    return "\n".join(lines).encode()
+
+
+async def test_an_import_answers_202_and_tells_its_progress_until_its_result(
+    activities: httpx.AsyncClient, demo: Tally
+) -> None:
+    rows = 3 * CHUNK + 17
+    started = await activities.post(
+        "/imports", params={"province": "60"},
+        files={"file": ("nhieu-dong.csv", many(rows, "Quà số"))},
+    )  # fmt: skip
+    assert started.status_code == 202, started.text
+    assert started.headers["Location"] == f"/imports/{started.json()['import_id']}"
+    seen, answer = [], started.json()
+    while answer["status"] == "running":
+        seen.append(answer["rows"])
+        await asyncio.sleep(0.05)
+        answer = (await activities.get(started.headers["Location"])).json()
+
+    assert answer["status"] == "done", answer
+    counts = (answer["rows"], answer["recorded"], answer["refused_rows"])
+    assert counts == (rows, rows, 0), answer["errors"][:3]
+    assert answer["finished_at"] is not None
+    assert seen == sorted(seen)  # never backwards
+    assert all(count % CHUNK == 0 for count in seen)  # counted per recorded chunk
+    assert any(0 < count < rows for count in seen), seen  # progress while it ran
+
+
+async def test_an_unreadable_file_is_refused_before_an_import_starts(
+    activities: httpx.AsyncClient, demo: Tally
+) -> None:
+    before = len((await activities.get("/provinces/60/imports")).json())
+    response = await activities.post(
+        "/imports", params={"province": "60"}, files={"file": ("x.xlsx", b"PK\x03\x04 no zip")}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "file"]
+    assert len((await activities.get("/provinces/60/imports")).json()) == before
+
+
+async def test_an_import_cut_short_by_the_service_stopping_says_so_and_keeps_its_chunks(
+    activities_engine: AsyncEngine, activities_settings: Any, demo: Tally
+) -> None:
+    caller = Principal("coordinator-60", "Điều phối thử", frozenset({Role.PROVINCE_COORDINATOR}),
+                       frozenset({"60"}))  # fmt: skip
+    job = await start_import(
+        activities_engine, province="60", caller=caller, filename="dung-giua-chung.csv",
+        content=many(40, "Quà dừng giữa chừng số"), topic=activities_settings.activities_topic,
+        correlation_id=uuid.uuid4(),
+    )  # fmt: skip
+    first_chunk = asyncio.Event()
+
+    def told(done: int, _total: int) -> None:
+        first_chunk.set()
+
+    running = asyncio.create_task(run_import(activities_engine, job, chunk=10, progress=told))
+    await first_chunk.wait()
+    running.cancel()  # what the service's shutdown does after its grace period
+    with pytest.raises(asyncio.CancelledError):
+        await running
+
+    async with activities_engine.connect() as conn:
+        found = await find_import(conn, job.id)
+    assert found["status"] == "failed"
+    assert "import the file again" in found["failure"]
+    assert 10 <= found["recorded"] < 40  # the chunks recorded before it stopped stay
+    assert found["finished_at"] is not None
