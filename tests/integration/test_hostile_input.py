@@ -139,3 +139,33 @@ async def test_the_registry_refuses_a_nul_in_a_name_and_in_a_path(
     assert lineage.status_code in (404, 422)
     assert listing.status_code == 422
     assert programmes.status_code == 422
+
+
+NAM_GIANG = demo_assignment_id("49", "district", "510")
+
+
+@pytest.mark.parametrize(
+    ("case", "body"),
+    [
+        ("101 communes", {"communes": [f"{20_000 + i}" for i in range(101)]}),
+        ("no commune", {"communes": []}),
+        ("a NUL in a code", {"communes": [f"205{NUL}1"]}),
+        ("a formula for a code", {"communes": ["=HYPERLINK(1)"]}),
+        ("a reason of 10,000 letters", {"communes": ["20551"], "reason": "x" * 10_000}),
+    ],
+)
+async def test_continuing_a_district_refuses_hostile_input(
+    registry: httpx.AsyncClient, registry_engine: AsyncEngine, demo: Tally, case: str, body: Any
+) -> None:
+    path = f"/assignments/{NAM_GIANG}/continuation"
+    await refused_without_trace(registry_engine, lambda: registry.post(path, json=body))
+
+
+async def test_a_district_report_refuses_hostile_paths(reporting: httpx.AsyncClient) -> None:
+    nul = await reporting.get("/reports/provinces/49/districts/5%0010")
+    long = await reporting.get(f"/reports/provinces/49/districts/{'5' * 10_000}")
+    quoted = await reporting.get('/reports/provinces/49/districts/510"', params={"format": "csv"})
+
+    assert nul.status_code in (404, 422)
+    assert long.status_code in (404, 422)
+    assert quoted.status_code == 404  # no such district: nothing reaches a file name
