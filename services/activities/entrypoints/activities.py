@@ -11,6 +11,14 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.activities.entrypoints.answers import (
+    ActivityOut,
+    ActivityWithHistoryOut,
+    CatalogueOut,
+    LockOut,
+    PlanListed,
+    PlanOut,
+)
 from services.activities.entrypoints.dependencies import IdempotencyKey, Recording, once
 from services.activities.entrypoints.schemas import (
     ActivityIn,
@@ -31,7 +39,7 @@ from shared.service import Caller, Connection, IfMatch, etag
 router = APIRouter(tags=["Hoạt động hỗ trợ (activities)"])
 
 
-@router.get("/catalogue")
+@router.get("/catalogue", response_model=CatalogueOut)
 async def catalogue_lists() -> dict[str, Any]:
     """Danh mục: categories, units of quantity, beneficiary kinds and groups, funding."""
     return {
@@ -43,7 +51,9 @@ async def catalogue_lists() -> dict[str, Any]:
     }
 
 
-@router.post("/activities", status_code=201)
+@router.post(
+    "/activities", status_code=201, response_model=ActivityOut, response_model_exclude_unset=True
+)
 async def record(
     body: ActivityIn,
     request: Request,
@@ -87,7 +97,7 @@ async def by_names(conn: AsyncConnection, body: Body) -> Body:
     return body
 
 
-@router.get("/activities")
+@router.get("/activities", response_model=list[ActivityOut], response_model_exclude_unset=True)
 async def list_activities(
     conn: Connection,
     caller: Caller,
@@ -118,7 +128,11 @@ async def list_activities(
     )
 
 
-@router.get("/activities/{activity_id}")
+@router.get(
+    "/activities/{activity_id}",
+    response_model=ActivityWithHistoryOut,
+    response_model_exclude_unset=True,
+)
 async def get_activity(
     activity_id: str, conn: Connection, caller: Caller, response: Response
 ) -> dict[str, Any]:
@@ -129,7 +143,11 @@ async def get_activity(
     return {**found, "history": await queries.history(conn, activity_id)}
 
 
-@router.post("/activities/{activity_id}/corrections")
+@router.post(
+    "/activities/{activity_id}/corrections",
+    response_model=ActivityOut,
+    response_model_exclude_unset=True,
+)
 async def correct(
     activity_id: str,
     body: CorrectionIn,
@@ -149,7 +167,9 @@ async def correct(
     return await once(request, recorder, key, run)
 
 
-@router.post("/activities/{activity_id}/void")
+@router.post(
+    "/activities/{activity_id}/void", response_model=ActivityOut, response_model_exclude_unset=True
+)
 async def void(
     activity_id: str,
     body: VoidIn,
@@ -166,7 +186,7 @@ async def void(
     return await once(request, recorder, key, run)
 
 
-@router.post("/assignments/{assignment_id}/plans", status_code=201)
+@router.post("/assignments/{assignment_id}/plans", status_code=201, response_model=PlanOut)
 async def create_plan(
     assignment_id: str,
     body: PlanIn,
@@ -185,7 +205,9 @@ async def create_plan(
     return await once(request, recorder, key, run)
 
 
-@router.post("/assignments/{assignment_id}/plans/{year}/commitments", status_code=201)
+@router.post(
+    "/assignments/{assignment_id}/plans/{year}/commitments", status_code=201, response_model=PlanOut
+)
 async def add_commitment(
     assignment_id: str,
     year: int,
@@ -204,14 +226,14 @@ async def add_commitment(
     return await once(request, recorder, key, run)
 
 
-@router.get("/assignments/{assignment_id}/plans")
+@router.get("/assignments/{assignment_id}/plans", response_model=list[PlanListed])
 async def plans(assignment_id: str, conn: Connection, caller: Caller) -> list[dict[str, Any]]:
     """Các kế hoạch năm của phân công: each year's plan, with its commitments counted."""
     await queries.readable_assignment(conn, caller, assignment_id)
     return await queries.plans_of(conn, assignment_id)
 
 
-@router.get("/assignments/{assignment_id}/plans/{year}")
+@router.get("/assignments/{assignment_id}/plans/{year}", response_model=PlanOut)
 async def plan_versus_actual(
     assignment_id: str, year: int, conn: Connection, caller: Caller
 ) -> dict[str, Any]:
@@ -220,7 +242,7 @@ async def plan_versus_actual(
     return await queries.plan(conn, assignment_id, year)
 
 
-@router.post("/provinces/{province}/locks", status_code=201)
+@router.post("/provinces/{province}/locks", status_code=201, response_model=LockOut)
 async def lock(
     province: str,
     body: LockIn,
@@ -239,7 +261,7 @@ async def lock(
     return await once(request, recorder, key, run)
 
 
-@router.post("/provinces/{province}/locks/{lock_id}/unlock")
+@router.post("/provinces/{province}/locks/{lock_id}/unlock", response_model=LockOut)
 async def unlock(
     province: str,
     lock_id: str,
@@ -257,7 +279,7 @@ async def unlock(
     return await once(request, recorder, key, run)
 
 
-@router.get("/provinces/{province}/locks")
+@router.get("/provinces/{province}/locks", response_model=list[LockOut])
 async def locks(province: str, conn: Connection, caller: Caller) -> list[dict[str, Any]]:
     """Every lock of the province: in force (`active`) or unlocked, with who and why."""
     access.require_province_records(caller, province)

@@ -18,6 +18,7 @@ from services.activities.service_layer.imports import (
     start_import,
 )
 from shared import catalogue
+from shared.answers import ActorOut
 from shared.errors import RuleViolation
 from shared.jobs import Jobs
 from shared.progress import Meter
@@ -54,20 +55,13 @@ class RowRefusal(BaseModel):
     reason: str
 
 
-class ImportActor(BaseModel):
-    subject: str
-    name: str
-    role: str
-    units: list[str] = []
-
-
 class ImportAnswer(BaseModel):
     """Một lần nhập / an import: its progress while it runs, then its result."""
 
     import_id: uuid.UUID
     province: str
     filename: str
-    actor: ImportActor
+    actor: ActorOut
     status: Literal["running", "done", "failed"] = Field(
         description="đang nhập / xong / thất bại: running, done, failed"
     )

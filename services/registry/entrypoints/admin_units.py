@@ -5,13 +5,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from services.registry.domain.admin_units import Edition, Level
+from services.registry.entrypoints.answers import AdminUnitOut, LineageOut, PredecessorsOut
 from services.registry.service_layer import admin_units
 from shared.service import Connection
 
 router = APIRouter(tags=["Đơn vị hành chính (administrative units)"])
 
 
-@router.get("/admin-units/{edition}/{level}/{code}")
+@router.get("/admin-units/{edition}/{level}/{code}", response_model=AdminUnitOut)
 async def get_unit(edition: Edition, level: Level, code: str, conn: Connection) -> Any:
     unit = await admin_units.find_unit(conn, edition, level, code)
     if unit is None:
@@ -23,7 +24,7 @@ async def get_unit(edition: Edition, level: Level, code: str, conn: Connection) 
     return unit
 
 
-@router.get("/admin-units/{edition}/{level}/{code}/children")
+@router.get("/admin-units/{edition}/{level}/{code}/children", response_model=list[AdminUnitOut])
 async def children(
     edition: Edition, level: Level, code: str, conn: Connection
 ) -> list[dict[str, Any]]:
@@ -33,7 +34,7 @@ async def children(
     return await admin_units.children(conn, edition, level, code)
 
 
-@router.get("/admin-units/2025/commune/{code}/predecessors")
+@router.get("/admin-units/2025/commune/{code}/predecessors", response_model=PredecessorsOut)
 async def predecessors(code: str, conn: Connection) -> dict[str, Any]:
     """Xã 2025 được hình thành từ những xã nào: the pre-2025 communes that went into 2025
     commune `code`, wholly (`whole`) or in part (`part`)."""
@@ -41,7 +42,7 @@ async def predecessors(code: str, conn: Connection) -> dict[str, Any]:
     return {"commune": unit, "predecessors": await admin_units.predecessors(conn, code)}
 
 
-@router.get("/admin-units")
+@router.get("/admin-units", response_model=list[AdminUnitOut])
 async def search(
     conn: Connection,
     q: Annotated[str, Query(min_length=2, description="tên, có hoặc không dấu")],
@@ -51,7 +52,7 @@ async def search(
     return await admin_units.search_units(conn, q, edition, limit)
 
 
-@router.get("/lineage/communes/{old_code}")
+@router.get("/lineage/communes/{old_code}", response_model=LineageOut)
 async def lineage(old_code: str, conn: Connection) -> dict[str, Any]:
     """What pre-2025 commune `old_code` became on 1 July 2025."""
     old = await admin_units.find_unit(conn, Edition.BEFORE_2025, Level.COMMUNE, old_code)

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from services.registry.domain.assignments import Assignment
+from services.registry.entrypoints.answers import AssignmentEventOut, AssignmentOut, LeadOfYearOut
 from services.registry.entrypoints.dependencies import Recording
 from services.registry.entrypoints.schemas import (
     AssignmentIn,
@@ -33,7 +34,7 @@ from shared.service import Caller, Connection, IfMatch, etag
 router = APIRouter(prefix="/assignments", tags=["Phân công giúp đỡ (assignments)"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=AssignmentOut)
 async def create_assignment(
     body: AssignmentIn, recorder: Recording, caller: Caller, response: Response
 ) -> dict[str, Any]:
@@ -61,7 +62,7 @@ async def province_assignments(
     return await queries.province_assignments(conn, province, units)
 
 
-@router.get("/{assignment_id}")
+@router.get("/{assignment_id}", response_model=AssignmentOut)
 async def get_assignment(
     assignment_id: str, conn: Connection, caller: Caller, response: Response
 ) -> dict[str, Any]:
@@ -69,7 +70,7 @@ async def get_assignment(
     return await _assignment(conn, assignment_id, response)
 
 
-@router.get("/{assignment_id}/history")
+@router.get("/{assignment_id}/history", response_model=list[AssignmentEventOut])
 async def history(assignment_id: str, conn: Connection, caller: Caller) -> list[dict[str, Any]]:
     """Every event of the assignment, oldest first, with who made it: nothing is
     overwritten."""
@@ -88,7 +89,7 @@ async def history(assignment_id: str, conn: Connection, caller: Caller) -> list[
     ]
 
 
-@router.get("/{assignment_id}/leads/{year}")
+@router.get("/{assignment_id}/leads/{year}", response_model=LeadOfYearOut)
 async def lead_of(
     assignment_id: str, year: Year, conn: Connection, caller: Caller
 ) -> dict[str, Any]:
@@ -97,7 +98,7 @@ async def lead_of(
     return await queries.lead_of(conn, assignment_id, year)
 
 
-@router.put("/{assignment_id}/leads/{year}")
+@router.put("/{assignment_id}/leads/{year}", response_model=AssignmentOut)
 async def assign_lead(
     assignment_id: str,
     year: Year,
@@ -117,7 +118,7 @@ async def assign_lead(
     )
 
 
-@router.post("/{assignment_id}/members")
+@router.post("/{assignment_id}/members", response_model=AssignmentOut)
 async def join(
     assignment_id: str,
     body: MembershipIn,
@@ -132,7 +133,7 @@ async def join(
     return await _assignment(recorder.conn, assignment_id, response)
 
 
-@router.post("/{assignment_id}/members/{unit_id}/leave")
+@router.post("/{assignment_id}/members/{unit_id}/leave", response_model=AssignmentOut)
 async def leave(
     assignment_id: str,
     unit_id: str,
@@ -152,7 +153,7 @@ async def leave(
     )
 
 
-@router.post("/{assignment_id}/succession")
+@router.post("/{assignment_id}/succession", response_model=AssignmentOut)
 async def continue_on_successor(
     assignment_id: str,
     body: SuccessionIn,
@@ -170,7 +171,7 @@ async def continue_on_successor(
     return await _assignment(recorder.conn, assignment_id, response)
 
 
-@router.post("/{assignment_id}/continuation", status_code=201)
+@router.post("/{assignment_id}/continuation", status_code=201, response_model=AssignmentOut)
 async def continue_district(
     assignment_id: str,
     body: ContinuationIn,
@@ -189,7 +190,7 @@ async def continue_district(
     return await _assignment(recorder.conn, assignment_id, response)
 
 
-@router.post("/{assignment_id}/end")
+@router.post("/{assignment_id}/end", response_model=AssignmentOut)
 async def end(
     assignment_id: str,
     body: EndIn,

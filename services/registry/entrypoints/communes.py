@@ -7,6 +7,12 @@ from fastapi import APIRouter, Path, Query
 
 from services.registry.domain.admin_units import Edition
 from services.registry.domain.communes import Classification, CommuneRef, Village
+from services.registry.entrypoints.answers import (
+    ClassificationOut,
+    HelpersOut,
+    VillageOut,
+    VillageRegistered,
+)
 from services.registry.entrypoints.dependencies import Recording
 from services.registry.entrypoints.schemas import ClassificationIn, Code, VillageIn
 from services.registry.service_layer import access, commands, queries
@@ -19,7 +25,7 @@ router = APIRouter(
 CommuneCode = Annotated[Code, Path(description="mã xã trong phiên bản đó / the commune's code")]
 
 
-@router.get("/helpers")
+@router.get("/helpers", response_model=HelpersOut)
 async def helpers(
     edition: Edition,
     code: CommuneCode,
@@ -39,7 +45,7 @@ async def helpers(
     }
 
 
-@router.post("/villages", status_code=201)
+@router.post("/villages", status_code=201, response_model=VillageRegistered)
 async def register_village(
     edition: Edition, code: CommuneCode, body: VillageIn, recorder: Recording, caller: Caller
 ) -> dict[str, Any]:
@@ -49,12 +55,12 @@ async def register_village(
     return {"id": village.id, **body.model_dump(exclude={"id"})}
 
 
-@router.get("/villages")
+@router.get("/villages", response_model=list[VillageOut])
 async def villages(edition: Edition, code: CommuneCode, conn: Connection) -> list[dict[str, Any]]:
     return await queries.list_villages(conn, edition, code)
 
 
-@router.post("/classifications", status_code=201)
+@router.post("/classifications", status_code=201, response_model=list[ClassificationOut])
 async def classify(
     edition: Edition,
     code: CommuneCode,
@@ -76,7 +82,7 @@ async def classify(
     return await queries.classifications(recorder.conn, edition, code)
 
 
-@router.get("/classifications")
+@router.get("/classifications", response_model=list[ClassificationOut])
 async def classifications(
     edition: Edition, code: CommuneCode, conn: Connection
 ) -> list[dict[str, Any]]:

@@ -7,6 +7,12 @@ from fastapi import APIRouter, Response
 
 from services.registry.domain.programmes import Period, Programme
 from services.registry.domain.sponsor_units import SponsorUnit
+from services.registry.entrypoints.answers import (
+    ProgrammeAssignmentOut,
+    ProgrammeOut,
+    SponsorUnitOut,
+    UnitTargetOut,
+)
 from services.registry.entrypoints.dependencies import Recording
 from services.registry.entrypoints.schemas import Code, LegalBasisIn, ProgrammeIn, SponsorUnitIn
 from services.registry.service_layer import access, commands, queries
@@ -15,7 +21,7 @@ from shared.service import Caller, Connection, IfMatch, etag
 router = APIRouter(tags=["Đơn vị kết nghĩa, chương trình (sponsor units, programmes)"])
 
 
-@router.post("/sponsor-units", status_code=201)
+@router.post("/sponsor-units", status_code=201, response_model=SponsorUnitOut)
 async def register_sponsor_unit(
     body: SponsorUnitIn, recorder: Recording, caller: Caller
 ) -> dict[str, Any]:
@@ -25,7 +31,7 @@ async def register_sponsor_unit(
     return await queries.find_sponsor_unit(recorder.conn, unit.id)
 
 
-@router.get("/sponsor-units")
+@router.get("/sponsor-units", response_model=list[SponsorUnitOut])
 async def list_sponsor_units(
     province: Code, conn: Connection, caller: Caller
 ) -> list[dict[str, Any]]:
@@ -33,14 +39,14 @@ async def list_sponsor_units(
     return await queries.list_sponsor_units(conn, province)
 
 
-@router.get("/sponsor-units/{unit_id}")
+@router.get("/sponsor-units/{unit_id}", response_model=SponsorUnitOut)
 async def get_sponsor_unit(unit_id: str, conn: Connection, caller: Caller) -> dict[str, Any]:
     unit = await queries.find_sponsor_unit(conn, unit_id)
     access.require_read_unit(caller, unit)
     return unit
 
 
-@router.get("/sponsor-units/{unit_id}/targets")
+@router.get("/sponsor-units/{unit_id}/targets", response_model=list[UnitTargetOut])
 async def targets_of_unit(
     unit_id: str, conn: Connection, caller: Caller, on: date | None = None
 ) -> list[dict[str, Any]]:
@@ -49,7 +55,7 @@ async def targets_of_unit(
     return await queries.targets_of_unit(conn, unit_id, on)
 
 
-@router.post("/programmes", status_code=201)
+@router.post("/programmes", status_code=201, response_model=ProgrammeOut)
 async def create_programme(
     body: ProgrammeIn, recorder: Recording, caller: Caller, response: Response
 ) -> dict[str, Any]:
@@ -66,13 +72,13 @@ async def create_programme(
     return await _programme(recorder.conn, programme.id, response)
 
 
-@router.get("/programmes")
+@router.get("/programmes", response_model=list[ProgrammeOut])
 async def list_programmes(province: Code, conn: Connection, caller: Caller) -> list[dict[str, Any]]:
     access.require_read_province(caller, province)
     return await queries.list_programmes(conn, province)
 
 
-@router.get("/programmes/{programme_id}")
+@router.get("/programmes/{programme_id}", response_model=ProgrammeOut)
 async def get_programme(
     programme_id: str, conn: Connection, caller: Caller, response: Response
 ) -> dict[str, Any]:
@@ -81,7 +87,7 @@ async def get_programme(
     return programme
 
 
-@router.post("/programmes/{programme_id}/legal-bases")
+@router.post("/programmes/{programme_id}/legal-bases", response_model=ProgrammeOut)
 async def add_legal_basis(
     programme_id: str,
     body: LegalBasisIn,
@@ -97,7 +103,7 @@ async def add_legal_basis(
     return await _programme(recorder.conn, programme_id, response)
 
 
-@router.get("/programmes/{programme_id}/assignments")
+@router.get("/programmes/{programme_id}/assignments", response_model=list[ProgrammeAssignmentOut])
 async def programme_assignments(
     programme_id: str, conn: Connection, caller: Caller
 ) -> list[dict[str, Any]]:

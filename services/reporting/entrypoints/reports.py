@@ -8,7 +8,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import BaseModel
 
+from services.reporting.entrypoints.answers import (
+    CommuneReport,
+    CoverageReport,
+    DistrictReport,
+    DrilledActivity,
+    PlansReport,
+    ProvinceSummary,
+    SponsorUnitReport,
+)
 from services.reporting.service_layer import access, exports, reports
 from services.reporting.service_layer.reports import Scope
 from shared.service import Caller, Snapshot
@@ -16,6 +26,22 @@ from shared.spreadsheets import Cell, write_csv, write_workbook
 
 router = APIRouter(prefix="/reports", tags=["Báo cáo (reports)"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "JSON, or with `format` a CSV or xlsx file",
+        "content": {"text/csv": {}, XLSX: {}},
+    }
+}
+"""A report answers JSON (its response model; keys it gives only sometimes stay absent:
+`response_model_exclude_unset`), or with `?format=csv|xlsx` a file: a `Response` of its
+own, which FastAPI passes without checking it against the model."""
+
+
+def report_route(path: str, model: type[BaseModel]) -> Callable[[Any], Any]:
+    """A report's route: JSON answered as `model`, or a file (`FILES`)."""
+    return router.get(
+        path, response_model=model, response_model_exclude_unset=True, responses=FILES
+    )
 
 
 class Format(StrEnum):
@@ -59,7 +85,7 @@ def _answer(
     return Response(content, media_type=media, headers={"Content-Disposition": disposition})
 
 
-@router.get("/communes/{edition}/{code}")
+@report_route("/communes/{edition}/{code}", CommuneReport)
 async def commune(
     edition: str,
     code: str,
@@ -76,7 +102,7 @@ async def commune(
     return _answer(report, format, f"xa-{code}", exports.FIGURE_HEADERS, exports.figures)
 
 
-@router.get("/communes/{edition}/{code}/activities")
+@router.get("/communes/{edition}/{code}/activities", response_model=list[DrilledActivity])
 async def commune_activities(
     edition: str,
     code: str,
@@ -92,7 +118,7 @@ async def commune_activities(
     return await reports.drill_down(conn, edition, code, scope, category, limit)
 
 
-@router.get("/provinces/{province}/summary")
+@report_route("/provinces/{province}/summary", ProvinceSummary)
 async def province_summary(
     province: str,
     conn: Snapshot,
@@ -106,7 +132,7 @@ async def province_summary(
     return _answer(report, format, f"tinh-{province}", exports.FIGURE_HEADERS, exports.figures)
 
 
-@router.get("/provinces/{province}/districts/{code}")
+@report_route("/provinces/{province}/districts/{code}", DistrictReport)
 async def district(
     province: str,
     code: str,
@@ -124,7 +150,7 @@ async def district(
     )
 
 
-@router.get("/provinces/{province}/coverage")
+@report_route("/provinces/{province}/coverage", CoverageReport)
 async def coverage(
     province: str,
     conn: Snapshot,
@@ -140,7 +166,7 @@ async def coverage(
     )
 
 
-@router.get("/provinces/{province}/plans")
+@report_route("/provinces/{province}/plans", PlansReport)
 async def plans(
     province: str,
     conn: Snapshot,
@@ -154,7 +180,7 @@ async def plans(
     return _answer(report, format, f"ke-hoach-{province}", exports.PLAN_HEADERS, exports.plans)
 
 
-@router.get("/sponsor-units/{unit_id}")
+@report_route("/sponsor-units/{unit_id}", SponsorUnitReport)
 async def sponsor_unit(
     unit_id: str,
     conn: Snapshot,
