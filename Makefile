@@ -2,6 +2,8 @@
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test stop status lint bench
 
@@ -29,8 +31,15 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-## Lint, types, then every test against a real Kafka broker and PostgreSQL server.
-test: lint
+## Debian's Chromium (and fonts with Vietnamese letters) for the web app's browser tests;
+## Playwright drives it, it downloads no browser of its own.
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core
+
+## Lint, types, then every test against a real Kafka broker and PostgreSQL server, and
+## the web app in a real headless Chromium.
+test: lint $(CHROMIUM)
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed

@@ -50,7 +50,7 @@ from shared.devstack.keycloak import (
     refreshed_token,
 )
 from shared.devstack.processes import StackError
-from shared.devstack.stack import REALM_FILE, SERVICE_PORTS, LocalStack, local_issuer
+from shared.devstack.stack import REALM_FILE, SERVICE_PORTS, WEB_PORT, LocalStack, local_issuer
 
 app = typer.Typer(
     help="Kết nghĩa: báo cáo, nạp dữ liệu, dựng lại, trạng thái / "
@@ -464,6 +464,9 @@ def guide(token: str) -> None:
         f"logs (JSON): {LocalStack().home / 'logs'}",
     ]
     console.print("\n".join(lines), soft_wrap=True)
+    console.rule("Trang web / the web app")
+    console.print(f"http://127.0.0.1:{WEB_PORT}  — đăng nhập bằng một người dùng mẫu / sign in as:")
+    users()
 
 
 @app.command("import")

@@ -11,13 +11,16 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 from faststream.kafka.fastapi import KafkaRouter
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -100,7 +103,8 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
         await asyncio.gather(*relay_task, return_exceptions=True)
         await engine.dispose()
 
-    app = FastAPI(title=title, description=description)
+    app = FastAPI(title=title, description=description, docs_url=None, redoc_url=None)
+    serve_docs(app)
     app.state.engine = engine
     app.state.jobs = jobs
     app.state.verifier = TokenVerifier(
@@ -120,6 +124,26 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     for error, handler in ERROR_HANDLERS.items():
         app.add_exception_handler(error, handler)
     return ServiceParts(app=app, engine=engine, kafka=kafka, relay=relay, jobs=jobs)
+
+
+SWAGGER_UI = Path(__file__).parent / "static" / "swagger-ui"
+
+
+def serve_docs(app: FastAPI) -> None:
+    """`/docs` from the service's own copy of Swagger UI (`shared/static/swagger-ui`), not
+    a CDN: the page works on a provincial network without internet."""
+    app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
+
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} – API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+        )
+
+    app.add_api_route("/docs", docs, include_in_schema=False)
 
 
 def _login_checked(

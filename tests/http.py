@@ -24,10 +24,11 @@ async def serve(app: FastAPI, auth: httpx.Auth | None = None) -> AsyncIterator[h
 
 
 @asynccontextmanager
-async def listening(app: FastAPI) -> AsyncIterator[str]:
-    """An app already started (its lifespan entered by `serve`) on a real local port, for
-    clients that are not in this process's event loop (the CLI); yields its base URL."""
-    port = free_port()
+async def listening(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
+    """An app already started (its lifespan entered by `serve`) on a real local port (a
+    free one unless `port`), for clients that are not in this process's event loop (the
+    CLI, a browser); yields its base URL."""
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

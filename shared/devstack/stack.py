@@ -25,6 +25,7 @@ from shared.kafka_security import KafkaAccess, SaslMechanism, SecurityProtocol
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REALM_FILE = PROJECT_ROOT / "deploy" / "keycloak" / "realm-ketnghia.json"
 SERVICE_PORTS = {"registry": 8001, "activities": 8002, "reporting": 8003}
+WEB_PORT = 8000  # the web app; Keycloak's ketnghia-web client sends people back here
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,8 @@ class LocalStack:
         state = self.state()
         logs = self.home / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        for name, port in SERVICE_PORTS.items():
+        apps = {**SERVICE_PORTS, "web": WEB_PORT}
+        for name, port in apps.items():
             if processes.is_running(state.services.get(name), _app_path(name)):
                 continue
             if not processes.port_is_free(port):
@@ -280,7 +282,7 @@ class LocalStack:
                         str(port),
                         "--no-access-log",
                     ],
-                    env={**environment, **endpoints.environment(name)},
+                    env={**environment, **_own_environment(endpoints, name)},
                     cwd=PROJECT_ROOT,
                     stdout=out,
                     stderr=subprocess.STDOUT,
@@ -289,7 +291,7 @@ class LocalStack:
                 )
             state.services[name] = process.pid
             self._save(state)
-        urls = {name: f"http://127.0.0.1:{port}" for name, port in SERVICE_PORTS.items()}
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in apps.items()}
         for name, url in urls.items():
             if not processes.wait_until(functools.partial(_ready, url), timeout=60):
                 raise StackError(
@@ -304,6 +306,15 @@ class LocalStack:
             processes.stop(pid, _app_path(name))
         state.services = {}
         self._save(state)
+
+
+def _own_environment(endpoints: Endpoints, app: str) -> dict[str, str]:
+    """A service's own Kafka user; for the web app, where the three services answer (the
+    CLI reads the same variables)."""
+    if app in SERVICE_PORTS:
+        return endpoints.environment(app)
+    return {f"KETNGHIA_{name.upper()}_URL": f"http://127.0.0.1:{port}"
+            for name, port in SERVICE_PORTS.items()}  # fmt: skip
 
 
 def _app_path(service: str) -> str:

@@ -100,11 +100,23 @@ async def registry_engine(
 
 
 @pytest.fixture(scope="module")
+def registry_app(registry_settings: Settings) -> FastAPI:
+    return create_app(registry_settings)
+
+
+@pytest.fixture(scope="module")
 async def registry(
-    registry_settings: Settings, registry_engine: AsyncEngine, trust: Trust
+    registry_app: FastAPI, registry_engine: AsyncEngine, trust: Trust
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(create_app(registry_settings), trust.operations) as client:
+    async with serve(registry_app, trust.operations) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+async def registry_url(registry_app: FastAPI, registry: httpx.AsyncClient) -> AsyncIterator[str]:
+    """The registry on a real port too (its lifespan is the `registry` one)."""
+    async with listening(registry_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -168,6 +168,7 @@ class ProvinceSummary(BaseModel):
     districts: int = Field(description="số huyện kết nghĩa / districts twinned")
     totals: Totals
     by_year: list[YearFigures]
+    by_period: list[PeriodFigures] = Field(description="theo năm và quý / by year and quarter")
     by_category: list[CategoryFigures]
     by_district: list[DistrictFigures]
     lead_roster: list[LeadRosterEntry]

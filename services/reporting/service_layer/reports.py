@@ -326,6 +326,7 @@ async def province_summary(conn: AsyncConnection, province: str, scope: Scope) -
         "districts": by_kind.get("district", 0),
         "totals": figures["totals"],
         "by_year": per_year,
+        "by_period": figures["by_period"],
         "by_category": figures["by_category"],
         "by_district": by_district,
         "lead_roster": [
@@ -508,6 +509,17 @@ async def _province_figures(
             .having(func.sum(t.activities) > 0)
             .order_by(t.year)
         )
+        periods = await conn.execute(
+            select(t.year, t.quarter, func.sum(t.value_vnd), func.sum(t.activities))
+            .where(mine)
+            .group_by(t.year, t.quarter)
+            .having(func.sum(t.activities) > 0)
+            .order_by(t.year, t.quarter)
+        )
+        by_period = [
+            {"year": y, "quarter": q, "value_vnd": int(v), "activities": int(n)}
+            for y, q, v, n in periods
+        ]
         categories = (
             await conn.execute(
                 select(t.category, func.sum(t.value_vnd), func.sum(t.activities))
@@ -526,6 +538,7 @@ async def _province_figures(
                 {"category": k, "label": _category(k), "value_vnd": int(v), "activities": int(n)}
                 for k, v, n in categories
             ],
+            "by_period": by_period,
         }
     else:
         v = activity_versions.c

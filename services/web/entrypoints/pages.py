@@ -1,0 +1,260 @@
+"""The pages: home, a province's dashboard, a commune, an activity, recording, importing,
+locks, and the reports' files. Each page calls the services as the signed-in person;
+what they may not do is not offered, and what a service refuses is shown with its reason."""
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from services.web.adapters.services import ServiceError, Services
+from services.web.entrypoints.rendering import Signed, check_csrf, page, services_for
+from services.web.service_layer import views
+
+router = APIRouter()
+Province = Annotated[str, Path(pattern=r"^\d{2}$")]
+Edition = Annotated[str, Path(pattern=r"^(pre-2025|2025)$")]
+Code = Annotated[str, Path(pattern=r"^\d{2,5}$")]
+Uuid = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
+MAX_UPLOAD = 50 * 1024 * 1024
+REPORTS = {"summary": "tong-hop", "coverage": "bao-phu", "plans": "ke-hoach"}
+
+
+@router.get("/")
+async def home(request: Request, session: Signed) -> Response:
+    """Trang chính: the person's provinces and, for a clerk, their unit's assignments."""
+    services = services_for(request, session)
+    me = session.principal
+    provinces = sorted(me.provinces)
+    assignments = []
+    if me.sponsor_units:
+        for province in provinces:
+            assignments += await services.get("registry", "/assignments", province=province)
+    return page(request, "home.html", {"provinces": provinces, "assignments": assignments})
+
+
+@router.get("/provinces/{province}")
+async def dashboard(
+    request: Request,
+    session: Signed,
+    province: Province,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    mapped: bool = False,
+    as_of: Annotated[date | None, Query()] = None,
+) -> Response:
+    """Tổng quan tỉnh: counts, value by year and quarter and by category (charts), by
+    district, coverage, plan versus actual, the lead roster; as recorded or mapped."""
+    services = services_for(request, session)
+    board = await views.dashboard(services, province, year, mapped, as_of)
+    return page(request, "dashboard.html", {
+        **board, "chart": json.dumps(board["chart"], ensure_ascii=False).replace("<", "\\u003c"),
+        "manages": session.principal.manages(province),
+    })  # fmt: skip
+
+
+@router.get("/communes/{edition}/{code}")
+async def commune(
+    request: Request,
+    session: Signed,
+    edition: Edition,
+    code: Code,
+    on: Annotated[date | None, Query()] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Response:
+    """Xã: who helps it on a day (across the reform), its figures and activities."""
+    services = services_for(request, session)
+    found = await views.commune(services, edition, code, on or date.today(), year)
+    return page(request, "commune.html", found)
+
+
+@router.get("/activities/{activity_id}")
+async def activity(request: Request, session: Signed, activity_id: Uuid) -> Response:
+    """Hoạt động: its facts and its history (recorded, corrected, voided: who, when, why)."""
+    services = services_for(request, session)
+    found = await services.get("activities", f"/activities/{activity_id}")
+    return page(request, "activity.html", {"activity": found})
+
+
+@router.post("/activities/{activity_id}/void")
+async def void(
+    request: Request,
+    session: Signed,
+    activity_id: Uuid,
+    csrf: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+    version: Annotated[int, Form(ge=0)] = 0,
+) -> Response:
+    check_csrf(session, csrf)
+    services = services_for(request, session)
+    await services.call("activities", "POST", f"/activities/{activity_id}/void",
+                        json={"reason": reason}, headers={"If-Match": f'"{version}"'})  # fmt: skip
+    return RedirectResponse(f"/activities/{activity_id}", status_code=303)
+
+
+@router.get("/record")
+async def record_form(
+    request: Request,
+    session: Signed,
+    province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+) -> Response:
+    """Ghi hoạt động: choose the commune and the unit by their names."""
+    services = services_for(request, session)
+    form = await views.record_form(services, session.principal, province)
+    return page(request, "record.html", {**form, "values": {}, "errors": {}})
+
+
+@router.post("/record")
+async def record(request: Request, session: Signed) -> Response:
+    form = await request.form()
+    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    check_csrf(session, values.get("csrf", ""))
+    services = services_for(request, session)
+    province = values.get("province") or None
+    try:
+        body = views.activity_body(values)
+        answer = await services.call("activities", "POST", "/activities", json=body)
+    except ServiceError as refused:
+        if refused.status not in (403, 409, 422):
+            raise
+        context = await views.record_form(services, session.principal, province)
+        errors = views.errors_by_field(refused.field_errors) or {"form": refused.message}
+        return page(request, "record.html", {**context, "values": values, "errors": errors},
+                    status=refused.status)  # fmt: skip
+    return RedirectResponse(f"/activities/{answer.json()['id']}?recorded=1", status_code=303)
+
+
+@router.get("/import")
+async def import_form(request: Request, session: Signed) -> Response:
+    return page(request, "import.html", {"provinces": sorted(session.principal.provinces),
+                                         "error": None})  # fmt: skip
+
+
+@router.post("/import")
+async def import_sheet(
+    request: Request,
+    session: Signed,
+    file: Annotated[UploadFile, File()],
+    csrf: Annotated[str, Form()] = "",
+    province: Annotated[str, Form(pattern=r"^\d{2}$")] = "",
+) -> Response:
+    check_csrf(session, csrf)
+    content = await file.read(MAX_UPLOAD + 1)
+    services = services_for(request, session)
+    try:
+        if len(content) > MAX_UPLOAD:
+            raise ServiceError("web", 413, "tệp lớn hơn 50 MB: hãy chia nhỏ / over 50 MB")
+        started = await services.call(
+            "activities", "POST", "/imports", params={"province": province},
+            files={"file": (file.filename or "hoat-dong.xlsx", content)},
+        )  # fmt: skip
+    except ServiceError as refused:
+        if refused.status not in (403, 413, 422):
+            raise
+        context = {"provinces": sorted(session.principal.provinces), "error": refused.message}
+        return page(request, "import.html", context, status=refused.status)
+    return RedirectResponse(f"/imports/{started.json()['import_id']}", status_code=303)
+
+
+@router.get("/imports/{import_id}")
+async def import_progress(request: Request, session: Signed, import_id: Uuid) -> Response:
+    """Tiến độ nhập: rows read, recorded, refused; then the refused rows by row and column."""
+    services = services_for(request, session)
+    found = await services.get("activities", f"/imports/{import_id}")
+    return page(request, "import_progress.html", {"job": found})
+
+
+@router.get("/import/template.xlsx")
+async def template(request: Request, session: Signed) -> Response:
+    answer = await services_for(request, session).call("activities", "GET",
+                                                       "/imports/template.xlsx")  # fmt: skip
+    return _file(answer.content, answer.headers)
+
+
+@router.get("/provinces/{province}/locks")
+async def locks(request: Request, session: Signed, province: Province) -> Response:
+    """Khóa số liệu: the province's locks, open and lifted, with who and why."""
+    services = services_for(request, session)
+    found = await services.get("activities", f"/provinces/{province}/locks")
+    return page(request, "locks.html", {"province": province, "locks": found,
+                                        "manages": session.principal.manages(province),
+                                        "year": date.today().year})  # fmt: skip
+
+
+@router.post("/provinces/{province}/locks")
+async def lock(
+    request: Request,
+    session: Signed,
+    province: Province,
+    csrf: Annotated[str, Form()] = "",
+    year: Annotated[int, Form(ge=2000, le=2100)] = 0,
+    quarter: Annotated[int | None, Form(ge=1, le=4)] = None,
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    check_csrf(session, csrf)
+    body = {"year": year, "quarter": quarter, "reason": reason}
+    await services_for(request, session).call(
+        "activities", "POST", f"/provinces/{province}/locks", json=body
+    )
+    return RedirectResponse(f"/provinces/{province}/locks", status_code=303)
+
+
+@router.post("/provinces/{province}/locks/{lock_id}/unlock")
+async def unlock(
+    request: Request,
+    session: Signed,
+    province: Province,
+    lock_id: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")],
+    csrf: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    check_csrf(session, csrf)
+    await services_for(request, session).call(
+        "activities", "POST", f"/provinces/{province}/locks/{lock_id}/unlock",
+        json={"reason": reason},
+    )  # fmt: skip
+    return RedirectResponse(f"/provinces/{province}/locks", status_code=303)
+
+
+@router.get("/exports/provinces/{province}/{report}.{form}")
+async def province_export(
+    request: Request,
+    session: Signed,
+    province: Province,
+    report: Annotated[str, Path(pattern=r"^(summary|coverage|plans)$")],
+    form: Annotated[str, Path(pattern=r"^(csv|xlsx)$")],
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    mapped: bool = False,
+) -> Response:
+    """Tải báo cáo: the report's file as the reporting service writes it."""
+    services = services_for(request, session)
+    params = {"format": form, "year": year, "mapped": mapped or None}
+    answer = await _download(services, f"/reports/provinces/{province}/{report}", params)
+    return _file(answer.content, answer.headers)
+
+
+@router.get("/exports/communes/{edition}/{code}.{form}")
+async def commune_export(
+    request: Request,
+    session: Signed,
+    edition: Edition,
+    code: Code,
+    form: Annotated[str, Path(pattern=r"^(csv|xlsx)$")],
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Response:
+    services = services_for(request, session)
+    params = {"format": form, "year": year}
+    answer = await _download(services, f"/reports/communes/{edition}/{code}", params)
+    return _file(answer.content, answer.headers)
+
+
+async def _download(services: Services, path: str, params: dict[str, Any]) -> Any:
+    query = {key: value for key, value in params.items() if value is not None}
+    return await services.call("reporting", "GET", path, params=query)
+
+
+def _file(content: bytes, headers: Any) -> Response:
+    """The service's file, with its type and name (the service wrote them safely)."""
+    kept = {"Content-Disposition": headers.get("Content-Disposition", "attachment")}
+    return Response(content, media_type=headers.get("Content-Type"), headers=kept)

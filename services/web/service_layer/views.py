@@ -1,0 +1,158 @@
+"""What each page shows, gathered from the services: the person's view of a province, a
+commune, the recording form; and a recording's body from the form as people fill it in
+(numbers as `21.750.000`)."""
+
+import re
+from datetime import date
+from typing import Any
+
+from services.web.adapters.services import ServiceError, Services
+from shared.auth import Principal
+
+PALETTE = ["#1d4e89", "#b45309", "#047857", "#7c2d8a", "#9f1239", "#0e7490", "#4d5b15"]
+"""Chart colours, each at least 4.5:1 against white (the labels' and bars' background)."""
+
+
+async def dashboard(
+    services: Services, province: str, year: int | None, mapped: bool, as_of: date | None
+) -> dict[str, Any]:
+    scope = {"mapped": "true" if mapped else None,
+             "as_of": f"{as_of.isoformat()}T23:59:59+07:00" if as_of else None}  # fmt: skip
+    base = f"/reports/provinces/{province}"
+    summary = await services.get("reporting", f"{base}/summary", year=year, **scope)
+    years = [row["year"] for row in summary["by_year"]]
+    shown_year = year or (max(years) if years else date.today().year)
+    coverage = await services.get("reporting", f"{base}/coverage", year=shown_year, **scope)
+    plans = await services.get("reporting", f"{base}/plans", year=shown_year,
+                               as_of=scope["as_of"])  # fmt: skip
+    periods = summary["by_period"]
+    chart = {
+        "quarters": {"labels": [f"Q{p['quarter']}/{p['year']}" for p in periods],
+                     "values": [p["value_vnd"] for p in periods]},
+        "categories": {"labels": [c["label"] for c in summary["by_category"]],
+                       "values": [c["value_vnd"] for c in summary["by_category"]]},
+        "palette": PALETTE,
+    }  # fmt: skip
+    return {"province": province, "summary": summary, "coverage": coverage, "plans": plans,
+            "year": year, "shown_year": shown_year, "mapped": mapped, "as_of": as_of,
+            "chart": chart}  # fmt: skip
+
+
+async def commune(
+    services: Services, edition: str, code: str, on: date, year: int | None
+) -> dict[str, Any]:
+    base = f"/communes/{edition}/{code}"
+    helpers = await services.get("registry", f"{base}/helpers", on=on.isoformat())
+    if edition == "pre-2025":
+        lineage = (await services.get("registry", f"/lineage/communes/{code}"))["successors"]
+    else:
+        lineage = (
+            await services.get("registry", f"/admin-units/2025/commune/{code}/predecessors")
+        )["predecessors"]
+    report = await services.get("reporting", f"/reports{base}", year=year)
+    activities = await services.get("reporting", f"/reports{base}/activities", year=year,
+                                     limit=500)  # fmt: skip
+    return {"edition": edition, "code": code, "on": on, "year": year, "helpers": helpers,
+            "lineage": lineage, "report": report, "activities": activities}  # fmt: skip
+
+
+async def record_form(services: Services, me: Principal, province: str | None) -> dict[str, Any]:
+    """The assignments the person may record for, as commune and unit choices by name."""
+    provinces = sorted(me.provinces)
+    province = province if province in provinces else (provinces[0] if provinces else None)
+    assignments = (
+        await services.get("registry", "/assignments", province=province) if province else []
+    )
+    mine = set(me.sponsor_units)
+    communes: dict[str, str] = {}
+    units: dict[str, str] = {}
+    for assignment in assignments:
+        if assignment["ended_on"]:
+            continue
+        for target in assignment["targets"]:
+            name = target["name"] or target["code"]
+            edition = "trước 2025" if target["edition"] == "pre-2025" else "từ 01/7/2025"
+            communes[f"{target['edition']}:{target['code']}"] = f"{name} ({edition})"
+        for member in assignment["members"]:
+            if not mine or member["sponsor_unit_id"] in mine:
+                units[member["sponsor_unit_id"]] = member["name"]
+    catalogue = await services.get("activities", "/catalogue")
+    return {"province": province, "provinces": provinces,
+            "communes": dict(sorted(communes.items(), key=lambda kv: kv[1])),
+            "units": dict(sorted(units.items(), key=lambda kv: kv[1])),
+            "catalogue": catalogue}  # fmt: skip
+
+
+# The form's fields, and the parts of the service's 422 locations each one shows.
+FIELDS = {
+    "commune": ("commune", "commune_code", "commune_edition", "assignment_id"),
+    "sponsor_unit_id": ("sponsor_unit_id", "sponsor_unit", "contributions"),
+    "co_value_vnd": ("contributions.1",),
+    "occurred_on": ("occurred_on",),
+    "category": ("category",),
+    "description": ("description",),
+    "value_vnd": ("value_vnd",),
+    "amount": ("quantity",),
+    "beneficiaries_count": ("beneficiaries",),
+    "funding_source": ("funding_source",),
+    "evidence": ("evidence",),
+}
+
+
+def errors_by_field(errors: dict[str, str]) -> dict[str, str]:
+    """The service's reasons beside the form's fields (the rest above the form)."""
+    shown: dict[str, str] = {}
+    for location, reason in errors.items():
+        matches = [(len(part), name) for name, parts in FIELDS.items() for part in parts
+                   if location == part or location.startswith(f"{part}.")]  # fmt: skip
+        field = max(matches)[1] if matches else "form"  # the most precise part wins
+        shown[field] = f"{shown[field]}; {reason}" if field in shown else reason
+    return shown
+
+
+def _money(text: str, field: str) -> int:
+    """`21.750.000`, `21 750 000` or `21750000` → 21750000."""
+    digits = re.sub(r"[.\s đ]", "", text.strip().replace("\u00a0", ""))
+    if not digits.isdigit() or len(digits) > 16:
+        raise _invalid(field, "cần số tiền, ví dụ 21.750.000 / a whole number of đồng")
+    return int(digits)
+
+
+def _invalid(field: str, reason: str) -> ServiceError:
+    return ServiceError("web", 422, [{"loc": ["body", field], "msg": reason}])
+
+
+def activity_body(values: dict[str, str]) -> dict[str, Any]:
+    """The activities API's body from the recording form."""
+    edition, _, code = values.get("commune", "").partition(":")
+    value = _money(values.get("value_vnd", ""), "value_vnd")
+    unit = values.get("sponsor_unit_id", "")
+    body: dict[str, Any] = {
+        "commune": {"edition": edition, "code": code},
+        "occurred_on": values.get("occurred_on", ""),
+        "category": values.get("category", ""),
+        "description": values.get("description", ""),
+        "value_vnd": value,
+        "funding_source": values.get("funding_source") or "own_budget",
+    }
+    co_unit = values.get("co_unit_id", "")
+    if co_unit:
+        co_value = _money(values.get("co_value_vnd", ""), "contributions.1")
+        body["contributions"] = [
+            {"sponsor_unit_id": unit, "value_vnd": value - co_value},
+            {"sponsor_unit_id": co_unit, "value_vnd": co_value},
+        ]
+    else:
+        body["sponsor_unit_id"] = unit
+    if values.get("amount"):
+        body["quantity"] = {"amount": values["amount"].replace(".", "").replace(",", "."),
+                            "unit": values.get("quantity_unit", "")}  # fmt: skip
+    if values.get("beneficiaries_count"):
+        count = values["beneficiaries_count"].replace(".", "")
+        if not count.isdigit():
+            raise _invalid("beneficiaries", "cần một số nguyên / a whole number")
+        body["beneficiaries"] = [{"count": int(count), "kind": values.get("beneficiary_kind", ""),
+                                  "group": values.get("beneficiary_group", "")}]  # fmt: skip
+    if values.get("evidence"):
+        body["evidence"] = [values["evidence"]]
+    return body

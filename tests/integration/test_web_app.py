@@ -1,0 +1,240 @@
+"""The web app as people use it: in Debian's Chromium (headless, driven by Playwright),
+signed in at the real Keycloak, against the three services on real Kafka and PostgreSQL.
+
+A coordinator of Bình Thuận (60) opens the dashboard, records an activity through the form
+(and sees the service's reasons beside the fields it names), sees it counted at once,
+imports a sheet with a bad row, locks a quarter and is refused in it, downloads the
+summary; a clerk sees only its unit's assignments and is told plainly what it may not
+open. Every request the browser makes goes to the app or to Keycloak; every page has a
+heading and labelled fields. Screenshots go to `.local/screenshots/` (kept out of git).
+"""
+
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+from playwright.async_api import Browser, Page, async_playwright
+
+from services.registry.entrypoints.demo import HOI_NONG_DAN_BT, SO_CONG_THUONG
+from services.web.config import Settings as WebSettings
+from services.web.entrypoints.http import create_app as create_web_app
+from shared.devstack.stack import WEB_PORT
+from tests.http import listening
+from tests.integration.test_access_keycloak import PASSWORDS, trust  # noqa: F401 - Keycloak's
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"
+COORDINATOR, CLERK = "dieuphoi.binhthuan", "canbo.socongthuong"
+FLAGS = [  # as the machine's notes say: no sandbox as root, and no calls to other hosts
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+HAM_CAN = "Xã Hàm Cần (trước 2025)"
+
+
+@pytest.fixture(scope="module")
+async def web(
+    keycloak_issuer: str, registry_url: str, activities_url: str, reporting_url: str, loaded: None
+) -> AsyncIterator[str]:
+    """The web app on the port Keycloak's ketnghia-web client sends people back to."""
+    settings = WebSettings(
+        base_url=f"http://127.0.0.1:{WEB_PORT}", auth_issuer=keycloak_issuer,
+        ketnghia_registry_url=registry_url, ketnghia_activities_url=activities_url,
+        ketnghia_reporting_url=reporting_url,
+    )  # fmt: skip
+    app = create_web_app(settings)
+    async with app.router.lifespan_context(app), listening(app, WEB_PORT) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as playwright:
+        found = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield found
+        await found.close()
+
+
+class Visit:
+    """A person's browser tab: the hosts it asked, and a screenshot per page."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.hosts: set[str] = set()
+        page.on("request", lambda request: self.hosts.add(urlsplit(request.url).netloc))
+
+    async def shot(self, name: str) -> None:
+        await self.page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+
+    async def accessible(self) -> list[str]:
+        """What a screen reader would miss: no h1, a field without a label."""
+        return list(
+            await self.page.evaluate("""() => {
+            const missing = [];
+            if (!document.querySelector('h1')) missing.push('no h1');
+            for (const field of document.querySelectorAll('input, select, textarea')) {
+                if (field.type === 'hidden') continue;
+                const labelled = (field.id && document.querySelector(`label[for="${field.id}"]`))
+                    || field.closest('label') || field.getAttribute('aria-label');
+                if (!labelled) missing.push(field.name || field.outerHTML.slice(0, 60));
+            }
+            return missing;
+        }""")
+        )
+
+
+async def signed_in(browser: Browser, web: str, user: str) -> Visit:
+    page = await (await browser.new_context(locale="vi-VN", accept_downloads=True)).new_page()
+    visit = Visit(page)
+    await page.goto(f"{web}/")
+    await page.fill("#username", user)  # Keycloak's sign-in page
+    await page.fill("#password", PASSWORDS[user])
+    await page.click("#kc-login")
+    await page.wait_for_url(f"{web}/")
+    return visit
+
+
+def money(text: str) -> int:
+    return int(re.sub(r"\D", "", text))
+
+
+async def test_a_coordinator_records_sees_imports_locks_and_exports(
+    browser: Browser, web: str, keycloak_issuer: str, tmp_path: Path
+) -> None:
+    visit = await signed_in(browser, web, COORDINATOR)
+    page = visit.page
+    assert "Tổng quan tỉnh mã 60" in await page.inner_text("main")
+    await visit.shot("01-home-coordinator")
+
+    await page.goto(f"{web}/provinces/60")
+    before = money(await page.inner_text("#total-value"))
+    drawn = await page.evaluate("() => Boolean(Chart.getChart('by-quarter'))")
+    assert drawn, "the quarter chart was not drawn"
+    assert before > 0
+    await visit.shot("02-dashboard")
+    assert await visit.accessible() == []
+
+    # a bad value is refused beside its field, by the form; a day no assignment covers,
+    # by the service
+    await page.goto(f"{web}/record")
+    assert await visit.accessible() == []
+    await page.select_option("#commune", label=HAM_CAN)
+    await page.select_option("#sponsor_unit_id", label=HOI_NONG_DAN_BT)
+    await page.fill("#occurred_on", "2024-11-20")
+    await page.fill("#description", "Tặng 40 bộ sách giáo khoa")
+    await page.fill("#value_vnd", "mười triệu")
+    await page.click("main button[type=submit]")
+    assert "21.750.000" in await page.inner_text("#value_vnd-error")
+    await page.fill("#value_vnd", "12.345.000")
+    await page.fill("#occurred_on", "2019-05-01")
+    await page.click("main button[type=submit]")
+    # no assignment of Hàm Cần had the unit as a member that day: said beside the commune
+    assert "01/05/2019" in await page.inner_text("#commune-error")
+    await visit.shot("03-record-refused")
+
+    await page.fill("#occurred_on", "2024-11-20")
+    await page.click("main button[type=submit]")
+    await page.wait_for_url(re.compile(r"/activities/.*recorded=1"))
+    assert await page.inner_text("#activity-value") == "12.345.000 đ"
+    await visit.shot("04-activity")
+
+    await page.goto(f"{web}/provinces/60")  # counted at once: the write's token is passed on
+    assert money(await page.inner_text("#total-value")) == before + 12_345_000
+    await page.goto(f"{web}/communes/pre-2025/23116?on=2024-11-20")
+    commune = await page.inner_text("main")
+    assert "Tặng 40 bộ sách giáo khoa" in commune
+    assert HOI_NONG_DAN_BT in commune  # who helps it that day
+    assert "Hàm Thạnh" in commune  # what it became on 1 July 2025
+    await visit.shot("04b-commune")
+    assert await visit.accessible() == []
+
+    # an import with a bad row: the refused row is listed by row and column
+    sheet = tmp_path / "hai-dong.csv"
+    sheet.write_text(
+        "Ngày,Mã xã,Đơn vị thực hiện,Hạng mục,Nội dung,Giá trị (VND)\n"
+        "21/11/2024,23116,Hội Nông dân tỉnh Bình Thuận,Quà tặng bằng hiện vật,Quà Tết,1.000.000\n"
+        "31/02/2024,23116,Hội Nông dân tỉnh Bình Thuận,Quà tặng bằng hiện vật,Ngày sai,2.000.000\n",
+        encoding="utf-8",
+    )
+    await page.goto(f"{web}/import")
+    assert await visit.accessible() == []
+    await page.set_input_files("#file", str(sheet))
+    await page.click("main button[type=submit]")
+    await page.wait_for_selector("#refused-rows", timeout=30_000)
+    refused = await page.inner_text("#refused-rows")
+    assert re.search(r"\b3\b.*Ngày", refused), refused
+    assert "ghi 1" in await page.inner_text("#import-status")
+    await visit.shot("05-import")
+
+    # a locked quarter refuses recording in it, with the reason
+    await page.goto(f"{web}/provinces/60/locks")
+    await page.fill("#lock-year", "2024")
+    await page.select_option("#lock-quarter", "4")
+    await page.fill("#lock-reason", "Chốt số liệu quý 4/2024")
+    await page.click("form.stack button[type=submit]")
+    assert "Chốt số liệu quý 4/2024" in await page.inner_text("main")
+    await visit.shot("06-locks")
+    await page.goto(f"{web}/record")
+    await page.select_option("#commune", label=HAM_CAN)
+    await page.select_option("#sponsor_unit_id", label=HOI_NONG_DAN_BT)
+    await page.fill("#occurred_on", "2024-12-02")
+    await page.fill("#description", "Quà trong quý đã khóa")
+    await page.fill("#value_vnd", "500.000")
+    await page.click("main button[type=submit]")
+    assert "Chốt số liệu quý 4/2024" in await page.inner_text("main")
+    await visit.shot("07-record-locked")
+    await page.goto(f"{web}/provinces/60/locks")
+    await page.fill("input[placeholder='Lý do mở khóa']", "Bổ sung hồ sơ")
+    await page.click("form.inline button[type=submit]")
+
+    # the summary's spreadsheet carries the total the page shows
+    await page.goto(f"{web}/provinces/60")
+    shown = money(await page.inner_text("#total-value"))
+    async with page.expect_download() as waiting:
+        await page.click("text=Excel (.xlsx) >> nth=0")
+    download = await waiting.value
+    saved = tmp_path / "tong-hop.xlsx"
+    await download.save_as(saved)
+    book = load_workbook(saved, read_only=True)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    [total] = [row for row in rows if row[0] == "Tổng cộng"]
+    assert total[2] == shown
+
+    keycloak = urlsplit(keycloak_issuer).netloc
+    assert visit.hosts <= {urlsplit(web).netloc, keycloak}, visit.hosts
+
+
+async def test_a_clerk_sees_its_unit_only_and_a_refusal_in_plain_words(
+    browser: Browser, web: str
+) -> None:
+    visit = await signed_in(browser, web, CLERK)
+    page = visit.page
+    home = await page.inner_text("main")
+    assert "Phân công của đơn vị" in home
+    assert SO_CONG_THUONG in home
+    await visit.shot("08-home-clerk")
+
+    await page.goto(f"{web}/record")
+    units = await page.eval_on_selector_all("#sponsor_unit_id option", "o => o.map(e => e.text)")
+    assert units == [SO_CONG_THUONG]
+
+    answer = await page.goto(f"{web}/provinces/11")  # Điện Biên: not its province
+    assert answer is not None
+    assert answer.status == 403
+    assert "Không có quyền" in await page.inner_text("h1")
+    await visit.shot("09-clerk-refused")
+
+    await page.click("text=Đăng xuất")
+    await page.wait_for_url(re.compile(r"/(login|realms)"), timeout=10_000)
+    async with httpx.AsyncClient() as anyone:
+        signed_out = await anyone.get(f"{web}/provinces/60")
+    assert signed_out.status_code == 303  # no session: to the sign-in
+    assert signed_out.headers["Location"].startswith("/login")

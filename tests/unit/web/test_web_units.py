@@ -1,0 +1,142 @@
+"""The web app's own logic, without infrastructure: Vietnamese numbers and dates, the
+recording form's body and where a service's reasons are shown, sessions, and the sign-in
+routes' refusals (no open redirect, no sign-in finished by another browser, no page
+without a session)."""
+
+from collections.abc import Iterator
+from datetime import date, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.web.adapters.oidc import Tokens, pkce_pair
+from services.web.adapters.services import ServiceError
+from services.web.config import Settings
+from services.web.domain.formatting import day, number, vnd
+from services.web.entrypoints.auth import _safe
+from services.web.entrypoints.http import create_app
+from services.web.service_layer.sessions import Sessions
+from services.web.service_layer.views import activity_body, errors_by_field
+from shared.auth import Principal, Role
+
+
+def test_numbers_and_dates_are_written_the_vietnamese_way() -> None:
+    assert vnd(21_750_000) == "21.750.000 đ"
+    assert number("1.5") == "1,5"
+    assert number(-1234) == "-1.234"
+    assert number(None) == "–"
+    assert day(date(2024, 9, 30)) == "30/09/2024"
+    assert day("2024-09-30T14:05:00+07:00") == "30/09/2024 14:05"
+    assert day(datetime(2025, 7, 1, 8, 0)) == "01/07/2025 08:00"
+
+
+FORM = {"commune": "pre-2025:23116", "sponsor_unit_id": "u-1", "occurred_on": "2024-11-20",
+        "category": "gifts_in_kind", "description": "Quà", "value_vnd": "21.750.000"}  # fmt: skip
+
+
+def test_the_form_becomes_the_services_body() -> None:
+    body = activity_body({**FORM, "amount": "2,5", "quantity_unit": "tấn",
+                          "beneficiaries_count": "1.200", "beneficiary_kind": "persons",
+                          "beneficiary_group": "poor"})  # fmt: skip
+    assert body["commune"] == {"edition": "pre-2025", "code": "23116"}
+    assert body["value_vnd"] == 21_750_000
+    assert body["sponsor_unit_id"] == "u-1"
+    assert body["quantity"] == {"amount": "2.5", "unit": "tấn"}
+    assert body["beneficiaries"] == [{"count": 1200, "kind": "persons", "group": "poor"}]
+
+
+def test_co_funding_splits_the_value_between_the_two_units() -> None:
+    body = activity_body({**FORM, "co_unit_id": "u-2", "co_value_vnd": "1.750.000"})
+    assert body["contributions"] == [
+        {"sponsor_unit_id": "u-1", "value_vnd": 20_000_000},
+        {"sponsor_unit_id": "u-2", "value_vnd": 1_750_000},
+    ]
+
+
+@pytest.mark.parametrize("value", ["mười triệu", "", "1e9", "9" * 20])
+def test_a_value_that_is_no_amount_is_refused_beside_its_field(value: str) -> None:
+    with pytest.raises(ServiceError) as refused:
+        activity_body({**FORM, "value_vnd": value})
+    assert list(errors_by_field(refused.value.field_errors)) == ["value_vnd"]
+
+
+def test_the_services_reasons_go_beside_the_fields_they_name() -> None:
+    refused = ServiceError("activities", 422, [
+        {"loc": ["body", "quantity", "amount"], "msg": "quá lớn"},
+        {"loc": ["body", "contributions", 1, "sponsor_unit_id"], "msg": "không là thành viên"},
+        {"loc": ["body", "commune_code"], "msg": "xã không thuộc phân công"},
+        {"loc": ["body"], "msg": "thiếu dữ liệu"},
+    ])  # fmt: skip
+    shown = errors_by_field(refused.field_errors)
+    assert shown == {"amount": "quá lớn", "co_value_vnd": "không là thành viên",
+                     "commune": "xã không thuộc phân công", "form": "thiếu dữ liệu"}  # fmt: skip
+
+
+def test_a_sign_in_is_finished_once_and_sessions_expire() -> None:
+    sessions = Sessions(hours=1 / 3600)  # one second
+    state = sessions.start_login("verifier", "/provinces/60")
+    found = sessions.finish_login(state)
+    assert found is not None
+    assert found.after == "/provinces/60"
+    assert sessions.finish_login(state) is None  # used once
+    me = Principal("s", "Trần Thị B", frozenset({Role.UNIT_CLERK}))
+    opened = sessions.open(me, Tokens("a", "r", "i", 0))
+    assert sessions.find(opened.id) is opened
+    opened.expires_at = 0
+    assert sessions.find(opened.id) is None
+
+
+def test_pkce_challenge_is_the_s256_of_the_verifier() -> None:
+    import base64
+    import hashlib
+
+    verifier, challenge = pkce_pair()
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    assert challenge == digest.decode()
+    assert 43 <= len(verifier) <= 128
+
+
+@pytest.mark.parametrize(
+    ("after", "goes"),
+    [("/provinces/60", "/provinces/60"), ("//evil.example/x", "/"), ("https://evil.example", "/"),
+     ("/\\evil.example", "/"), (None, "/")],
+)  # fmt: skip
+def test_after_sign_in_only_a_page_of_this_app(after: str | None, goes: str) -> None:
+    assert _safe(after) == goes
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(auth_issuer="http://127.0.0.1:9/realms/none"))) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/provinces/60", "/communes/pre-2025/23116", "/record", "/import",
+             "/provinces/60/locks", "/exports/provinces/60/summary.xlsx"],
+)  # fmt: skip
+def test_every_page_asks_to_sign_in_first(client: TestClient, path: str) -> None:
+    answer = client.get(path, follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["Location"].startswith("/login?next=")
+
+
+def test_a_callback_this_browser_did_not_start_is_refused(client: TestClient) -> None:
+    answer = client.get("/callback", params={"state": "forged", "code": "x"})
+    assert answer.status_code == 400
+    assert "đăng nhập lại" in answer.text.lower()
+
+
+def test_pages_load_nothing_from_other_hosts(client: TestClient) -> None:
+    answer = client.get("/callback")
+    policy = answer.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert answer.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_malformed_address_is_a_page_that_does_not_echo_it(client: TestClient) -> None:
+    answer = client.get("/callback", params={"state": "x" * 10})  # fine: a page, not JSON
+    assert answer.headers["content-type"].startswith("text/html")
+    bad = client.get("/exports/provinces/6%000/summary.xlsx", follow_redirects=False)
+    assert bad.status_code in (303, 422)  # sign-in first, or refused: never a 500
