@@ -72,3 +72,14 @@ FUNDING_SOURCES = MappingProxyType(
         "credit": "Tín dụng, vốn vay",
     }
 )
+
+SPONSOR_UNIT_KINDS = MappingProxyType(
+    {  # the registry's kinds of sponsor unit (`SponsorUnitKind`), as people read them
+        "department": "Sở, ban, ngành",
+        "mass_organisation": "Mặt trận, đoàn thể",
+        "armed_forces": "Lực lượng vũ trang",
+        "bank": "Ngân hàng",
+        "enterprise": "Doanh nghiệp",
+        "local_government": "UBND huyện, thị xã, thành phố",
+    }
+)

@@ -20,12 +20,14 @@ import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Browser, Page, async_playwright
 
+from services.registry.adapters.admin_dataset import AdminDataset
 from services.registry.entrypoints.demo import HOI_NONG_DAN_BT, SO_CONG_THUONG
 from services.web.config import Settings as WebSettings
 from services.web.entrypoints.http import create_app as create_web_app
 from shared.devstack.stack import WEB_PORT
 from tests.http import listening
 from tests.integration.test_access_keycloak import PASSWORDS, trust  # noqa: F401 - Keycloak's
+from tests.integration.test_consistency import single_successor_communes
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"
@@ -238,3 +240,65 @@ async def test_a_clerk_sees_its_unit_only_and_a_refusal_in_plain_words(
         signed_out = await anyone.get(f"{web}/provinces/60")
     assert signed_out.status_code == 303  # no session: to the sign-in
     assert signed_out.headers["Location"].startswith("/login")
+
+
+async def test_a_coordinator_sets_up_a_programme_from_the_browser(
+    browser: Browser, web: str, dataset: AdminDataset
+) -> None:
+    [commune] = single_successor_communes(dataset, "60", 1)
+    visit = await signed_in(browser, web, COORDINATOR)
+    page = visit.page
+    await page.goto(f"{web}/provinces/60/setup")
+    assert await visit.accessible() == []
+
+    await page.click("text=Đăng ký đơn vị")
+    await page.fill("#u-name", "Công an tỉnh Bình Thuận (thử)")
+    await page.select_option("#u-kind", "armed_forces")
+    await page.click("#unit-form button[type=submit]")
+    assert "Công an tỉnh Bình Thuận (thử)" in await page.inner_text("main")
+    await page.click("text=Đăng ký đơn vị")  # the same name again: refused, and said why
+    await page.fill("#u-name", "công an tỉnh  Bình Thuận (thử)")
+    await page.click("#unit-form button[type=submit]")
+    assert "đã có đơn vị" in await page.inner_text("#setup-error")
+
+    await page.click("text=Thêm chương trình")
+    await page.fill("#p-name", "Chương trình thử qua trang web 2024-2026")
+    await page.fill("#p-start", "2024")
+    await page.fill("#p-end", "2026")
+    await page.fill("#p-number", "99/QĐ-UBND-THU")
+    await page.fill("#p-issued", "2024-01-15")
+    await page.fill("#p-issuer", "UBND tỉnh Bình Thuận")
+    await page.click("#programme-form button[type=submit]")
+    assert "99/QĐ-UBND-THU" in await page.inner_text("main")
+
+    await page.click("text=Thêm phân công")
+    await page.select_option("#a-programme", label="Chương trình thử qua trang web 2024-2026")
+    await page.select_option("#a-edition", "pre-2025")
+    await page.fill("#a-code", commune)
+    await page.check("label.check:has-text('Công an tỉnh Bình Thuận (thử)') input")
+    await page.fill("#a-joined", "2024-03-01")
+    await page.fill("#a-lead-year", "2024")
+    await page.select_option("#a-lead", label="Công an tỉnh Bình Thuận (thử)")
+    await page.click("#assignment-form button[type=submit]")
+    row = page.locator("tr", has_text="Chương trình thử qua trang web 2024-2026").last
+    assert "2024: Công an tỉnh Bình Thuận (thử)" in await row.inner_text()
+    await visit.shot("10-setup")
+
+    await row.locator("button", has_text="Chuyển sang xã mới").click()
+    row = page.locator("tr", has_text="Chương trình thử qua trang web 2024-2026").last
+    assert "từ 01/7/2025" in await row.inner_text()
+
+    await row.locator("a", has_text="Kế hoạch năm").click()
+    await page.fill("input[name=year]", "2025")
+    await page.click("form.filters button[type=submit]")
+    await page.fill("#k-description", "Xây 1 phòng học")
+    await page.select_option("#k-category", "infrastructure_classroom")
+    await page.select_option("#k-quarter", "3")
+    await page.fill("#k-value", "150.000.000")
+    await page.click("#commitment-form button[type=submit]")
+    commitments = await page.inner_text("#commitments")
+    assert "Xây 1 phòng học" in commitments
+    assert "150.000.000 đ" in commitments
+    assert "Chưa thực hiện" in commitments
+    await visit.shot("11-plan")
+    assert await visit.accessible() == []

@@ -18,16 +18,6 @@ class SponsorUnitKind(StrEnum):
     LOCAL_GOVERNMENT = "local_government"
 
 
-KIND_LABELS = {
-    SponsorUnitKind.DEPARTMENT: "Sở, ban, ngành",
-    SponsorUnitKind.MASS_ORGANISATION: "Mặt trận, đoàn thể",
-    SponsorUnitKind.ARMED_FORCES: "Lực lượng vũ trang",
-    SponsorUnitKind.BANK: "Ngân hàng",
-    SponsorUnitKind.ENTERPRISE: "Doanh nghiệp",
-    SponsorUnitKind.LOCAL_GOVERNMENT: "UBND huyện, thị xã, thành phố",
-}
-
-
 @dataclass(frozen=True)
 class SponsorUnit:
     id: str

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from services.web.adapters.oidc import Provider
 from services.web.config import Settings
-from services.web.entrypoints import auth, pages
+from services.web.entrypoints import auth, pages, setup
 from services.web.entrypoints.rendering import TEMPLATES, error_handlers
 from services.web.service_layer.sessions import Sessions
 from shared.auth import TokenVerifier
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(setup.router)
     for error, handler in error_handlers().items():
         app.add_exception_handler(error, handler)
     app.middleware("http")(_security_headers(settings))

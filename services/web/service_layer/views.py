@@ -56,6 +56,22 @@ async def commune(
             "lineage": lineage, "report": report, "activities": activities}  # fmt: skip
 
 
+async def setup(services: Services, province: str) -> dict[str, Any]:
+    """A province's programmes, sponsor units and assignments, and its 2025 communes (a
+    pre-2025 province has none of its own: the list stays empty)."""
+    programmes = await services.get("registry", "/programmes", province=province)
+    units = await services.get("registry", "/sponsor-units", province=province)
+    assignments = await services.get("registry", "/assignments", province=province)
+    try:
+        communes = await services.get("registry", f"/admin-units/2025/province/{province}/children")
+    except ServiceError as missing:
+        if missing.status != 404:
+            raise
+        communes = []
+    return {"province": province, "programmes": programmes, "units": units,
+            "assignments": assignments, "communes": communes}  # fmt: skip
+
+
 async def record_form(services: Services, me: Principal, province: str | None) -> dict[str, Any]:
     """The assignments the person may record for, as commune and unit choices by name."""
     provinces = sorted(me.provinces)
@@ -110,7 +126,7 @@ def errors_by_field(errors: dict[str, str]) -> dict[str, str]:
     return shown
 
 
-def _money(text: str, field: str) -> int:
+def money(text: str, field: str) -> int:
     """`21.750.000`, `21 750 000` or `21750000` → 21750000."""
     digits = re.sub(r"[.\s đ]", "", text.strip().replace("\u00a0", ""))
     if not digits.isdigit() or len(digits) > 16:
@@ -125,7 +141,7 @@ def _invalid(field: str, reason: str) -> ServiceError:
 def activity_body(values: dict[str, str]) -> dict[str, Any]:
     """The activities API's body from the recording form."""
     edition, _, code = values.get("commune", "").partition(":")
-    value = _money(values.get("value_vnd", ""), "value_vnd")
+    value = money(values.get("value_vnd", ""), "value_vnd")
     unit = values.get("sponsor_unit_id", "")
     body: dict[str, Any] = {
         "commune": {"edition": edition, "code": code},
@@ -137,7 +153,7 @@ def activity_body(values: dict[str, str]) -> dict[str, Any]:
     }
     co_unit = values.get("co_unit_id", "")
     if co_unit:
-        co_value = _money(values.get("co_value_vnd", ""), "contributions.1")
+        co_value = money(values.get("co_value_vnd", ""), "contributions.1")
         body["contributions"] = [
             {"sponsor_unit_id": unit, "value_vnd": value - co_value},
             {"sponsor_unit_id": co_unit, "value_vnd": co_value},

@@ -256,3 +256,10 @@ def test_only_a_district_assignment_continues_on_communes_and_not_twice() -> Non
     )  # fmt: skip
     with pytest.raises(RuleViolation, match="before the reform"):
         ended_2024.continue_on_communes(["20551"], "x")
+
+
+def test_every_kind_of_sponsor_unit_has_its_vietnamese_label() -> None:
+    from services.registry.domain.sponsor_units import SponsorUnitKind
+    from shared.catalogue import SPONSOR_UNIT_KINDS
+
+    assert set(SPONSOR_UNIT_KINDS) == {kind.value for kind in SponsorUnitKind}

@@ -1,0 +1,168 @@
+"""Programme setup, for a province's coordinator: programmes with their legal basis,
+sponsor units, assignments with members and the lead of a year, the succession onto the
+2025 commune, and each assignment's yearly plan and commitments. Every form posts here,
+the service decides, and a refusal is shown above the form it came from."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from services.web.adapters.services import ServiceError, Services
+from services.web.entrypoints.pages import Province, Uuid
+from services.web.entrypoints.rendering import Signed, check_csrf, page, services_for
+from services.web.service_layer import views
+from shared.catalogue import CATEGORIES, SPONSOR_UNIT_KINDS
+
+router = APIRouter()
+Text = Annotated[str, Form(max_length=300)]
+Year = Annotated[int, Form(ge=2000, le=2100)]
+
+
+async def _setup(
+    request: Request, session: Any, province: str, error: str | None = None, status: int = 200
+) -> Response:
+    services = services_for(request, session)
+    context = await views.setup(services, province)
+    return page(request, "setup.html", {**context, "error": error,
+                                        "kinds": SPONSOR_UNIT_KINDS,
+                                        "this_year": date.today().year}, status=status)  # fmt: skip
+
+
+@router.get("/provinces/{province}/setup")
+async def setup(request: Request, session: Signed, province: Province) -> Response:
+    """Thiết lập chương trình: what the province has set up, and the forms to add to it."""
+    return await _setup(request, session, province)
+
+
+async def _then(request: Request, session: Any, province: str, form: str, call: Any) -> Response:
+    """Do `call`; back to the setup page, or the page again with the service's reason."""
+    try:
+        await call
+    except ServiceError as refused:
+        if refused.status not in (403, 409, 422):
+            raise
+        return await _setup(request, session, province, f"{form}: {refused.message}",
+                            refused.status)  # fmt: skip
+    return RedirectResponse(f"/provinces/{province}/setup", status_code=303)
+
+
+@router.post("/provinces/{province}/programmes")
+async def add_programme(
+    request: Request, session: Signed, province: Province,
+    name: Text, start_year: Year, end_year: Year, csrf: Text = "", scope: Text = "",
+    basis_number: Annotated[str, Form(max_length=100)] = "",
+    basis_issued_on: Annotated[date | None, Form()] = None, basis_issuer: Text = "",
+) -> Response:  # fmt: skip
+    check_csrf(session, csrf)
+    bases = []
+    if basis_number:
+        issued = basis_issued_on.isoformat() if basis_issued_on else None
+        bases = [{"number": basis_number, "issued_on": issued, "issuer": basis_issuer}]
+    body = {"province": province, "name": name, "start_year": start_year,
+            "end_year": end_year, "scope": scope, "legal_bases": bases}  # fmt: skip
+    services = services_for(request, session)
+    return await _then(request, session, province, "Chương trình",
+                       services.call("registry", "POST", "/programmes", json=body))  # fmt: skip
+
+
+@router.post("/provinces/{province}/sponsor-units")
+async def add_unit(
+    request: Request, session: Signed, province: Province, name: Text,
+    kind: Annotated[str, Form(pattern=r"^[a-z_]{1,40}$")], csrf: Text = "",
+) -> Response:  # fmt: skip
+    check_csrf(session, csrf)
+    body = {"province": province, "name": name, "kind": kind}
+    services = services_for(request, session)
+    return await _then(request, session, province, "Đơn vị",
+                       services.call("registry", "POST", "/sponsor-units", json=body))  # fmt: skip
+
+
+@router.post("/provinces/{province}/assignments")
+async def add_assignment(request: Request, session: Signed, province: Province) -> Response:
+    form = await request.form()
+    check_csrf(session, str(form.get("csrf", "")))
+    members = [str(unit) for unit in form.getlist("members")][:50]
+    joined_on = str(form.get("joined_on", ""))
+    lead_year, lead = str(form.get("lead_year", "")), str(form.get("lead_unit", ""))
+    body = {
+        "programme_id": str(form.get("programme_id", "")),
+        "target": {"kind": "commune", "edition": str(form.get("edition", "")),
+                   "code": str(form.get("code", "")).strip()},
+        "members": [{"sponsor_unit_id": unit, "joined_on": joined_on} for unit in members],
+        "leads": {lead_year: lead} if lead_year and lead else {},
+    }  # fmt: skip
+    services = services_for(request, session)
+    return await _then(request, session, province, "Phân công",
+                       services.call("registry", "POST", "/assignments", json=body))  # fmt: skip
+
+
+@router.post("/provinces/{province}/assignments/{assignment_id}/succession")
+async def succession(
+    request: Request, session: Signed, province: Province, assignment_id: Uuid,
+    version: Annotated[int, Form(ge=0)], csrf: Text = "",
+    successor_code: Annotated[str, Form(pattern=r"^(\d{2,5})?$")] = "",
+) -> Response:  # fmt: skip
+    check_csrf(session, csrf)
+    body = {"successor_code": successor_code} if successor_code else {}
+    services = services_for(request, session)
+    call = services.call("registry", "POST", f"/assignments/{assignment_id}/succession",
+                         json=body, headers={"If-Match": f'"{version}"'})  # fmt: skip
+    return await _then(request, session, province, "Chuyển sang xã mới", call)
+
+
+@router.get("/assignments/{assignment_id}/plan")
+async def plan(
+    request: Request, session: Signed, assignment_id: Uuid,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None, error: str | None = None,
+) -> Response:  # fmt: skip
+    """Kế hoạch năm của một phân công: its commitments beside what was done."""
+    services = services_for(request, session)
+    return await _plan(request, services, assignment_id, year or date.today().year, error)
+
+
+async def _plan(
+    request: Request, services: Services, assignment_id: str, year: int, error: str | None,
+    status: int = 200,
+) -> Response:  # fmt: skip
+    assignment = await services.get("registry", f"/assignments/{assignment_id}")
+    plans = await services.get("activities", f"/assignments/{assignment_id}/plans")
+    found = None
+    if any(p["year"] == year for p in plans):
+        found = await services.get("activities", f"/assignments/{assignment_id}/plans/{year}")
+    return page(request, "plan.html", {"assignment": assignment, "plans": plans, "year": year,
+                                       "plan": found, "error": error,
+                                       "categories": CATEGORIES}, status=status)  # fmt: skip
+
+
+@router.post("/assignments/{assignment_id}/plan")
+async def add_plan_or_commitment(
+    request: Request, session: Signed, assignment_id: Uuid, year: Year,
+    csrf: Text = "", description: Annotated[str, Form(max_length=2000)] = "",
+    category: Annotated[str, Form(max_length=60)] = "",
+    quarter: Annotated[int | None, Form(ge=1, le=4)] = None,
+    planned_value_vnd: Annotated[str, Form(max_length=30)] = "",
+) -> Response:  # fmt: skip
+    """A commitment for the year (the year's plan is opened with the first one)."""
+    check_csrf(session, csrf)
+    services = services_for(request, session)
+    commitment: dict[str, Any] = {"description": description, "category": category or None,
+                                  "quarter": quarter}  # fmt: skip
+    try:
+        if planned_value_vnd:
+            commitment["planned_value_vnd"] = views.money(planned_value_vnd, "planned_value_vnd")
+        plans = await services.get("activities", f"/assignments/{assignment_id}/plans")
+        if any(p["year"] == year for p in plans):
+            path = f"/assignments/{assignment_id}/plans/{year}/commitments"
+            await services.call("activities", "POST", path, json=commitment)
+        else:
+            body = {"year": year, "commitments": [commitment]}
+            await services.call("activities", "POST", f"/assignments/{assignment_id}/plans",
+                                json=body)  # fmt: skip
+    except ServiceError as refused:
+        if refused.status not in (403, 409, 422):
+            raise
+        return await _plan(request, services, assignment_id, year, refused.message,
+                           refused.status)  # fmt: skip
+    return RedirectResponse(f"/assignments/{assignment_id}/plan?year={year}", status_code=303)
