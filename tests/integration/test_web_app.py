@@ -146,10 +146,19 @@ async def test_a_coordinator_records_sees_imports_locks_and_exports(
     await page.click("main button[type=submit]")
     await page.wait_for_url(re.compile(r"/activities/.*recorded=1"))
     assert await page.inner_text("#activity-value") == "12.345.000 đ"
+    await page.fill("#c-value", "12.400.000")  # corrected: the old account stays in history
+    await page.fill("#c-reason", "Thêm phí vận chuyển")
+    await page.click("#correction-form button[type=submit]")
+    assert await page.inner_text("#activity-value") == "12.400.000 đ"
+    assert "Thêm phí vận chuyển" in await page.inner_text("main")
     await visit.shot("04-activity")
 
     await page.goto(f"{web}/provinces/60")  # counted at once: the write's token is passed on
-    assert money(await page.inner_text("#total-value")) == before + 12_345_000
+    assert money(await page.inner_text("#total-value")) == before + 12_400_000
+    await page.click(f"text={HOI_NONG_DAN_BT}")
+    assert "Xã Hàm Cần" in await page.inner_text("main")  # the unit's page: where it helped
+    await visit.shot("04a-unit")
+    await page.goto(f"{web}/provinces/60")
     await page.goto(f"{web}/communes/pre-2025/23116?on=2024-11-20")
     commune = await page.inner_text("main")
     assert "Tặng 40 bộ sách giáo khoa" in commune

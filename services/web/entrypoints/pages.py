@@ -69,12 +69,47 @@ async def commune(
     return page(request, "commune.html", found)
 
 
+@router.get("/sponsor-units/{unit_id}")
+async def sponsor_unit(
+    request: Request,
+    session: Signed,
+    unit_id: Uuid,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Response:
+    """Đơn vị: what it did, where, per year (its shares), and the years it was assigned
+    without recording anything."""
+    services = services_for(request, session)
+    report = await services.get("reporting", f"/reports/sponsor-units/{unit_id}", year=year)
+    return page(request, "unit.html", {"report": report, "year": year})
+
+
 @router.get("/activities/{activity_id}")
 async def activity(request: Request, session: Signed, activity_id: Uuid) -> Response:
     """Hoạt động: its facts and its history (recorded, corrected, voided: who, when, why)."""
     services = services_for(request, session)
     found = await services.get("activities", f"/activities/{activity_id}")
     return page(request, "activity.html", {"activity": found})
+
+
+@router.post("/activities/{activity_id}/correction")
+async def correct(request: Request, session: Signed, activity_id: Uuid) -> Response:
+    """Điều chỉnh: the whole new account of the activity, with a reason; the old one stays
+    in its history."""
+    form = await request.form()
+    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    check_csrf(session, values.get("csrf", ""))
+    services = services_for(request, session)
+    found = await services.get("activities", f"/activities/{activity_id}")
+    try:
+        body = views.correction_body(found, values)
+        await services.call("activities", "POST", f"/activities/{activity_id}/corrections",
+                            json=body, headers={"If-Match": f'"{found["version"]}"'})  # fmt: skip
+    except ServiceError as refused:
+        if refused.status not in (403, 409, 422):
+            raise
+        return page(request, "activity.html", {"activity": found, "error": refused.message},
+                    status=refused.status)  # fmt: skip
+    return RedirectResponse(f"/activities/{activity_id}", status_code=303)
 
 
 @router.post("/activities/{activity_id}/void")

@@ -25,6 +25,7 @@ async def dashboard(
     coverage = await services.get("reporting", f"{base}/coverage", year=shown_year, **scope)
     plans = await services.get("reporting", f"{base}/plans", year=shown_year,
                                as_of=scope["as_of"])  # fmt: skip
+    units = await services.get("registry", "/sponsor-units", province=province)
     periods = summary["by_period"]
     chart = {
         "quarters": {"labels": [f"Q{p['quarter']}/{p['year']}" for p in periods],
@@ -35,7 +36,7 @@ async def dashboard(
     }  # fmt: skip
     return {"province": province, "summary": summary, "coverage": coverage, "plans": plans,
             "year": year, "shown_year": shown_year, "mapped": mapped, "as_of": as_of,
-            "chart": chart}  # fmt: skip
+            "chart": chart, "units": units}  # fmt: skip
 
 
 async def commune(
@@ -172,3 +173,31 @@ def activity_body(values: dict[str, str]) -> dict[str, Any]:
     if values.get("evidence"):
         body["evidence"] = [values["evidence"]]
     return body
+
+
+CORRECTED = (
+    "assignment_id", "commune", "village_id", "category", "contributions", "funding_source",
+    "quantity", "beneficiaries", "evidence", "commitment_id",
+)  # fmt: skip
+CO_FUNDED = (
+    "hoạt động đồng tài trợ: điều chỉnh phần của từng đơn vị qua API / a co-funded "
+    "activity's shares are corrected through the API"
+)
+
+
+def correction_body(activity: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """A correction of the day, description and value (a single unit's activity: a
+    co-funded one's shares are corrected through the API), the rest as recorded."""
+    kept = {key: activity[key] for key in CORRECTED if activity.get(key) is not None}
+    value = money(values.get("value_vnd", ""), "value_vnd")
+    if len(kept["contributions"]) != 1:
+        raise _invalid("value_vnd", CO_FUNDED)
+    unit = kept.pop("contributions")[0]["sponsor_unit_id"]
+    return {
+        **kept,
+        "sponsor_unit_id": unit,
+        "value_vnd": value,
+        "occurred_on": values.get("occurred_on", ""),
+        "description": values.get("description", ""),
+        "reason": values.get("reason", ""),
+    }

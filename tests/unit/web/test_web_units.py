@@ -140,3 +140,18 @@ def test_a_malformed_address_is_a_page_that_does_not_echo_it(client: TestClient)
     assert answer.headers["content-type"].startswith("text/html")
     bad = client.get("/exports/provinces/6%000/summary.xlsx", follow_redirects=False)
     assert bad.status_code in (303, 422)  # sign-in first, or refused: never a 500
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_the_chart_palette_reads_against_white() -> None:
+    """WCAG contrast of each chart colour against the white page: at least 4.5:1."""
+    from services.web.service_layer.views import PALETTE
+
+    ratios = {c: (1.05) / (_luminance(c) + 0.05) for c in PALETTE}
+    assert all(ratio >= 4.5 for ratio in ratios.values()), ratios
+    assert len(set(PALETTE)) == len(PALETTE) >= 6  # categories told apart
