@@ -48,3 +48,4 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.activities_throughput
 	$(PY) -m bench.reporting_projection
 	$(PY) -m bench.report_latency
+	$(PY) -m bench.web_pages

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8180/realms/ketnghia",
         description="OIDC issuer people sign in at; default the local stack's Keycloak",
     )
+    auth_jwks_url: str | None = Field(
+        default=None,
+        description="the issuer's keys; default <issuer>/protocol/openid-connect/certs",
+    )
     auth_client_id: str = "ketnghia-web"
     auth_client_secret: SecretStr = SecretStr("ketnghia-web-local-secret")
     auth_leeway_seconds: float = Field(default=30, ge=0, le=300)

@@ -14,7 +14,12 @@ import httpx
 
 
 class SignInFailed(Exception):
-    """The provider refused the code or the refresh, or could not be reached."""
+    """The provider refused the code or the refresh (`status` 400), or could not be
+    reached (502). The message is ours: the provider's answer is not shown."""
+
+    def __init__(self, message: str, status: int = 502) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,14 @@ class Provider:
             answer = await self._http.post(await self._endpoint("token_endpoint"), data=form)
         except httpx.HTTPError as error:
             raise SignInFailed(f"{self.issuer} không trả lời / does not answer") from error
+        if 400 <= answer.status_code < 500:
+            raise SignInFailed(
+                "mã đăng nhập không hợp lệ hoặc đã dùng: hãy đăng nhập lại / the sign-in "
+                "code is invalid or used",
+                status=400,
+            )
         if answer.status_code != 200:
-            raise SignInFailed(f"{answer.status_code}: {answer.text[:200]}")
+            raise SignInFailed(f"{self.issuer} trả lời lỗi {answer.status_code} / failed")
         return Tokens.from_answer(answer.json())
 
     async def logout_url(self, id_token: str | None, after: str) -> str:

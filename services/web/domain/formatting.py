@@ -1,7 +1,9 @@
 """Numbers and dates as people in Vietnam write them: `21.750.000 đ`, `30/09/2024`."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")  # no daylight saving
 
 
 def number(value: int | float | Decimal | str | None) -> str:
@@ -27,8 +29,9 @@ def day(value: date | datetime | str | None) -> str:
         return "–"
     if isinstance(value, str):
         value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-    if isinstance(value, datetime):
-        return f"{value:%d/%m/%Y %H:%M}"
+    if isinstance(value, datetime):  # a moment the services give in UTC: Vietnam's time
+        local = value.astimezone(VIETNAM) if value.tzinfo else value
+        return f"{local:%d/%m/%Y %H:%M}"
     return f"{value:%d/%m/%Y}"
 
 

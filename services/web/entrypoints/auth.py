@@ -2,7 +2,6 @@
 `/callback` takes it back, opens a session and sets its cookie; `/logout` (a form, with
 its CSRF token) closes the session here and at Keycloak."""
 
-import secrets
 import time
 from typing import Annotated
 
@@ -12,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from services.web.adapters.oidc import Provider, SignInFailed, pkce_pair
 from services.web.config import Settings
 from services.web.entrypoints.rendering import COOKIE, LOGIN_COOKIE, page, session_of
-from services.web.service_layer.sessions import Sessions
+from services.web.service_layer.sessions import Sessions, same
 from shared.auth import IdentityProviderUnavailable, TokenVerifier, Unauthenticated
 
 router = APIRouter()
@@ -31,7 +30,7 @@ async def login(request: Request, next: str | None = None) -> Response:
     provider: Provider = request.app.state.provider
     sessions: Sessions = request.app.state.sessions
     verifier, challenge = pkce_pair()
-    state = sessions.start_login(verifier, _safe(next))
+    state, carried = sessions.start_login(verifier, _safe(next))
     try:
         target = await provider.authorization_url(f"{settings.base_url}/callback", state, challenge)
     except SignInFailed as failed:
@@ -39,7 +38,7 @@ async def login(request: Request, next: str | None = None) -> Response:
                                             "message": str(failed)}, status=503)  # fmt: skip
     response = RedirectResponse(target, status_code=303)
     # the browser that started the sign-in is the one that finishes it
-    response.set_cookie(LOGIN_COOKIE, state, max_age=600, httponly=True, samesite="lax",
+    response.set_cookie(LOGIN_COOKIE, carried, max_age=600, httponly=True, samesite="lax",
                         secure=settings.secure_cookies, path="/callback")  # fmt: skip
     return response
 
@@ -52,8 +51,7 @@ async def callback(
     sessions: Sessions = request.app.state.sessions
     provider: Provider = request.app.state.provider
     verifier: TokenVerifier = request.app.state.verifier
-    mine = request.cookies.get(LOGIN_COOKIE, "")
-    pending = sessions.finish_login(state) if secrets.compare_digest(mine, state) else None
+    pending = sessions.finish_login(request.cookies.get(LOGIN_COOKIE, ""), state)
     if error or pending is None or not code:
         return page(request, "error.html", {
             "title": "Đăng nhập không thành công / sign-in failed",
@@ -64,9 +62,11 @@ async def callback(
         tokens = await provider.exchange(code, pending.verifier, f"{settings.base_url}/callback")
         principal = await verifier.verify(tokens.access_token)
     except (SignInFailed, Unauthenticated, IdentityProviderUnavailable) as failed:
+        status = failed.status if isinstance(failed, SignInFailed) else 502
         return page(request, "error.html", {"title": "Đăng nhập không thành công",
                                             "message": str(failed), "retry": "/login"},
-                    status=502)  # fmt: skip
+                    status=status)  # fmt: skip
+    sessions.close(request.cookies.get(COOKIE))  # a sign-in replaces this browser's session
     session = sessions.open(principal, tokens)
     response = RedirectResponse(pending.after, status_code=303)
     response.set_cookie(COOKIE, session.id, max_age=int(session.expires_at - time.time()),
@@ -81,7 +81,7 @@ async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Respons
     sessions: Sessions = request.app.state.sessions
     provider: Provider = request.app.state.provider
     session = session_of(request)
-    if session is None or not secrets.compare_digest(csrf, session.csrf):
+    if session is None or not same(csrf, session.csrf):
         return RedirectResponse("/", status_code=303)
     sessions.close(session.id)
     try:

@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         issuer=settings.auth_issuer,
         # the web client's tokens name the three services; the reports' is the one read here
         audience="ketnghia-reporting",
+        jwks_url=settings.auth_jwks_url,
         leeway_seconds=settings.auth_leeway_seconds,
     )
     app.state.templates = TEMPLATES
@@ -88,6 +89,8 @@ def _security_headers(settings: Settings) -> Callable[[Request, Next], Awaitable
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
+        if not request.url.path.startswith("/static/"):  # pages and files: never cached
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     return add

@@ -12,11 +12,12 @@ from fastapi.responses import RedirectResponse, Response
 from services.web.adapters.services import ServiceError, Services
 from services.web.entrypoints.rendering import Signed, check_csrf, page, services_for
 from services.web.service_layer import views
+from shared.provinces import predecessors as provinces_2025
 
 router = APIRouter()
-Province = Annotated[str, Path(pattern=r"^\d{2}$")]
+Province = Annotated[str, Path(pattern=r"^[0-9]{2}$")]
 Edition = Annotated[str, Path(pattern=r"^(pre-2025|2025)$")]
-Code = Annotated[str, Path(pattern=r"^\d{2,5}$")]
+Code = Annotated[str, Path(pattern=r"^[0-9]{2,5}$")]
 Uuid = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
 MAX_UPLOAD = 50 * 1024 * 1024
 REPORTS = {"summary": "tong-hop", "coverage": "bao-phu", "plans": "ke-hoach"}
@@ -27,7 +28,7 @@ async def home(request: Request, session: Signed) -> Response:
     """Trang chính: the person's provinces and, for a clerk, their unit's assignments."""
     services = services_for(request, session)
     me = session.principal
-    provinces = sorted(me.provinces)
+    provinces = sorted(provinces_2025() if me.reads_every_province else me.provinces)
     assignments = []
     if me.sponsor_units:
         for province in provinces:
@@ -101,9 +102,10 @@ async def correct(request: Request, session: Signed, activity_id: Uuid) -> Respo
     services = services_for(request, session)
     found = await services.get("activities", f"/activities/{activity_id}")
     try:
-        body = views.correction_body(found, values)
+        body = views.correction_body(found, views.bounded(values))
+        seen = values.get("version", "")  # the version the form showed: a later change wins
         await services.call("activities", "POST", f"/activities/{activity_id}/corrections",
-                            json=body, headers={"If-Match": f'"{found["version"]}"'})  # fmt: skip
+                            json=body, headers={"If-Match": f'"{seen[:12]}"'})  # fmt: skip
     except ServiceError as refused:
         if refused.status not in (403, 409, 422):
             raise
@@ -132,7 +134,7 @@ async def void(
 async def record_form(
     request: Request,
     session: Signed,
-    province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+    province: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
 ) -> Response:
     """Ghi hoạt động: choose the commune and the unit by their names."""
     services = services_for(request, session)
@@ -148,7 +150,7 @@ async def record(request: Request, session: Signed) -> Response:
     services = services_for(request, session)
     province = values.get("province") or None
     try:
-        body = views.activity_body(values)
+        body = views.activity_body(views.bounded(values))
         answer = await services.call("activities", "POST", "/activities", json=body)
     except ServiceError as refused:
         if refused.status not in (403, 409, 422):
@@ -172,7 +174,7 @@ async def import_sheet(
     session: Signed,
     file: Annotated[UploadFile, File()],
     csrf: Annotated[str, Form()] = "",
-    province: Annotated[str, Form(pattern=r"^\d{2}$")] = "",
+    province: Annotated[str, Form(pattern=r"^[0-9]{2}$")] = "",
 ) -> Response:
     check_csrf(session, csrf)
     content = await file.read(MAX_UPLOAD + 1)

@@ -2,11 +2,10 @@
 the signed-in session and the services called on its behalf, the forms' CSRF check, and
 errors shown as pages people can read (a service's 403 says what is missing)."""
 
-import secrets
 import time
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from services.web.adapters.oidc import Provider, SignInFailed
 from services.web.adapters.services import ServiceError, Services
 from services.web.domain import formatting
-from services.web.service_layer.sessions import Session, Sessions
+from services.web.service_layer.sessions import Session, Sessions, same
 from shared.auth import IdentityProviderUnavailable, Role, TokenVerifier, Unauthenticated
 from shared.catalogue import BENEFICIARY_GROUPS, BENEFICIARY_KINDS, CATEGORIES, FUNDING_SOURCES
 
@@ -54,7 +53,7 @@ async def _signed_in(request: Request) -> Session:
     """The person's session, its access token refreshed when it is about to run out; else
     a sign-in, coming back to this page."""
     session = session_of(request)
-    after = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    after = _back_to(request)
     if session is None:
         raise SignInNeeded(after)
     if session.tokens.expires_at - REFRESH_BEFORE < time.time():
@@ -74,12 +73,23 @@ async def _signed_in(request: Request) -> Session:
 Signed = Annotated[Session, Depends(_signed_in)]
 
 
+def _back_to(request: Request) -> str:
+    """Where to come back after signing in: this page; for a form sent after the session
+    ended, the page the form was on (a POST cannot be repeated by a redirect)."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    came_from = urlsplit(request.headers.get("referer", ""))
+    if came_from.netloc == request.url.netloc and came_from.path.startswith("/"):
+        return came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    return "/"
+
+
 def services_for(request: Request, session: Session) -> Services:
     return Services(request.app.state.clients, session.tokens.access_token, session.written)
 
 
 def check_csrf(session: Session, token: str) -> None:
-    if not secrets.compare_digest(token or "", session.csrf):
+    if not same(token or "", session.csrf):
         raise ServiceError("web", 403, "Biểu mẫu đã hết hạn: hãy tải lại trang / stale form")
 
 
@@ -100,12 +110,21 @@ def page(
 
 async def _service_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ServiceError)
-    if error.status == 401:
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-    titles = {403: "Không có quyền / not allowed", 404: "Không tìm thấy / not found",
-              409: "Xung đột / conflict", 422: "Dữ liệu không hợp lệ / invalid",
+    if error.status == 401:  # the service no longer takes the token: sign in afresh
+        request.app.state.sessions.close(request.cookies.get(COOKIE))
+        response = page(request, "error.html", {
+            "title": "Phiên đăng nhập không còn hiệu lực / signed out",
+            "message": "Dịch vụ không nhận phiên đăng nhập này nữa: hãy đăng nhập lại.",
+            "retry": f"/login?next={quote(_back_to(request), safe='/')}",
+        }, status=401)  # fmt: skip
+        response.delete_cookie(COOKIE)
+        return response
+    titles = {400: "Yêu cầu không hợp lệ / bad request", 403: "Không có quyền / not allowed",
+              404: "Không tìm thấy / not found", 409: "Xung đột / conflict",
+              413: "Tệp quá lớn / too large", 422: "Dữ liệu không hợp lệ / invalid",
               503: "Dịch vụ chưa sẵn sàng / unavailable"}  # fmt: skip
-    status = error.status if error.status in titles else 502
+    # another refusal is the request's (400), a failure the service's (502)
+    status = error.status if error.status in titles else 400 if error.status < 500 else 502
     return page(request, "error.html", {"title": titles.get(status, "Lỗi dịch vụ"),
                                         "message": error.message, "service": error.service},
                 status=status)  # fmt: skip

@@ -83,6 +83,7 @@ async def add_unit(
 async def add_assignment(request: Request, session: Signed, province: Province) -> Response:
     form = await request.form()
     check_csrf(session, str(form.get("csrf", "")))
+    views.bounded({key: value for key, value in form.items() if isinstance(value, str)})
     members = [str(unit) for unit in form.getlist("members")][:50]
     joined_on = str(form.get("joined_on", ""))
     lead_year, lead = str(form.get("lead_year", "")), str(form.get("lead_unit", ""))
@@ -102,7 +103,7 @@ async def add_assignment(request: Request, session: Signed, province: Province) 
 async def succession(
     request: Request, session: Signed, province: Province, assignment_id: Uuid,
     version: Annotated[int, Form(ge=0)], csrf: Text = "",
-    successor_code: Annotated[str, Form(pattern=r"^(\d{2,5})?$")] = "",
+    successor_code: Annotated[str, Form(pattern=r"^([0-9]{2,5})?$")] = "",
 ) -> Response:  # fmt: skip
     check_csrf(session, csrf)
     body = {"successor_code": successor_code} if successor_code else {}
@@ -115,11 +116,11 @@ async def succession(
 @router.get("/assignments/{assignment_id}/plan")
 async def plan(
     request: Request, session: Signed, assignment_id: Uuid,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None, error: str | None = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> Response:  # fmt: skip
     """Kế hoạch năm của một phân công: its commitments beside what was done."""
     services = services_for(request, session)
-    return await _plan(request, services, assignment_id, year or date.today().year, error)
+    return await _plan(request, services, assignment_id, year or date.today().year, None)
 
 
 async def _plan(

@@ -128,11 +128,42 @@ def errors_by_field(errors: dict[str, str]) -> dict[str, str]:
 
 
 def money(text: str, field: str) -> int:
-    """`21.750.000`, `21 750 000` or `21750000` → 21750000."""
-    digits = re.sub(r"[.\s đ]", "", text.strip().replace("\u00a0", ""))
-    if not digits.isdigit() or len(digits) > 16:
-        raise _invalid(field, "cần số tiền, ví dụ 21.750.000 / a whole number of đồng")
-    return int(digits)
+    """`21.750.000`, `21750000` or `21.750.000 đ` → 21750000."""
+    return whole(text, field, 16, "cần số tiền, ví dụ 21.750.000 / a whole number of đồng")
+
+
+def whole(text: str, field: str, digits: int = 9, reason: str = "") -> int:
+    """A whole number as people write it: dots between groups of three, or none."""
+    written = re.sub(r"[\s\u00a0đ]", "", text)
+    grouped = re.fullmatch(r"[0-9]{1,3}(\.[0-9]{3})+", written)
+    if not (grouped or re.fullmatch(r"[0-9]+", written)) or len(written) > digits + digits // 3:
+        raise _invalid(field, reason or "cần một số nguyên, ví dụ 1.200 / a whole number")
+    number = written.replace(".", "")
+    if len(number) > digits:
+        raise _invalid(field, reason or "số quá lớn / too large")
+    return int(number)
+
+
+def amount(text: str) -> str:
+    """`1.500` → 1500, `2,5` → 2.5, `1.500,25` → 1500.25 (a dot groups thousands)."""
+    text = text.strip()
+    if re.fullmatch(r"[0-9]{1,3}(\.[0-9]{3})+(,[0-9]{1,6})?", text) or re.fullmatch(
+        r"[0-9]{1,12}(,[0-9]{1,6})?", text
+    ):
+        return text.replace(".", "").replace(",", ".")
+    raise _invalid("quantity", "viết số lượng như 1.500 hoặc 2,5 / write 1.500 or 2,5")
+
+
+# What the form's free-text fields may hold (the services bound them too).
+LIMITS = {"description": 2000, "evidence": 500, "reason": 500}
+
+
+def bounded(values: dict[str, str]) -> dict[str, str]:
+    """The form's values, each within its length (300 unless `LIMITS` says)."""
+    for key, value in values.items():
+        if len(value) > LIMITS.get(key, 300):
+            raise _invalid(key, f"dài quá {LIMITS.get(key, 300)} ký tự / too long")
+    return values
 
 
 def _invalid(field: str, reason: str) -> ServiceError:
@@ -162,13 +193,11 @@ def activity_body(values: dict[str, str]) -> dict[str, Any]:
     else:
         body["sponsor_unit_id"] = unit
     if values.get("amount"):
-        body["quantity"] = {"amount": values["amount"].replace(".", "").replace(",", "."),
+        body["quantity"] = {"amount": amount(values["amount"]),
                             "unit": values.get("quantity_unit", "")}  # fmt: skip
     if values.get("beneficiaries_count"):
-        count = values["beneficiaries_count"].replace(".", "")
-        if not count.isdigit():
-            raise _invalid("beneficiaries", "cần một số nguyên / a whole number")
-        body["beneficiaries"] = [{"count": int(count), "kind": values.get("beneficiary_kind", ""),
+        count = whole(values["beneficiaries_count"], "beneficiaries")
+        body["beneficiaries"] = [{"count": count, "kind": values.get("beneficiary_kind", ""),
                                   "group": values.get("beneficiary_group", "")}]  # fmt: skip
     if values.get("evidence"):
         body["evidence"] = [values["evidence"]]

@@ -74,11 +74,15 @@ def test_the_services_reasons_go_beside_the_fields_they_name() -> None:
 
 def test_a_sign_in_is_finished_once_and_sessions_expire() -> None:
     sessions = Sessions(hours=1 / 3600)  # one second
-    state = sessions.start_login("verifier", "/provinces/60")
-    found = sessions.finish_login(state)
+    state, cookie = sessions.start_login("verifier", "/provinces/60")
+    found = sessions.finish_login(cookie, state)
     assert found is not None
-    assert found.after == "/provinces/60"
-    assert sessions.finish_login(state) is None  # used once
+    assert (found.verifier, found.after) == ("verifier", "/provinces/60")
+    assert sessions.finish_login(cookie, "another state") is None
+    forged = cookie[:-1] + ("0" if cookie[-1] != "0" else "1")
+    assert sessions.finish_login(forged, state) is None  # not signed by this app
+    assert Sessions(hours=1).finish_login(cookie, state) is None  # nor by another key
+    assert sessions.finish_login("é.é", "é") is None  # hostile text: refused, no error
     me = Principal("s", "Trần Thị B", frozenset({Role.UNIT_CLERK}))
     opened = sessions.open(me, Tokens("a", "r", "i", 0))
     assert sessions.find(opened.id) is opened
@@ -155,3 +159,40 @@ def test_the_chart_palette_reads_against_white() -> None:
     ratios = {c: (1.05) / (_luminance(c) + 0.05) for c in PALETTE}
     assert all(ratio >= 4.5 for ratio in ratios.values()), ratios
     assert len(set(PALETTE)) == len(PALETTE) >= 6  # categories told apart
+
+
+@pytest.mark.parametrize("value", ["²", "١٢٣", "1.5.0"])
+def test_digits_of_other_scripts_are_no_amount(value: str) -> None:
+    with pytest.raises(ServiceError):
+        activity_body({**FORM, "value_vnd": value})
+    with pytest.raises(ServiceError):
+        activity_body({**FORM, "beneficiaries_count": value})
+
+
+@pytest.mark.parametrize(
+    ("written", "read"), [("1.500", "1500"), ("2,5", "2.5"), ("1.500,25", "1500.25"), ("15", "15")]
+)
+def test_quantities_are_read_the_vietnamese_way(written: str, read: str) -> None:
+    assert activity_body({**FORM, "amount": written})["quantity"]["amount"] == read
+
+
+@pytest.mark.parametrize("written", ["1.5", "1,5,5", "x", "1 500"])
+def test_an_ambiguous_quantity_is_refused(written: str) -> None:
+    with pytest.raises(ServiceError):
+        activity_body({**FORM, "amount": written})
+
+
+def test_moments_are_shown_in_vietnam_time() -> None:
+    assert day("2024-09-30T20:00:00+00:00") == "01/10/2024 03:00"
+
+
+@pytest.mark.parametrize("path", ["/callback?state=%C3%A9&code=x", "/provinces/%D9%A1%D9%A2"])
+def test_hostile_text_in_a_page_address_is_never_a_500(client: TestClient, path: str) -> None:
+    answer = client.get(path, follow_redirects=False)
+    assert answer.status_code < 500
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_a_hostile_csrf_token_on_logout_is_no_500(client: TestClient) -> None:
+    answer = client.post("/logout", data={"csrf": "é"}, follow_redirects=False)
+    assert answer.status_code == 303
