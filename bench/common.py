@@ -57,7 +57,11 @@ def service_process(service: str, endpoints: Endpoints, **settings: str) -> Iter
         yield url
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:  # it holds database locks the clean-up waits for
+            server.kill()
+            server.wait(10)
 
 
 def _ready(url: str) -> bool:

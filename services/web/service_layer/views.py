@@ -2,6 +2,7 @@
 commune, the recording form; and a recording's body from the form as people fill it in
 (numbers as `21.750.000`)."""
 
+import asyncio
 import re
 from datetime import date
 from typing import Any
@@ -19,13 +20,16 @@ async def dashboard(
     scope = {"mapped": "true" if mapped else None,
              "as_of": f"{as_of.isoformat()}T23:59:59+07:00" if as_of else None}  # fmt: skip
     base = f"/reports/provinces/{province}"
-    summary = await services.get("reporting", f"{base}/summary", year=year, **scope)
+    summary, units = await asyncio.gather(  # the services answer side by side
+        services.get("reporting", f"{base}/summary", year=year, **scope),
+        services.get("registry", "/sponsor-units", province=province),
+    )
     years = [row["year"] for row in summary["by_year"]]
     shown_year = year or (max(years) if years else date.today().year)
-    coverage = await services.get("reporting", f"{base}/coverage", year=shown_year, **scope)
-    plans = await services.get("reporting", f"{base}/plans", year=shown_year,
-                               as_of=scope["as_of"])  # fmt: skip
-    units = await services.get("registry", "/sponsor-units", province=province)
+    coverage, plans = await asyncio.gather(
+        services.get("reporting", f"{base}/coverage", year=shown_year, **scope),
+        services.get("reporting", f"{base}/plans", year=shown_year, as_of=scope["as_of"]),
+    )
     periods = summary["by_period"]
     chart = {
         "quarters": {"labels": [f"Q{p['quarter']}/{p['year']}" for p in periods],
@@ -43,16 +47,18 @@ async def commune(
     services: Services, edition: str, code: str, on: date, year: int | None
 ) -> dict[str, Any]:
     base = f"/communes/{edition}/{code}"
-    helpers = await services.get("registry", f"{base}/helpers", on=on.isoformat())
-    if edition == "pre-2025":
-        lineage = (await services.get("registry", f"/lineage/communes/{code}"))["successors"]
-    else:
-        lineage = (
-            await services.get("registry", f"/admin-units/2025/commune/{code}/predecessors")
-        )["predecessors"]
-    report = await services.get("reporting", f"/reports{base}", year=year)
-    activities = await services.get("reporting", f"/reports{base}/activities", year=year,
-                                     limit=500)  # fmt: skip
+    lineage_path, key = (
+        (f"/lineage/communes/{code}", "successors")
+        if edition == "pre-2025"
+        else (f"/admin-units/2025/commune/{code}/predecessors", "predecessors")
+    )
+    helpers, lineage, report, activities = await asyncio.gather(
+        services.get("registry", f"{base}/helpers", on=on.isoformat()),
+        services.get("registry", lineage_path),
+        services.get("reporting", f"/reports{base}", year=year),
+        services.get("reporting", f"/reports{base}/activities", year=year, limit=500),
+    )
+    lineage = lineage[key]
     return {"edition": edition, "code": code, "on": on, "year": year, "helpers": helpers,
             "lineage": lineage, "report": report, "activities": activities}  # fmt: skip
 
