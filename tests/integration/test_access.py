@@ -172,6 +172,10 @@ def cases(programme_60: str, programme_11: str) -> list[Case]:
         Case("activities", "GET", "/catalogue", set(PEOPLE), "public lists"),
         # -- reporting ---------------------------------------------------------------------
         Case("reporting", "GET", "/reports/provinces/60/summary", READS_60, "own province"),
+        Case("reporting", "GET", "/reports/provinces/60/activities", READS_60, "own province",
+             params={"year": "2024", "quarter": "4"}),
+        Case("reporting", "GET", "/reports/provinces/49/districts/510", {NATIONAL},
+             "another province's district"),
         Case("reporting", "GET", "/reports/provinces/60/summary", READS_60, "own province",
              params={"format": "csv"}),
         Case("reporting", "GET", "/reports/provinces/60/coverage", READS_60, "own province",

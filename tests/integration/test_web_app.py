@@ -155,6 +155,15 @@ async def test_a_coordinator_records_sees_imports_locks_and_exports(
 
     await page.goto(f"{web}/provinces/60")  # counted at once: the write's token is passed on
     assert money(await page.inner_text("#total-value")) == before + 12_400_000
+    quarter = page.locator("tr", has_text="Quý 4/2024")
+    shown = money(await quarter.locator("td").nth(1).inner_text())
+    await quarter.locator("a").click()  # the figure's activities, adding up to it
+    listed = await page.eval_on_selector_all(
+        "tbody tr td.num", "cells => cells.map(c => c.textContent)"
+    )
+    assert sum(money(cell) for cell in listed) == shown
+    assert "Tặng 40 bộ sách giáo khoa" in await page.inner_text("main")
+    await page.goto(f"{web}/provinces/60")
     await page.click(f"text={HOI_NONG_DAN_BT}")
     assert "Xã Hàm Cần" in await page.inner_text("main")  # the unit's page: where it helped
     await visit.shot("04a-unit")
@@ -218,6 +227,14 @@ async def test_a_coordinator_records_sees_imports_locks_and_exports(
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     [total] = [row for row in rows if row[0] == "Tổng cộng"]
     assert total[2] == shown
+
+    # on a phone: nothing wider than the screen but the tables, which scroll in place
+    await page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/provinces/60", "/record", "/communes/pre-2025/23116"):
+        await page.goto(f"{web}{path}")
+        width = await page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width} px wide on a 390 px screen"
+    await visit.shot("12-dashboard-phone")
 
     keycloak = urlsplit(keycloak_issuer).netloc
     assert visit.hosts <= {urlsplit(web).netloc, keycloak}, visit.hosts
@@ -291,7 +308,28 @@ async def test_a_coordinator_sets_up_a_programme_from_the_browser(
     await page.click("#assignment-form button[type=submit]")
     row = page.locator("tr", has_text="Chương trình thử qua trang web 2024-2026").last
     assert "2024: Công an tỉnh Bình Thuận (thử)" in await row.inner_text()
+
+    await row.locator("summary", has_text="Đơn vị, chủ trì").click()  # a second unit, 2025's lead
+    await row.locator("select[name=sponsor_unit_id]").last.select_option(label=SO_CONG_THUONG)
+    await row.locator("input[name=joined_on]").fill("2024-06-01")
+    await row.locator("button", has_text="Thêm đơn vị").click()
+    row = page.locator("tr", has_text="Chương trình thử qua trang web 2024-2026").last
+    await row.locator("summary", has_text="Đơn vị, chủ trì").click()
+    await row.locator("input[name=year]").fill("2025")
+    await row.locator("select[name=sponsor_unit_id]").first.select_option(label=SO_CONG_THUONG)
+    await row.locator("button", has_text="Giao chủ trì").click()
+    row = page.locator("tr", has_text="Chương trình thử qua trang web 2024-2026").last
+    assert f"2025: {SO_CONG_THUONG}" in await row.inner_text()
+
+    programme = page.locator("tr", has_text="99/QĐ-UBND-THU")
+    await programme.locator("summary", has_text="Thêm văn bản").click()
+    await programme.locator("input[name=number]").fill("100/QĐ-UBND-THU")
+    await programme.locator("input[name=issued_on]").fill("2025-02-01")
+    await programme.locator("input[name=issuer]").fill("UBND tỉnh Bình Thuận")
+    await programme.locator("button", has_text="Thêm văn bản").click()
+    assert "100/QĐ-UBND-THU ngày 01/02/2025" in await page.inner_text("main")
     await visit.shot("10-setup")
+    row = page.locator("tr", has_text="Chương trình thử qua trang web 2024-2026").last
 
     await row.locator("button", has_text="Chuyển sang xã mới").click()
     row = page.locator("tr", has_text="Chương trình thử qua trang web 2024-2026").last

@@ -132,6 +132,21 @@ async def province_summary(
     return _answer(report, format, f"tinh-{province}", exports.FIGURE_HEADERS, exports.figures)
 
 
+@router.get("/provinces/{province}/activities", response_model=list[DrilledActivity])
+async def province_activities(
+    province: str,
+    conn: Snapshot,
+    caller: Caller,
+    scope: ReportScope,
+    category: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[dict[str, Any]]:
+    """The activities behind the province summary's figures (filter by year, quarter,
+    category; as recorded or mapped)."""
+    access.require_read_province(caller, province)
+    return await reports.province_drill_down(conn, province, scope, category, limit)
+
+
 @report_route("/provinces/{province}/districts/{code}", DistrictReport)
 async def district(
     province: str,

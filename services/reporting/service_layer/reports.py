@@ -256,7 +256,27 @@ async def drill_down(
     conn: AsyncConnection, edition: str, code: str, scope: Scope, category: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """The activities behind a commune report's figures."""
-    query = _commune_activities(edition, code, scope)
+    return await _listed(conn, _commune_activities(edition, code, scope), category, limit)
+
+
+async def province_drill_down(
+    conn: AsyncConnection, province: str, scope: Scope, category: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """The activities behind a province summary's figures (a year, a quarter, a category),
+    as recorded or, mapped, those at its 2025 communes and their wholly merged predecessors."""
+    check_mapped(province, scope)
+    a = activity_versions.c
+    mine = (
+        _maps_into(province, a.commune_edition, a.commune_code)
+        if scope.mapped
+        else a.province == province
+    )
+    return await _listed(conn, in_force(scope).where(mine), category, limit)
+
+
+async def _listed(
+    conn: AsyncConnection, query: Select[Any], category: str | None, limit: int
+) -> list[dict[str, Any]]:
     a = activity_versions.c
     if category is not None:
         query = query.where(a.category == category)

@@ -55,6 +55,27 @@ async def dashboard(
     })  # fmt: skip
 
 
+@router.get("/provinces/{province}/activities")
+async def province_activities(
+    request: Request,
+    session: Signed,
+    province: Province,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    category: Annotated[str | None, Query(pattern=r"^[a-z_]{1,60}$")] = None,
+    mapped: bool = False,
+) -> Response:
+    """Các hoạt động sau một con số: the activities behind a dashboard figure."""
+    services = services_for(request, session)
+    found = await services.get(
+        "reporting", f"/reports/provinces/{province}/activities", year=year, quarter=quarter,
+        category=category, mapped="true" if mapped else None, limit=1000,
+    )  # fmt: skip
+    return page(request, "activities.html", {"province": province, "activities": found,
+                                             "year": year, "quarter": quarter,
+                                             "category": category, "mapped": mapped})  # fmt: skip
+
+
 @router.get("/communes/{edition}/{code}")
 async def commune(
     request: Request,
@@ -66,7 +87,9 @@ async def commune(
 ) -> Response:
     """Xã: who helps it on a day (across the reform), its figures and activities."""
     services = services_for(request, session)
-    found = await views.commune(services, edition, code, on or date.today(), year)
+    # an old commune is shown on its last day unless a day is asked
+    last = date.today() if edition == "2025" else min(date.today(), views.LAST_OLD_DAY)
+    found = await views.commune(services, edition, code, on or last, year)
     return page(request, "commune.html", found)
 
 

@@ -18,6 +18,7 @@ from shared.catalogue import CATEGORIES, SPONSOR_UNIT_KINDS
 router = APIRouter()
 Text = Annotated[str, Form(max_length=300)]
 Year = Annotated[int, Form(ge=2000, le=2100)]
+UnitId = Annotated[str, Form(pattern=r"^[0-9a-f-]{36}$")]
 
 
 async def _setup(
@@ -167,3 +168,49 @@ async def add_plan_or_commitment(
         return await _plan(request, services, assignment_id, year, refused.message,
                            refused.status)  # fmt: skip
     return RedirectResponse(f"/assignments/{assignment_id}/plan?year={year}", status_code=303)
+
+
+@router.post("/provinces/{province}/programmes/{programme_id}/legal-bases")
+async def add_legal_basis(
+    request: Request, session: Signed, province: Province, programme_id: Uuid,
+    version: Annotated[int, Form(ge=0)], number: Annotated[str, Form(max_length=100)],
+    issued_on: Annotated[date, Form()], issuer: Text, csrf: Text = "",
+) -> Response:  # fmt: skip
+    """Văn bản bổ sung: a decision amending the programme; the first ones stay."""
+    check_csrf(session, csrf)
+    body = {"number": number, "issued_on": issued_on.isoformat(), "issuer": issuer}
+    call = services_for(request, session).call(
+        "registry", "POST", f"/programmes/{programme_id}/legal-bases", json=body,
+        headers={"If-Match": f'"{version}"'},
+    )  # fmt: skip
+    return await _then(request, session, province, "Văn bản căn cứ", call)
+
+
+@router.post("/provinces/{province}/assignments/{assignment_id}/members")
+async def join(
+    request: Request, session: Signed, province: Province, assignment_id: Uuid,
+    version: Annotated[int, Form(ge=0)], sponsor_unit_id: UnitId,
+    joined_on: Annotated[date, Form()], csrf: Text = "",
+) -> Response:  # fmt: skip
+    """Thêm đơn vị: a unit joins the assignment from a day."""
+    check_csrf(session, csrf)
+    body = {"sponsor_unit_id": sponsor_unit_id, "joined_on": joined_on.isoformat()}
+    call = services_for(request, session).call(
+        "registry", "POST", f"/assignments/{assignment_id}/members", json=body,
+        headers={"If-Match": f'"{version}"'},
+    )  # fmt: skip
+    return await _then(request, session, province, "Thêm đơn vị", call)
+
+
+@router.post("/provinces/{province}/assignments/{assignment_id}/lead")
+async def assign_lead(
+    request: Request, session: Signed, province: Province, assignment_id: Uuid,
+    version: Annotated[int, Form(ge=0)], year: Year, sponsor_unit_id: UnitId, csrf: Text = "",
+) -> Response:  # fmt: skip
+    """Đơn vị chủ trì năm: the lead of a year (a member that year)."""
+    check_csrf(session, csrf)
+    call = services_for(request, session).call(
+        "registry", "PUT", f"/assignments/{assignment_id}/leads/{year}",
+        json={"sponsor_unit_id": sponsor_unit_id}, headers={"If-Match": f'"{version}"'},
+    )  # fmt: skip
+    return await _then(request, session, province, "Đơn vị chủ trì", call)

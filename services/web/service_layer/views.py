@@ -10,6 +10,8 @@ from typing import Any
 from services.web.adapters.services import ServiceError, Services
 from shared.auth import Principal
 
+LAST_OLD_DAY = date(2025, 6, 30)  # the pre-2025 communes' last day
+
 PALETTE = ["#1d4e89", "#b45309", "#047857", "#7c2d8a", "#9f1239", "#0e7490", "#4d5b15"]
 """Chart colours, each at least 4.5:1 against white (the labels' and bars' background)."""
 
