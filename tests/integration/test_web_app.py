@@ -167,6 +167,16 @@ async def test_a_coordinator_records_sees_imports_locks_and_exports(
     await page.click(f"text={HOI_NONG_DAN_BT}")
     assert "Xã Hàm Cần" in await page.inner_text("main")  # the unit's page: where it helped
     await visit.shot("04a-unit")
+    shares = await page.eval_on_selector_all(
+        "tbody td.num:nth-child(3)", "c => c.map(e => e.textContent)"
+    )
+    async with page.expect_download() as waiting:
+        await page.click("text=Excel (.xlsx)")
+    saved = tmp_path / "don-vi.xlsx"
+    await (await waiting.value).save_as(saved)
+    rows = list(load_workbook(saved, read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert rows[0][4] == "Giá trị (VND)"
+    assert sum(int(str(row[4])) for row in rows[1:]) == sum(money(share) for share in shares) > 0
     await page.goto(f"{web}/provinces/60")
     await page.goto(f"{web}/communes/pre-2025/23116?on=2024-11-20")
     commune = await page.inner_text("main")
@@ -349,3 +359,12 @@ async def test_a_coordinator_sets_up_a_programme_from_the_browser(
     assert "Chưa thực hiện" in commitments
     await visit.shot("11-plan")
     assert await visit.accessible() == []
+
+    await page.goto(f"{web}/provinces/60/setup")  # the assignment ends, its history stays
+    row = page.locator("tr", has_text="Chương trình thử qua trang web 2024-2026").last
+    await row.locator("summary", has_text="Đơn vị, chủ trì").click()
+    await row.locator("input[name=ended_on]").fill("2026-06-30")
+    await row.locator("input[name=reason]").fill("Xã đã thoát khỏi diện đặc biệt khó khăn")
+    await row.locator("button", has_text="Kết thúc phân công").click()
+    row = page.locator("tr", has_text="Chương trình thử qua trang web 2024-2026").last
+    assert "kết thúc 30/06/2026" in await row.inner_text()

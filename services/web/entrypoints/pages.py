@@ -309,6 +309,20 @@ async def commune_export(
     return _file(answer.content, answer.headers)
 
 
+@router.get("/exports/sponsor-units/{unit_id}.{form}")
+async def unit_export(
+    request: Request,
+    session: Signed,
+    unit_id: Uuid,
+    form: Annotated[str, Path(pattern=r"^(csv|xlsx)$")],
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Response:
+    services = services_for(request, session)
+    params = {"format": form, "year": year}
+    answer = await _download(services, f"/reports/sponsor-units/{unit_id}", params)
+    return _file(answer.content, answer.headers)
+
+
 async def _download(services: Services, path: str, params: dict[str, Any]) -> Any:
     query = {key: value for key, value in params.items() if value is not None}
     return await services.call("reporting", "GET", path, params=query)

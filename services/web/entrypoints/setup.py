@@ -214,3 +214,35 @@ async def assign_lead(
         json={"sponsor_unit_id": sponsor_unit_id}, headers={"If-Match": f'"{version}"'},
     )  # fmt: skip
     return await _then(request, session, province, "Đơn vị chủ trì", call)
+
+
+@router.post("/provinces/{province}/assignments/{assignment_id}/end")
+async def end(
+    request: Request, session: Signed, province: Province, assignment_id: Uuid,
+    version: Annotated[int, Form(ge=0)], ended_on: Annotated[date, Form()], reason: Text,
+    csrf: Text = "",
+) -> Response:  # fmt: skip
+    """Kết thúc phân công: it stops on a day, with the reason; its history stays."""
+    check_csrf(session, csrf)
+    call = services_for(request, session).call(
+        "registry", "POST", f"/assignments/{assignment_id}/end",
+        json={"ended_on": ended_on.isoformat(), "reason": reason},
+        headers={"If-Match": f'"{version}"'},
+    )  # fmt: skip
+    return await _then(request, session, province, "Kết thúc phân công", call)
+
+
+@router.post("/provinces/{province}/assignments/{assignment_id}/continuation")
+async def continue_district(
+    request: Request, session: Signed, province: Province, assignment_id: Uuid,
+    version: Annotated[int, Form(ge=0)], communes: Annotated[str, Form(max_length=600)],
+    csrf: Text = "",
+) -> Response:  # fmt: skip
+    """Tiếp tục phân công giúp huyện trên các xã mới (codes separated by commas)."""
+    check_csrf(session, csrf)
+    codes = [code.strip() for code in communes.split(",") if code.strip()]
+    call = services_for(request, session).call(
+        "registry", "POST", f"/assignments/{assignment_id}/continuation",
+        json={"communes": codes}, headers={"If-Match": f'"{version}"'},
+    )  # fmt: skip
+    return await _then(request, session, province, "Tiếp tục trên xã mới", call)
