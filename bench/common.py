@@ -2,13 +2,16 @@
 and topics of its own, trusting a local token issuer, the clients that sign in there, and
 percentiles."""
 
+import asyncio
+import atexit
 import functools
 import os
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
@@ -18,8 +21,12 @@ from shared.db import create_engine
 from shared.devstack import Endpoints
 from shared.devstack.processes import free_port, wait_until
 from shared.devstack.signing import OPERATIONS, LocalIssuer, local_issuer
+from shared.migrations import upgrade
 
 _running = ExitStack()
+# Closed before the interpreter's end: left to the garbage collector, the issuer's server
+# would wait for its thread, already gone, for ever.
+atexit.register(_running.close)
 
 
 @functools.cache
@@ -86,3 +93,34 @@ def percentiles(values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[int(len(ordered) * 0.95)]
     return f"p50 {statistics.median(ordered):7.2f}   p95 {p95:7.2f}   max {ordered[-1]:7.2f}"
+
+
+SERVICES = ("registry", "activities", "reporting")
+
+
+@asynccontextmanager
+async def three_services(
+    endpoints: Endpoints,
+) -> AsyncIterator[tuple[dict[str, str], dict[str, str]]]:
+    """The three services in child processes, on schemas and topics of their own (dropped
+    afterwards); yields their URLs and their schemas, by service."""
+    tag = uuid.uuid4().hex[:8]
+    schemas = {s: f"bench_{s[:3]}_{tag}" for s in SERVICES}
+    topics = {
+        "registry_topic": f"bench.registry.{tag}",
+        "activities_topic": f"bench.act.{tag}",
+        "dead_letter_topic": f"bench.dead.{tag}",
+    }
+    for service, schema in schemas.items():
+        await asyncio.to_thread(upgrade, service, endpoints.database_url, schema)
+    try:
+        with ExitStack() as running:
+            urls = {
+                service: running.enter_context(
+                    service_process(service, endpoints, database_schema=schemas[service], **topics)
+                )
+                for service in SERVICES
+            }
+            yield urls, schemas
+    finally:
+        await drop_schemas(endpoints.database_url, *schemas.values())

@@ -21,20 +21,17 @@ import asyncio
 import csv
 import io
 import time
-import uuid
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
 
 from bench.activities_throughput import FIRST_DAY, activity, prepare, wait_heard
-from bench.common import drop_schemas, percentiles, service_process, signed_client
+from bench.common import percentiles, signed_client, three_services
 from services.activities.entrypoints.demo import import_and_wait
 from services.activities.service_layer.imports import COLUMNS
 from services.registry.entrypoints.demo import HOI_NONG_DAN_BT
 from shared.devstack import Endpoints, provided_endpoints
-from shared.migrations import upgrade
 
 REPORT = "/reports/communes/pre-2025/23116"
 POLL_SECONDS = 0.05
@@ -134,35 +131,15 @@ async def phase(
 
 
 async def run(endpoints: Endpoints, rate: float, batch: int, seconds: float) -> None:
-    tag = uuid.uuid4().hex[:8]
-    schemas = {s: f"bench_{s[:3]}_{tag}" for s in ("registry", "activities", "reporting")}
-    topics = {
-        "registry_topic": f"bench.registry.{tag}",
-        "activities_topic": f"bench.act.{tag}",
-        "dead_letter_topic": f"bench.dead.{tag}",
-    }
-    for service, schema in schemas.items():
-        await asyncio.to_thread(upgrade, service, endpoints.database_url, schema)
-
-    def child(service: str) -> AbstractContextManager[str]:
-        return service_process(service, endpoints, database_schema=schemas[service], **topics)
-
-    try:
-        with (
-            child("registry") as registry_url,
-            child("activities") as activities_url,
-            child("reporting") as reporting_url,
+    async with three_services(endpoints) as (urls, schemas):
+        await prepare(endpoints, schemas["registry"], urls["registry"])
+        await wait_heard(endpoints, schemas["activities"])
+        async with (
+            signed_client(urls["activities"], timeout=120) as activities,
+            signed_client(urls["reporting"], timeout=120) as reporting,
         ):
-            await prepare(endpoints, schemas["registry"], registry_url)
-            await wait_heard(endpoints, schemas["activities"])
-            async with (
-                signed_client(activities_url, timeout=120) as activities,
-                signed_client(reporting_url, timeout=120) as reporting,
-            ):
-                await phase(activities, reporting, "baseline, idle", 2, 1, 10)
-                await phase(activities, reporting, "steady load", rate, batch, seconds)
-    finally:
-        await drop_schemas(endpoints.database_url, *schemas.values())
+            await phase(activities, reporting, "baseline, idle", 2, 1, 10)
+            await phase(activities, reporting, "steady load", rate, batch, seconds)
 
 
 def main() -> None:

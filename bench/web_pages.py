@@ -14,14 +14,12 @@ and the services' it calls), signed in as Bình Thuận's coordinator. Each page
 import argparse
 import asyncio
 import time
-import uuid
-from contextlib import AbstractContextManager
 
 import httpx
 from sqlalchemy import text
 
 from bench.activities_throughput import prepare, wait_heard
-from bench.common import drop_schemas, issuer, percentiles, service_process, signed_client
+from bench.common import issuer, percentiles, signed_client, three_services
 from services.activities.entrypoints.demo import load_demo as load_activities
 from services.web.adapters.oidc import Tokens
 from services.web.config import Settings
@@ -31,7 +29,6 @@ from shared.auth import Role
 from shared.db import create_engine
 from shared.devstack import Endpoints, provided_endpoints
 from shared.devstack.signing import person
-from shared.migrations import upgrade
 
 PAGES = {
     "home": "/",
@@ -102,34 +99,13 @@ async def measure(urls: dict[str, str], requests: int) -> None:
 
 
 async def run(endpoints: Endpoints, requests: int) -> None:
-    tag = uuid.uuid4().hex[:8]
-    schemas = {s: f"bench_{s[:3]}_{tag}" for s in ("registry", "activities", "reporting")}
-    topics = {
-        "registry_topic": f"bench.registry.{tag}",
-        "activities_topic": f"bench.act.{tag}",
-        "dead_letter_topic": f"bench.dead.{tag}",
-    }
-    for service, schema in schemas.items():
-        await asyncio.to_thread(upgrade, service, endpoints.database_url, schema)
-
-    def child(service: str) -> AbstractContextManager[str]:
-        return service_process(service, endpoints, database_schema=schemas[service], **topics)
-
-    try:
-        with (
-            child("registry") as registry,
-            child("activities") as activities,
-            child("reporting") as reporting,
-        ):
-            await prepare(endpoints, schemas["registry"], registry)
-            await wait_heard(endpoints, schemas["activities"])
-            async with signed_client(activities, timeout=120) as client:
-                await load_activities(client)
-            await _caught_up(endpoints.database_url, schemas)
-            urls = {"registry": registry, "activities": activities, "reporting": reporting}
-            await measure(urls, requests)
-    finally:
-        await drop_schemas(endpoints.database_url, *schemas.values())
+    async with three_services(endpoints) as (urls, schemas):
+        await prepare(endpoints, schemas["registry"], urls["registry"])
+        await wait_heard(endpoints, schemas["activities"])
+        async with signed_client(urls["activities"], timeout=120) as client:
+            await load_activities(client)
+        await _caught_up(endpoints.database_url, schemas)
+        await measure(urls, requests)
 
 
 def main() -> None:
