@@ -466,7 +466,6 @@ def guide(token: str) -> None:
     console.print("\n".join(lines), soft_wrap=True)
     console.rule("Trang web / the web app")
     console.print(f"http://127.0.0.1:{WEB_PORT}  — đăng nhập bằng một người dùng mẫu / sign in as:")
-    users()
 
 
 @app.command("import")

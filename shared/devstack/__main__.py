@@ -43,7 +43,10 @@ def main(argv: list[str]) -> int:
                 print(f"           admin console {admin_console(endpoints.auth_issuer)}")
             if args.services:
                 for name, url in stack.start_services(endpoints).items():
-                    print(f"{name:<10} {url}/docs  ({url}/readyz, {url}/metrics)")
+                    if name == "web":
+                        print(f"{name:<10} {url}  (trang web / the web app)")
+                    else:
+                        print(f"{name:<10} {url}/docs  ({url}/readyz, {url}/metrics)")
         elif args.command == "down":
             stack.down()
             print("stopped; data kept in", stack.home)
