@@ -169,3 +169,19 @@ async def test_a_district_report_refuses_hostile_paths(reporting: httpx.AsyncCli
     assert nul.status_code in (404, 422)
     assert long.status_code in (404, 422)
     assert quoted.status_code == 404  # no such district: nothing reaches a file name
+
+
+async def test_the_province_drill_down_and_an_import_job_refuse_hostile_input(
+    reporting: httpx.AsyncClient, activities: httpx.AsyncClient
+) -> None:
+    path = "/reports/provinces/60/activities"
+    nul = await reporting.get(path, params={"category": f"cash{NUL}"})
+    long = await reporting.get(path, params={"category": "c" * 10_000})
+    limit = await reporting.get(path, params={"limit": 10**12})
+    job = await activities.get("/imports/=HYPERLINK(1)")
+
+    assert nul.status_code == 422
+    assert long.status_code in (200, 414, 422)  # no category has that name: nothing, no 500
+    assert long.status_code != 200 or long.json() == []
+    assert limit.status_code == 422
+    assert job.status_code == 422
