@@ -9,18 +9,24 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 from sqlalchemy import text
 
 from shared.db import create_engine
 from shared.devstack import Endpoints
 from shared.devstack.processes import free_port, wait_until
 from shared.devstack.signing import OPERATIONS, LocalIssuer, local_issuer
+from shared.envelope import Envelope
+from shared.kafka_security import KafkaAccess
 from shared.migrations import upgrade
 
 _running = ExitStack()
@@ -101,9 +107,10 @@ SERVICES = ("registry", "activities", "reporting")
 @asynccontextmanager
 async def three_services(
     endpoints: Endpoints,
-) -> AsyncIterator[tuple[dict[str, str], dict[str, str]]]:
+) -> AsyncIterator[tuple[dict[str, str], dict[str, str], dict[str, str]]]:
     """The three services in child processes, on schemas and topics of their own (dropped
-    afterwards); yields their URLs and their schemas, by service."""
+    afterwards); yields their URLs and their schemas, by service, and the topics by setting
+    name (`activities_topic`, ...)."""
     tag = uuid.uuid4().hex[:8]
     schemas = {s: f"bench_{s[:3]}_{tag}" for s in SERVICES}
     topics = {
@@ -121,6 +128,43 @@ async def three_services(
                 )
                 for service in SERVICES
             }
-            yield urls, schemas
+            yield urls, schemas, topics
     finally:
         await drop_schemas(endpoints.database_url, *schemas.values())
+
+
+async def publish(kafka: KafkaAccess, topic: str, envelopes: Iterable[Envelope]) -> float:
+    """Every envelope onto `topic` (made with 3 partitions if missing), keyed by its
+    partition key, batched and acknowledged by all replicas; the seconds it took."""
+    admin = AIOKafkaAdminClient(**kafka.aiokafka_options())
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 3, 1)])
+    except TopicAlreadyExistsError:
+        pass
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(
+        **kafka.aiokafka_options(), acks="all", linger_ms=20, max_batch_size=1 << 20
+    )
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        pending = []
+        for event in envelopes:
+            message = event.to_kafka()
+            pending.append(
+                await producer.send(
+                    topic,
+                    message.value,
+                    key=event.partitionkey.encode(),
+                    headers=list(message.headers.items()),
+                )
+            )
+            if len(pending) >= 10_000:
+                await asyncio.gather(*pending)
+                pending = []
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started

@@ -131,7 +131,7 @@ async def phase(
 
 
 async def run(endpoints: Endpoints, rate: float, batch: int, seconds: float) -> None:
-    async with three_services(endpoints) as (urls, schemas):
+    async with three_services(endpoints) as (urls, schemas, _topics):
         await prepare(endpoints, schemas["registry"], urls["registry"])
         await wait_heard(endpoints, schemas["activities"])
         async with (

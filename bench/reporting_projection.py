@@ -17,10 +17,10 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.common import drop_schemas, percentiles
+from bench.common import drop_schemas, percentiles, publish
 from services.reporting.config import Settings
 from services.reporting.service_layer import reports
 from services.reporting.service_layer.rebuild import rebuild
@@ -68,39 +68,6 @@ def recording(n: int, commune: str, assignment: str) -> Envelope:
             "evidence": [],
         },
     )
-
-
-async def produce(kafka: KafkaAccess, topic: str, events: int, communes: list[str]) -> float:
-    admin = AIOKafkaAdminClient(**kafka.aiokafka_options())
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, 3, 1)])
-    finally:
-        await admin.close()
-    producer = AIOKafkaProducer(**kafka.aiokafka_options(), linger_ms=20, max_batch_size=1 << 20)
-    await producer.start()
-    started = time.perf_counter()
-    try:
-        pending = []
-        for n in range(events):
-            commune = communes[n % len(communes)]
-            event = recording(n, commune, f"assignment-{commune}")
-            message = event.to_kafka()
-            pending.append(
-                await producer.send(
-                    topic,
-                    message.value,
-                    key=event.partitionkey.encode(),
-                    headers=list(message.headers.items()),
-                )
-            )
-            if len(pending) >= 10_000:
-                await asyncio.gather(*pending)
-                pending = []
-        await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
-    return time.perf_counter() - started
 
 
 async def read_only(kafka: KafkaAccess, topic: str, events: int, parse: bool) -> float:
@@ -164,7 +131,16 @@ async def run(endpoints: Endpoints, events: int, communes_count: int, queries: i
     await admin.create_topics([NewTopic(settings.registry_topic, 3, 1)])
     await admin.close()
     try:
-        produced = await produce(kafka, settings.activities_topic, events, communes)
+        produced = await publish(
+            kafka,
+            settings.activities_topic,
+            (
+                recording(
+                    n, communes[n % len(communes)], f"assignment-{communes[n % len(communes)]}"
+                )
+                for n in range(events)
+            ),
+        )
         print(f"{events:,} activity events produced in {produced:.1f} s")
         raw = await read_only(kafka, settings.activities_topic, events, parse=False)
         parsed = await read_only(kafka, settings.activities_topic, events, parse=True)

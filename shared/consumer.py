@@ -1,8 +1,17 @@
 """The idempotent consumer: projection writes and the consumer's progress in one transaction.
 
 `subscribe` wires it to a topic. A message it cannot use (not a CloudEvent, an event type
-it does not know, data failing validation) goes to the dead-letter topic with the reason,
-is counted, and does not stop the others.
+it does not know, data failing validation, a header or body that does not decode) goes to
+the dead-letter topic with the reason and its original bytes, is counted, and does not
+stop the others. So does an event the projection refuses every time it is applied (a value
+past a column's range, a constraint it breaks): when a batch fails with such an error,
+its events are applied one at a time, each tried `ATTEMPTS` times, and the ones that still
+fail are dead-lettered; the others, later events of the same key included, are applied.
+An event that depends on a dead-lettered one (the correction of a recording that was
+refused) fails the same way and is dead-lettered beside it; the projection never holds
+half an event. A failure that time may cure (the database away, a deadlock) is never a
+reason to dead-letter: the batch is delivered again after a growing pause, and the stall
+shows in `ketnghia_pipeline_stalled` and in `/readyz`.
 
 For each batch the consumer claims the event ids it has not processed yet
 (`processed_events`), applies only those, and moves its offsets forward
@@ -11,9 +20,11 @@ in the same batch, a later batch or after a restart, finds its id claimed and ch
 nothing; a failure rolls the whole batch back, and Kafka delivers it again.
 """
 
+import asyncio
+import base64
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -25,10 +36,12 @@ from faststream.kafka import Topic
 from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
 from sqlalchemy import ARRAY, Uuid, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db import copy_records
 from shared.envelope import Envelope, InvalidEnvelope
+from shared.health import STALLS, Stall
 from shared.metrics import (
     CONSUMER_APPLIED,
     CONSUMER_DUPLICATES,
@@ -217,6 +230,56 @@ def sort_out(
     return usable, poisoned
 
 
+ATTEMPTS = 3
+"""How many times an event the projection refuses is tried on its own before it is
+dead-lettered."""
+TRANSIENT_SQLSTATES = ("08", "40", "53", "55P03", "57")
+"""Connection, transaction rollback (deadlock, serialization), resources, lock not
+available, operator intervention (a server shutting down): time may cure them."""
+
+
+def transient(error: BaseException) -> bool:
+    """Whether retrying later may succeed (the database or the network away, a conflict),
+    as opposed to an event the projection refuses whatever the moment (a value out of a
+    column's range, a broken constraint, data the code cannot read)."""
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        if state is None:  # no answer from the server: the connection, not the event
+            return True
+        return str(state).startswith(TRANSIENT_SQLSTATES)
+    return isinstance(error, OSError | TimeoutError | ConnectionError | DisconnectionError)
+
+
+async def apply_or_isolate(
+    consumer: IdempotentConsumer,
+    deliveries: Sequence[Delivery[E]],
+    project: Projector[E],
+    dead_letter: Callable[[Delivery[E], BaseException], Awaitable[None]],
+) -> int:
+    """Apply the batch; if the projection refuses it for a reason time will not cure, apply
+    its events one at a time, each at most `ATTEMPTS` times, and hand the ones that still
+    fail to `dead_letter`. A transient failure is raised (the batch comes again)."""
+    try:
+        return await consumer.apply(deliveries, project)
+    except Exception as error:
+        if transient(error) or len(deliveries) == 0:
+            raise
+    applied = 0
+    for delivery in deliveries:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                applied += await consumer.apply([delivery], project)
+                break
+            except Exception as error:
+                if transient(error):
+                    raise
+                if attempt == ATTEMPTS:
+                    await dead_letter(delivery, error)
+    return applied
+
+
 def subscribe(
     kafka: KafkaRouter,
     engine: AsyncEngine,
@@ -233,6 +296,7 @@ def subscribe(
     batch's transaction; a failed batch is delivered again (and finds nothing applied).
     Poison messages go to `dead_letters` (when given) and are skipped."""
     consumer = IdempotentConsumer(engine, name)
+    stall = STALLS.setdefault(name, Stall(name))
 
     @kafka.subscriber(
         # The operator makes the topics (the consumers' users may not create them).
@@ -243,6 +307,8 @@ def subscribe(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         include_in_schema=True,
+        parser=_records_as_they_are,
+        decoder=_not_decoded,
     )
     async def handle(body: list[Any], message: KafkaMessage) -> None:
         records = message.raw_message
@@ -250,14 +316,51 @@ def subscribe(
         usable, poisoned = sort_out(batch, validate)
         for record, poison in poisoned:
             await _dead_letter(kafka, dead_letters, name, record, poison)
-        await consumer.apply(usable, project)
+        read_from = {(r.topic, r.partition, r.offset): r for r in batch}
+
+        async def refused(delivery: Delivery[Envelope], reason: BaseException) -> None:
+            record = read_from[(delivery.topic, delivery.partition, delivery.offset)]
+            await _dead_letter(kafka, dead_letters, name, record, reason, "projection_failed")
+
+        try:
+            await apply_or_isolate(consumer, usable, project, refused)
+        except Exception as error:
+            pause = stall.failed()
+            log.warning(
+                "batch failed, will retry", consumer=name, error=repr(error)[:500],
+                pause_seconds=pause, failing_for_seconds=round(stall.seconds(), 1),
+            )  # fmt: skip
+            await asyncio.sleep(pause)
+            raise
+        stall.passed()
         _observe_lag(name, message.consumer, batch)
 
 
+async def _records_as_they_are(records: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """faststream's own reading decodes every header as UTF-8 and every body as JSON before
+    the handler runs; a message that fails it never reaches the handler, and the framework
+    retries it hundreds of times a second. It reads copies without headers or bodies
+    instead; the handler reads the records themselves (`sort_out`)."""
+    batch = records if isinstance(records, tuple) else (records,)
+    message = await original(tuple(replace(r, headers=[], value=b"") for r in batch))
+    message.raw_message = records
+    return message
+
+
+async def _not_decoded(message: Any) -> list[Any]:
+    """An empty body for the handler's argument: it reads the raw records."""
+    return []
+
+
 async def _dead_letter(
-    kafka: KafkaRouter, topic: str | None, consumer: str, record: Any, reason: Exception
+    kafka: KafkaRouter,
+    topic: str | None,
+    consumer: str,
+    record: Any,
+    reason: BaseException,
+    kind: str | None = None,
 ) -> None:
-    kind = "not_cloudevent" if isinstance(reason, InvalidEnvelope) else "rejected"
+    kind = kind or ("not_cloudevent" if isinstance(reason, InvalidEnvelope) else "rejected")
     DEAD_LETTERS.labels(consumer, kind).inc()
     log.warning(
         "dead letter",
@@ -269,13 +372,19 @@ async def _dead_letter(
     )
     if topic is None:
         return
-    headers = {
-        **{key: value.decode(errors="replace") for key, value in record.headers},
-        "dlq_reason": str(reason)[:1000],
+    headers: dict[str, str] = {}
+    for key, value in record.headers:  # as they came; one that is not UTF-8 in base64
+        try:
+            headers[key] = value.decode()
+        except UnicodeDecodeError:
+            headers[f"dlq_b64_{key}"] = base64.b64encode(value).decode()
+    headers |= {
+        "dlq_reason": f"{type(reason).__name__}: {reason}"[:1000],
+        "dlq_kind": kind,
         "dlq_consumer": consumer,
         "dlq_origin": f"{record.topic}/{record.partition}/{record.offset}",
     }
-    await kafka.broker.publish(record.value, topic, key=record.key, headers=headers)
+    await kafka.broker.publish(record.value or b"", topic, key=record.key, headers=headers)
 
 
 def _observe_lag(name: str, kafka_consumer: Any, batch: Sequence[Any]) -> None:

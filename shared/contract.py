@@ -15,15 +15,35 @@ import msgspec
 from faststream.kafka.fastapi import KafkaRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.bounds import (
+    MAX_AMOUNT,
+    MAX_BENEFICIARY_ROWS,
+    MAX_COMMITMENTS,
+    MAX_CONTRIBUTIONS,
+    MAX_DISTRICT_COMMUNES,
+    MAX_EVIDENCE,
+    MAX_LEGAL_BASES,
+    MAX_MEMBERS,
+    MAX_VND,
+    PROVINCE_CODE_PATTERN,
+    YEAR_MAX,
+    YEAR_MIN,
+    CommuneCode,
+    Count,
+    Description,
+    Evidence,
+    Id,
+    Label,
+    Name,
+    Reason,
+    Vnd,
+    Year,
+)
 from shared.consumer import Poison, Validator
 from shared.envelope import Envelope
 
 Edition = Literal["pre-2025", "2025"]
-
-
-# Bounds of the amounts a plan may name (issue 15 extends them to every amount).
-MAX_VND = 10**15  # a million billion đồng: far above any programme, far below bigint
-MAX_AMOUNT = Decimal(10**9)  # a quantity: items, heads, km...
+Province = Annotated[str, Field(pattern=PROVINCE_CODE_PATTERN)]
 
 
 class Data(BaseModel):
@@ -34,87 +54,89 @@ class Data(BaseModel):
 
 class Commune(Data):
     edition: Edition
-    code: str = Field(pattern=r"^\d{2,5}$")
+    code: CommuneCode
 
 
 class Target(Data):
     kind: Literal["commune", "village", "district"]
     edition: Edition
-    code: str
-    village_id: str | None = None
-    name: str | None = Field(default=None, description="a district's name (added compatibly)")
-    communes: list[str] | None = Field(
-        default=None, description="a district's pre-2025 communes' codes (added compatibly)"
+    code: CommuneCode
+    village_id: Id | None = None
+    name: Name | None = Field(default=None, description="a district's name (added compatibly)")
+    communes: list[CommuneCode] | None = Field(
+        default=None,
+        max_length=MAX_DISTRICT_COMMUNES,
+        description="a district's pre-2025 communes' codes (added compatibly)",
     )
 
 
 class LegalBasis(Data):
-    number: str
+    number: Name
     issued_on: date
-    issuer: str
+    issuer: Name
 
 
 class Period(Data):
-    start_year: int
-    end_year: int
+    start_year: Year
+    end_year: Year
 
 
 class Membership(Data):
-    sponsor_unit_id: str
+    sponsor_unit_id: Id
     joined_on: date
     left_on: date | None = None
 
 
 # -- registry ---------------------------------------------------------------------------
 class SponsorUnitRegistered(Data):
-    sponsor_unit_id: str
-    province: str
-    name: str
-    kind: str
-    parent_id: str | None = None
+    sponsor_unit_id: Id
+    province: Province
+    name: Name
+    kind: Label
+    parent_id: Id | None = None
 
 
 class ProgrammeCreated(Data):
-    programme_id: str
-    province: str
-    name: str
+    programme_id: Id
+    province: Province
+    name: Name
     period: Period
-    scope: str
-    legal_bases: list[LegalBasis]
+    scope: Description
+    legal_bases: list[LegalBasis] = Field(max_length=MAX_LEGAL_BASES)
 
 
 class LegalBasisAdded(Data):
-    programme_id: str
+    programme_id: Id
     legal_basis: LegalBasis
 
 
 class VillageRegistered(Data):
-    village_id: str
-    province: str
+    village_id: Id
+    province: Province
     commune: Commune
-    kind: str
-    name: str
+    kind: Label
+    name: Name
 
 
 class CommuneClassified(Data):
-    province: str
+    province: Province
     commune: Commune
-    kind: str
+    kind: Label
     value: bool | int | Decimal
     effective_on: date
-    source: str
+    source: Name
 
 
 class AssignmentCreated(Data):
-    assignment_id: str
-    programme_id: str
+    assignment_id: Id
+    programme_id: Id
     period: Period
-    province: str
+    province: Province
     target: Target
     legal_basis: LegalBasis | None
-    members: list[Membership] = Field(min_length=1)
-    leads: dict[str, str]
-    continues: str | None = Field(
+    members: list[Membership] = Field(min_length=1, max_length=MAX_MEMBERS)
+    leads: dict[str, Id] = Field(max_length=YEAR_MAX - YEAR_MIN + 1)
+    continues: Id | None = Field(
         default=None,
         description="the district assignment this one carries on after 1 July 2025 "
         "(added compatibly)",
@@ -122,24 +144,24 @@ class AssignmentCreated(Data):
 
 
 class LeadAssigned(Data):
-    year: int
-    sponsor_unit_id: str
+    year: Year
+    sponsor_unit_id: Id
 
 
 class MemberLeft(Data):
-    sponsor_unit_id: str
+    sponsor_unit_id: Id
     left_on: date
 
 
 class TargetSucceeded(Data):
     to: Target
-    reason: str
+    reason: Reason
     from_: Target = Field(alias="from")
 
 
 class AssignmentEnded(Data):
     ended_on: date
-    reason: str
+    reason: Reason
 
 
 class Successor(Data):
@@ -162,55 +184,55 @@ class LineagePublished(Data):
 
 # -- activities ---------------------------------------------------------------------------
 class Contribution(Data):
-    sponsor_unit_id: str
-    value_vnd: int = Field(ge=0)
+    sponsor_unit_id: Id
+    value_vnd: Vnd
 
 
 class Quantity(Data):
-    amount: Decimal = Field(gt=0)
-    unit: str
+    amount: Decimal = Field(gt=0, le=MAX_AMOUNT)
+    unit: Label
 
 
 class Beneficiaries(Data):
-    count: int = Field(gt=0)
-    kind: str
-    group: str
+    count: Count
+    kind: Label
+    group: Label
 
 
 class ActivityFacts(Data):
-    activity_id: str
-    assignment_id: str
+    activity_id: Id
+    assignment_id: Id
     commune: Commune
-    village_id: str | None = None
+    village_id: Id | None = None
     occurred_on: date
-    category: str
-    description: str
-    value_vnd: int = Field(ge=0)
-    contributions: list[Contribution] = Field(min_length=1)
-    funding_source: str
+    category: Label
+    description: Description
+    value_vnd: Vnd
+    contributions: list[Contribution] = Field(min_length=1, max_length=MAX_CONTRIBUTIONS)
+    funding_source: Label
     quantity: Quantity | None = None
-    beneficiaries: list[Beneficiaries] = []
-    evidence: list[str] = []
-    commitment_id: str | None = None
+    beneficiaries: list[Beneficiaries] = Field(default=[], max_length=MAX_BENEFICIARY_ROWS)
+    evidence: list[Evidence] = Field(default=[], max_length=MAX_EVIDENCE)
+    commitment_id: Id | None = None
 
 
 class ActivityRecorded(ActivityFacts):
-    province: str
+    province: Province
 
 
 class ActivityCorrected(ActivityFacts):
-    reason: str
+    reason: Reason
 
 
 class ActivityVoided(Data):
-    activity_id: str
-    reason: str
+    activity_id: Id
+    reason: Reason
 
 
 class CommitmentData(Data):
-    commitment_id: str
-    description: str
-    category: str | None = None
+    commitment_id: Id
+    description: Description
+    category: Label | None = None
     quarter: int | None = Field(default=None, ge=1, le=4)
     planned_value_vnd: int | None = Field(
         default=None, ge=0, le=MAX_VND, description="added compatibly"
@@ -219,32 +241,32 @@ class CommitmentData(Data):
 
 
 class PlanCreated(Data):
-    assignment_id: str
-    year: int
-    province: str
-    commitments: list[CommitmentData]
+    assignment_id: Id
+    year: Year
+    province: Province
+    commitments: list[CommitmentData] = Field(max_length=MAX_COMMITMENTS)
 
 
 class CommitmentAdded(CommitmentData):
-    assignment_id: str
-    year: int
+    assignment_id: Id
+    year: Year
 
 
 class PeriodLocked(Data):
-    lock_id: str
-    province: str
-    year: int
+    lock_id: Id
+    province: Province
+    year: Year
     quarter: int | None = Field(default=None, ge=1, le=4)
     commune: Commune | None = None
-    reason: str
-    by: str
+    reason: Reason
+    by: Name
 
 
 class PeriodUnlocked(Data):
-    lock_id: str
-    province: str
-    reason: str
-    by: str
+    lock_id: Id
+    province: Province
+    reason: Reason
+    by: Name
 
 
 REGISTRY = "vn.ketnghia.registry."
@@ -311,11 +333,7 @@ def _checker(model: type[BaseModel]) -> Any:
     patterns, lengths, aliases, defaults; unknown fields ignored)."""
     fields, bounds = [], {}
     for name, info in model.model_fields.items():
-        meta: dict[str, Any] = {}
-        for constraint in info.metadata:
-            for key in ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern"):
-                if getattr(constraint, key, None) is not None:
-                    meta[key] = getattr(constraint, key)
+        meta = _meta(info.metadata)
         kind = _checked_type(info.annotation)
         if meta and Decimal in (kind, *get_args(kind)):  # msgspec bounds no Decimal
             bounds[name] = meta  # checked after conversion
@@ -334,11 +352,28 @@ def _checker(model: type[BaseModel]) -> Any:
     return msgspec.defstruct(model.__name__, fields, kw_only=True, namespace=namespace)
 
 
+def _meta(constraints: Any) -> dict[str, Any]:
+    """The bounds among pydantic's constraints (`Field(...)`'s or annotated-types'), as
+    msgspec names them."""
+    meta: dict[str, Any] = {}
+    for constraint in constraints:
+        parts = getattr(constraint, "metadata", None) or [constraint]  # a FieldInfo's own
+        for part in parts:
+            for key in ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern"):
+                if getattr(part, key, None) is not None:
+                    meta[key] = getattr(part, key)
+    return meta
+
+
 def _checked_type(annotation: Any) -> Any:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return _checker(annotation)
     arguments = get_args(annotation)
     origin = get_origin(annotation)
+    if origin is Annotated:  # a bounded item of a list: list[Evidence], list[CommuneCode]
+        meta = _meta(arguments[1:])
+        kind = _checked_type(arguments[0])
+        return _constrained(kind, msgspec.Meta(**meta)) if meta else kind
     if origin in (Union, UnionType):
         return Union[tuple(_checked_type(a) for a in arguments)]  # noqa: UP007
     if origin is list:

@@ -90,7 +90,7 @@ class Envelope(BaseModel):
             if "content-type" in header_map:
                 attributes["datacontenttype"] = header_map["content-type"].decode()
             return cls.model_validate({**attributes, "data": from_json(value)})
-        except (ValueError, UnicodeDecodeError) as error:  # pydantic's errors are ValueErrors
+        except (ValueError, TypeError) as error:  # pydantic's and decoding's are ValueErrors
             raise InvalidEnvelope(f"{type(error).__name__}: {error}") from error
 
 

@@ -27,6 +27,11 @@ OUTBOX_PUBLISH_FAILURES = Counter(
     "ketnghia_outbox_publish_failures_total",
     "Relay batches that failed to publish and will be retried",
 )
+OUTBOX_PARKED = Counter(
+    "ketnghia_outbox_parked_total",
+    "Events Kafka refused for good, set aside in outbox_parked instead of published",
+    ["topic"],
+)
 CONSUMER_APPLIED = Counter(
     "ketnghia_consumer_events_applied_total",
     "Events a consumer applied to its projections",
@@ -41,6 +46,11 @@ DEAD_LETTERS = Counter(
     "ketnghia_dead_letters_total",
     "Messages a consumer could not use and sent to the dead-letter topic",
     ["consumer", "reason"],
+)
+PIPELINE_STALLED = Gauge(
+    "ketnghia_pipeline_stalled",
+    "1 while a consumer or an outbox relay retries a batch that failed (time may cure it)",
+    ["pipeline"],
 )
 PROJECTION_LAG_SECONDS = Gauge(
     "ketnghia_projection_lag_seconds",

@@ -122,6 +122,20 @@ def add_event_actor() -> None:
     op.add_column("events", sa.Column("actor", JSONB, nullable=True))
 
 
+def create_parked_outbox() -> None:
+    """The revision of every service that sets aside the events Kafka refuses for good
+    (`outbox_parked`)."""
+    op.create_table(
+        "outbox_parked",
+        sa.Column("position", sa.BigInteger, sa.ForeignKey("events.position"), primary_key=True),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column(
+            "parked_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+    )
+
+
 def main(argv: list[str]) -> int:
     services = argv or list(SERVICES)
     unknown = [name for name in services if name not in SERVICES]

@@ -11,6 +11,13 @@ Order per key holds: rows are read in position order, and the producer is idempo
 with one request in flight per partition, so a failed send fails the sends behind it.
 The rows are read `FOR UPDATE`, so a second relay of the same service waits its turn.
 
+An event Kafka refuses for good (larger than a message may be, an invalid record) would
+hold back every event behind it for ever: the relay moves it to `outbox_parked` with the
+reason, counts it (`outbox_parked`), logs an error, and goes on; `/readyz` says degraded
+while any is parked, and an operator decides (see deploy/README.md). The APIs' bounds
+are there so that none gets that far. While the relay fails, its gauges are refreshed
+anyway, and `/readyz` says degraded once it has failed for `STUCK_SECONDS`.
+
 The relay owns its producer. After a failed batch it drops it and connects a new one:
 aiokafka's client may never refresh its metadata after the broker restarts
 (aio-libs/aiokafka#267, seen here as a busy loop), and a new producer bootstraps again.
@@ -24,6 +31,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from aiokafka.errors import (
+    CorruptRecordException,
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    UnsupportedForMessageFormatError,
+)
 from faststream.kafka import KafkaBroker
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,14 +47,16 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from shared.envelope import publish_envelope
 from shared.eventstore import STORED_COLUMNS, StoredEvent
+from shared.health import STALLS, Stall
 from shared.kafka_security import KafkaAccess
 from shared.metrics import (
     OUTBOX_BACKLOG,
     OUTBOX_OLDEST_AGE,
+    OUTBOX_PARKED,
     OUTBOX_PUBLISH_FAILURES,
     OUTBOX_PUBLISHED,
 )
-from shared.tables import events, outbox, outbox_relay_state
+from shared.tables import events, outbox, outbox_parked, outbox_relay_state
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +64,16 @@ BrokerFactory = Callable[[], KafkaBroker]
 # Counting the outbox costs a scan of it: while a backlog drains, refresh the gauges
 # at most this often rather than after every batch.
 BACKLOG_OBSERVE_SECONDS = 1.0
+REFUSED_FOR_GOOD = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    CorruptRecordException,
+    InvalidTopicError,
+    UnsupportedForMessageFormatError,
+)
+"""What Kafka answers for a record no retry will make acceptable."""
+Pending = list[tuple[str, StoredEvent]]
 
 
 def publishing_broker(
@@ -84,23 +111,34 @@ class OutboxRelay:
         self._poll_seconds = poll_seconds
         self._publish_timeout = publish_timeout_seconds
         self._observed_at = 0.0  # monotonic time the backlog gauges were last refreshed
+        self.stall = STALLS.setdefault(f"outbox:{name}", Stall(f"outbox:{name}"))
 
     async def publish_batch(self) -> int:
-        """Publish the oldest pending events (at most one batch); returns how many."""
+        """Publish the oldest pending events (at most one batch); returns how many left the
+        outbox (published or parked)."""
+        parked: list[tuple[str, StoredEvent, BaseException]] = []
         async with self._engine.begin() as conn:
             batch = await self._pending(conn)
             if batch:
                 try:
-                    await asyncio.wait_for(self._publish(batch), self._publish_timeout)
+                    parked = await asyncio.wait_for(self._publish(batch), self._publish_timeout)
                 except Exception:
                     await self.close()
                     raise
-                await self._mark_published(conn, batch)
+                await self._mark_published(conn, batch, parked)
             caught_up = len(batch) < self._batch_size
             if caught_up or time.monotonic() - self._observed_at >= BACKLOG_OBSERVE_SECONDS:
                 await self._observe_backlog(conn)
-        for topic, _ in batch:
-            OUTBOX_PUBLISHED.labels(topic=topic).inc()
+        refused = {stored.position for _, stored, _ in parked}
+        for topic, stored in batch:
+            if stored.position not in refused:
+                OUTBOX_PUBLISHED.labels(topic=topic).inc()
+        for topic, stored, reason in parked:
+            OUTBOX_PARKED.labels(topic=topic).inc()
+            log.error("event parked: Kafka refuses it for good", topic=topic,
+                      position=stored.position, event_id=str(stored.event_id),
+                      type=stored.type, reason=repr(reason)[:500])  # fmt: skip
+        self.stall.passed()
         return len(batch)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -155,20 +193,47 @@ class OutboxRelay:
         )
         return [(row.topic, StoredEvent.from_row(row._mapping)) for row in rows]
 
-    async def _publish(self, batch: list[tuple[str, StoredEvent]]) -> None:
+    async def _publish(self, batch: Pending) -> list[tuple[str, StoredEvent, BaseException]]:
+        """Publish the batch and wait for every acknowledgement; returns the events Kafka
+        refused for good, with its answer. Any other failure is raised: the batch again."""
         broker = await self._connected()
-        acknowledgements = []
+        sent = []
+        parked: list[tuple[str, StoredEvent, BaseException]] = []
         for topic, stored in batch:
             envelope = stored.to_envelope(self._source)
-            acknowledgements.append(
-                await publish_envelope(broker, topic, envelope, no_confirm=True)
-            )
-        await asyncio.gather(*acknowledgements)
+            try:
+                sent.append(
+                    (
+                        topic,
+                        stored,
+                        await publish_envelope(broker, topic, envelope, no_confirm=True),
+                    )
+                )
+            except REFUSED_FOR_GOOD as refused:  # the producer's own check: too large
+                parked.append((topic, stored, refused))
+        answers = await asyncio.gather(*(ack for _, _, ack in sent), return_exceptions=True)
+        for (topic, stored, _), answer in zip(sent, answers, strict=True):
+            if isinstance(answer, REFUSED_FOR_GOOD):
+                parked.append((topic, stored, answer))
+            elif isinstance(answer, BaseException):
+                raise answer
+        return parked
 
     async def _mark_published(
-        self, conn: AsyncConnection, batch: list[tuple[str, StoredEvent]]
+        self,
+        conn: AsyncConnection,
+        batch: Pending,
+        parked: list[tuple[str, StoredEvent, BaseException]],
     ) -> None:
         positions = [stored.position for _, stored in batch]
+        if parked:
+            await conn.execute(
+                pg_insert(outbox_parked).values([
+                    {"position": stored.position, "topic": topic,
+                     "reason": f"{type(reason).__name__}: {reason}"[:1000]}
+                    for topic, stored, reason in parked
+                ]).on_conflict_do_nothing()
+            )  # fmt: skip
         await conn.execute(delete(outbox).where(outbox.c.position.in_(positions)))
         now = datetime.now(UTC)
         upsert = pg_insert(outbox_relay_state).values(
@@ -204,9 +269,15 @@ class OutboxRelay:
         age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
         OUTBOX_OLDEST_AGE.set(max(age, 0.0))
 
-    @staticmethod
-    def _log_retry(state: object) -> None:
+    async def _log_retry(self, state: object) -> None:
+        """After a failure: counted, logged, the stall noted, and the gauges refreshed (in
+        a transaction of their own), so that a stuck relay shows as one."""
         OUTBOX_PUBLISH_FAILURES.inc()
+        self.stall.failed()
         outcome = getattr(state, "outcome", None)
         error = outcome.exception() if outcome is not None else None
-        log.warning("outbox publish failed, will retry", error=repr(error))
+        log.warning("outbox publish failed, will retry", error=repr(error)[:500],
+                    failing_for_seconds=round(self.stall.seconds(), 1))  # fmt: skip
+        with contextlib.suppress(Exception):  # the database may be what is away
+            async with self._engine.connect() as conn:
+                await self._observe_backlog(conn)

@@ -38,6 +38,7 @@ from shared.auth import (
 from shared.db import create_engine
 from shared.errors import NotFound, Refused, RuleViolation
 from shared.eventstore import ConcurrencyConflict
+from shared.guard import BoundedRequests
 from shared.health import health_router
 from shared.jobs import Jobs
 from shared.kafka_security import KafkaAccess, KafkaUnreachable
@@ -66,7 +67,11 @@ class ServiceParts:
         self.app.include_router(router, dependencies=[Depends(_caller), consistency.Consistent])
 
 
-def create_service_app(settings: ServiceSettings, *, title: str, description: str) -> ServiceParts:
+def create_service_app(
+    settings: ServiceSettings, *, title: str, description: str, upload_paths: tuple[str, ...] = ()
+) -> ServiceParts:
+    """The frame every service shares; `upload_paths` take a file up to `MAX_UPLOAD_BYTES`
+    (other bodies: `MAX_BODY_BYTES`, see `shared.guard`)."""
     configure_logging(settings.service_name, settings.log_level)
     engine = create_engine(settings.database_url, settings.database_schema)
     client_id = f"ketnghia-{settings.service_name}"
@@ -121,6 +126,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     app.state.consumed_topics = frozenset(settings.consumed_topics)
     app.middleware("http")(observe_request)
     app.middleware("http")(bind_correlation_id)
+    app.add_middleware(BoundedRequests, upload_paths=upload_paths)  # outermost of ours
     for error, handler in ERROR_HANDLERS.items():
         app.add_exception_handler(error, handler)
     return ServiceParts(app=app, engine=engine, kafka=kafka, relay=relay, jobs=jobs)

@@ -2,8 +2,11 @@
 
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
+from urllib.parse import quote
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -13,6 +16,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 Cell = str | int | float | date | datetime | None
 LISTS_SHEET = "Danh mục"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]+")
 TEMPLATE_ROWS = 10_000  # the rows of the first sheet that offer the drop-down lists
 
 
@@ -28,13 +34,13 @@ def write_workbook(
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = title[:31]
+    sheet.title = sheet_title(title)
     sheet.append(list(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([neutralised(cell) for cell in row])
     for index, header in enumerate(headers, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(14, len(header) + 2)
     sheet.freeze_panes = "A2"
@@ -69,9 +75,41 @@ def _drop_down(sheet: Worksheet, column: str, listed: str, count: int) -> None:
 
 
 def write_csv(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
-    """UTF-8 with a BOM, so that Excel shows the Vietnamese letters."""
+    """UTF-8 with a BOM, so that Excel shows the Vietnamese letters; no field can start a
+    formula."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerow([neutralised(header) for header in headers])
+    writer.writerows([neutralised(cell) for cell in row] for row in rows)
     return out.getvalue().encode("utf-8-sig")
+
+
+def neutralised(cell: Cell) -> Cell:
+    """Text that a spreadsheet would take for a formula (`=HYPERLINK(...)`, `+1`, `@SUM`),
+    with a `'` in front, as OWASP advises: shown as written, never run. Numbers stay
+    numbers (a negative amount is a number, not text)."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def sheet_title(title: str) -> str:
+    """A title Excel accepts: none of `[]:*?/\\`, at most 31 characters, not blank."""
+    cleaned = SHEET_TITLE_FORBIDDEN.sub(" ", title).strip().strip("'")[:31].strip()
+    return cleaned or "Báo cáo"
+
+
+def content_disposition(name: str) -> str:
+    """`attachment` with the file's name as RFC 6266 says: `filename*` in UTF-8 for the
+    Vietnamese name, and a plain ASCII `filename` for older clients (letters without their
+    marks, anything else an underscore); no quote, CR or LF can break out of it."""
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    ascii_stem = unicodedata.normalize("NFKD", stem.replace("đ", "d").replace("Đ", "D"))
+    ascii_stem = ascii_stem.encode("ascii", "ignore").decode()
+    ascii_stem = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_stem).strip("._")[:100] or "tai-ve"
+    ascii_extension = re.sub(r"[^A-Za-z0-9]", "", extension)[:10]
+    fallback = ascii_stem + (f".{ascii_extension}" if ascii_extension else "")
+    encoded = quote(name[:200], safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

@@ -3,6 +3,7 @@
 - `events`: the append-only event store; `position` is the global order,
   `(stream_id, version)` is unique so concurrent writers cannot both win.
 - `outbox`: events not yet published, written in the same transaction as the event.
+- `outbox_parked`: events Kafka refused for good, set aside by the relay with the reason.
 - `outbox_relay_state`: how far the relay got, and when.
 - `processed_events` and `consumer_positions`: what a consumer has applied, committed
   in the same transaction as its projection writes.
@@ -57,6 +58,17 @@ outbox = Table(
     metadata,
     Column("position", BigInteger, ForeignKey("events.position"), primary_key=True),
     Column("topic", Text, nullable=False),
+)
+
+outbox_parked = Table(
+    "outbox_parked",
+    metadata,
+    # An event Kafka refuses for good (too large, invalid): out of the outbox, so that it
+    # no longer holds back the events behind it, kept here with the reason for an operator.
+    Column("position", BigInteger, ForeignKey("events.position"), primary_key=True),
+    Column("topic", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("parked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 outbox_relay_state = Table(

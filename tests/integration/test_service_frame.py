@@ -40,7 +40,10 @@ async def test_ready_when_database_and_broker_answer(running: httpx.AsyncClient)
     ready = await running.get("/readyz")
     assert alive.json() == {"status": "alive"}
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "kafka": "ok", "pipelines": "ok"},
+    }
 
 
 async def test_not_ready_when_the_database_is_unreachable(endpoints: Endpoints) -> None:
@@ -52,7 +55,7 @@ async def test_not_ready_when_the_database_is_unreachable(endpoints: Endpoints) 
     async with serve(app) as client:
         ready = await client.get("/readyz")
     assert ready.status_code == 503
-    assert ready.json()["checks"] == {"database": "unreachable", "kafka": "ok"}
+    assert ready.json()["checks"] == {"database": "unreachable", "kafka": "ok", "pipelines": "ok"}
 
 
 @pytest.mark.skipif(
@@ -79,7 +82,7 @@ async def test_not_ready_while_the_broker_is_down_and_ready_again_after(
         await asyncio.sleep(1)
 
     assert down.status_code == 503
-    assert down.json()["checks"] == {"database": "ok", "kafka": "unreachable"}
+    assert down.json()["checks"] == {"database": "ok", "kafka": "unreachable", "pipelines": "ok"}
     assert again.status_code == 200
 
 

@@ -9,6 +9,8 @@ open. Every request the browser makes goes to the app or to Keycloak; every page
 heading and labelled fields. Screenshots go to `.local/screenshots/` (kept out of git).
 """
 
+import csv
+import io
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -163,6 +165,12 @@ async def test_a_coordinator_records_sees_imports_locks_and_exports(
     )
     assert sum(money(cell) for cell in listed) == shown
     assert "Tặng 40 bộ sách giáo khoa" in await page.inner_text("main")
+    async with page.expect_download() as waiting:  # the list as a file: the same total
+        await page.click("main a:has-text('CSV')")
+    listed_file = tmp_path / "hoat-dong.csv"
+    await (await waiting.value).save_as(listed_file)
+    [_header, *rows] = list(csv.reader(io.StringIO(listed_file.read_text("utf-8-sig"))))
+    assert sum(int(row[5]) for row in rows) == shown
     await page.goto(f"{web}/provinces/60")
     await page.click(f"text={HOI_NONG_DAN_BT}")
     assert "Xã Hàm Cần" in await page.inner_text("main")  # the unit's page: where it helped
@@ -320,7 +328,7 @@ async def test_a_coordinator_sets_up_a_programme_from_the_browser(
     assert "2024: Công an tỉnh Bình Thuận (thử)" in await row.inner_text()
 
     await row.locator("summary", has_text="Đơn vị, chủ trì").click()  # a second unit, 2025's lead
-    await row.locator("select[name=sponsor_unit_id]").last.select_option(label=SO_CONG_THUONG)
+    await row.locator("form[action$='/members'] select").select_option(label=SO_CONG_THUONG)
     await row.locator("input[name=joined_on]").fill("2024-06-01")
     await row.locator("button", has_text="Thêm đơn vị").click()
     row = page.locator("tr", has_text="Chương trình thử qua trang web 2024-2026").last
@@ -330,6 +338,14 @@ async def test_a_coordinator_sets_up_a_programme_from_the_browser(
     await row.locator("button", has_text="Giao chủ trì").click()
     row = page.locator("tr", has_text="Chương trình thử qua trang web 2024-2026").last
     assert f"2025: {SO_CONG_THUONG}" in await row.inner_text()
+    await row.locator("summary", has_text="Đơn vị, chủ trì").click()  # 2024's lead leaves
+    await row.locator("form[action$='/leave'] select").select_option(
+        label="Công an tỉnh Bình Thuận (thử)"
+    )
+    await row.locator("input[name=left_on]").fill("2024-12-31")
+    await row.locator("button", has_text="Đơn vị rời").click()
+    row = page.locator("tr", has_text="Chương trình thử qua trang web 2024-2026").last
+    assert "Công an tỉnh Bình Thuận (thử) (rời 31/12/2024)" in await row.inner_text()
 
     programme = page.locator("tr", has_text="99/QĐ-UBND-THU")
     await programme.locator("summary", has_text="Thêm văn bản").click()

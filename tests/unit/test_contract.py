@@ -88,7 +88,27 @@ OTHER_EVENTS = {  # the registry's types the domain test above does not decide
         "sponsor_unit_id": "u2", "left_on": "2024-12-31",
     },
 }  # fmt: skip
-WRONG: list[Any] = [None, {}, [], "", "x", "12", -1, 0, 1.5, True, "2024-13-45", [{}]]
+WRONG: list[Any] = [
+    None,
+    {},
+    [],
+    "",
+    "x",
+    "12",
+    -1,
+    0,
+    1.5,
+    True,
+    "2024-13-45",
+    [{}],
+    10**15 + 1,
+    2**63,
+    "x" * 3000,
+    ["x" * 600],
+    ["23074"] * 300,
+    40_000,
+]
+"""Of the wrong values, the last six are past a bound (`shared.bounds`)."""
 
 
 def variants(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -130,3 +150,18 @@ def test_the_check_accepts_and_refuses_what_the_models_do_strictly_as_json() -> 
                 disagreements.append((event_type, data, accepted))
     assert tried > 2_000
     assert disagreements == []
+
+
+def test_the_bounds_hold_in_the_contract_and_its_check() -> None:
+    recorded = next(e for e in decided_events() if e.type.endswith("activity.recorded.v1"))
+    data = json.loads(json.dumps(recorded.data, default=str))
+    too_much = {**data, "value_vnd": 10**15 + 1,
+                "contributions": [{"sponsor_unit_id": "u1", "value_vnd": 10**15 + 1}]}  # fmt: skip
+    at_the_limit = {**data, "value_vnd": 10**15,
+                    "contributions": [{"sponsor_unit_id": "u1", "value_vnd": 10**15}]}  # fmt: skip
+    many = {**data, "beneficiaries": [{"count": 2**31, "kind": "persons", "group": "poor"}]}
+
+    check(recorded.type, at_the_limit)
+    for refused in (too_much, many, {**data, "evidence": ["x" * 501]}):
+        with pytest.raises(Poison):
+            check(recorded.type, refused)

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from shared import bounds
 from shared.catalogue import (
     BENEFICIARY_GROUPS,
     BENEFICIARY_KINDS,
@@ -87,8 +88,24 @@ class Facts:
             )
         if not self.description.strip():
             raise RuleViolation("description", "thiếu nội dung / the description is missing")
+        if len(self.description) > bounds.DESCRIPTION_LENGTH:
+            raise RuleViolation(
+                "description", f"nội dung dài quá {bounds.DESCRIPTION_LENGTH} ký tự / too long"
+            )
         if self.value_vnd < 0:
             raise RuleViolation("value_vnd", "giá trị không được âm / the value cannot be negative")
+        if self.value_vnd > bounds.MAX_VND:
+            raise RuleViolation(
+                "value_vnd", f"giá trị vượt quá {bounds.MAX_VND:,} VND / above the maximum"
+            )
+        if len(self.evidence) > bounds.MAX_EVIDENCE or any(
+            len(e) > bounds.EVIDENCE_LENGTH for e in self.evidence
+        ):
+            raise RuleViolation(
+                "evidence",
+                f"nhiều nhất {bounds.MAX_EVIDENCE} minh chứng, mỗi cái "
+                f"{bounds.EVIDENCE_LENGTH} ký tự / too many or too long",
+            )
         if self.funding_source not in FUNDING_SOURCES:
             raise RuleViolation(
                 "funding_source", f"không có nguồn kinh phí {self.funding_source!r} / unknown"
@@ -97,15 +114,28 @@ class Facts:
         if self.quantity is not None:
             if self.quantity.amount <= 0:
                 raise RuleViolation("quantity.amount", "số lượng phải lớn hơn 0 / must be positive")
+            if self.quantity.amount > bounds.MAX_AMOUNT:
+                raise RuleViolation(
+                    "quantity.amount", f"số lượng vượt quá {bounds.MAX_AMOUNT:,} / too large"
+                )
             if self.quantity.unit not in QUANTITY_UNITS:
                 raise RuleViolation(
                     "quantity.unit",
                     f"đơn vị tính {self.quantity.unit!r} không có trong danh mục: "
                     f"{', '.join(QUANTITY_UNITS)} / unknown unit of quantity",
                 )
+        if len(self.beneficiaries) > bounds.MAX_BENEFICIARY_ROWS:
+            raise RuleViolation(
+                "beneficiaries", f"nhiều nhất {bounds.MAX_BENEFICIARY_ROWS} nhóm / too many rows"
+            )
         for index, group in enumerate(self.beneficiaries):
             if group.count <= 0:
                 raise RuleViolation(f"beneficiaries.{index}.count", "số người hưởng lợi phải > 0")
+            if group.count > bounds.MAX_COUNT:
+                raise RuleViolation(
+                    f"beneficiaries.{index}.count",
+                    f"số người hưởng lợi vượt quá {bounds.MAX_COUNT:,} / too many",
+                )
             if group.kind not in BENEFICIARY_KINDS:
                 raise RuleViolation(f"beneficiaries.{index}.kind", f"không có loại {group.kind!r}")
             if group.group not in BENEFICIARY_GROUPS:
@@ -116,10 +146,16 @@ class Facts:
     def _check_contributions(self) -> None:
         if not self.contributions:
             raise RuleViolation("contributions", "cần ít nhất một đơn vị / at least one unit")
+        if len(self.contributions) > bounds.MAX_CONTRIBUTIONS:
+            raise RuleViolation(
+                "contributions", f"nhiều nhất {bounds.MAX_CONTRIBUTIONS} đơn vị / too many units"
+            )
         if len(set(self.sponsor_unit_ids)) != len(self.contributions):
             raise RuleViolation("contributions", "một đơn vị được nêu hai lần / a unit twice")
         if any(c.value_vnd < 0 for c in self.contributions):
             raise RuleViolation("contributions", "phần đóng góp không được âm / negative share")
+        if any(c.value_vnd > bounds.MAX_VND for c in self.contributions):
+            raise RuleViolation("contributions", "phần đóng góp quá lớn / a share too large")
         shared = sum(c.value_vnd for c in self.contributions)
         if shared != self.value_vnd:
             raise RuleViolation(

@@ -16,6 +16,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Activities: support recorded by sponsor units",
         description="Hoạt động hỗ trợ của các đơn vị kết nghĩa",
+        upload_paths=("/imports",),
     )
     # The assignments an activity is checked against, from the registry's events.
     subscribe(

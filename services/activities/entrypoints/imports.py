@@ -19,16 +19,16 @@ from services.activities.service_layer.imports import (
 )
 from shared import catalogue
 from shared.answers import ActorOut
+from shared.bounds import MAX_UPLOAD_BYTES
 from shared.errors import RuleViolation
 from shared.jobs import Jobs
 from shared.progress import Meter
 from shared.service import Caller, Connection, CorrelationId
-from shared.spreadsheets import write_workbook
+from shared.spreadsheets import content_disposition, write_workbook
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["Nhập từ Excel (import)"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_BYTES = 50 * 1024 * 1024
 
 
 @router.get("/imports/template.xlsx", response_class=Response)
@@ -45,7 +45,7 @@ async def template() -> Response:
             "Nguồn kinh phí": list(catalogue.FUNDING_SOURCES.values()),
         },
     )
-    disposition = 'attachment; filename="mau-nhap-hoat-dong.xlsx"'
+    disposition = content_disposition("mau-nhap-hoat-dong.xlsx")
     return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
@@ -107,8 +107,8 @@ async def import_activities(
     reported with its row, column and reason. The same file twice records nothing new the
     second time. A coordinator imports any row of the province; a unit's clerk only rows
     its unit acted in (others are refused, each with the reason)."""
-    content = await file.read(MAX_BYTES + 1)
-    if len(content) > MAX_BYTES:
+    content = await file.read(MAX_UPLOAD_BYTES + 1)  # the request's size is bounded already
+    if len(content) > MAX_UPLOAD_BYTES:
         raise RuleViolation("file", "tệp lớn hơn 50 MB: hãy chia nhỏ / the file exceeds 50 MB")
     settings = request.app.state.settings
     engine = request.app.state.engine

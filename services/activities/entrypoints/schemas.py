@@ -9,10 +9,30 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from services.activities.domain.activities import Beneficiaries, Contribution, Facts, Quantity
+from services.activities.domain.activities import (
+    EDITIONS,
+    Beneficiaries,
+    Contribution,
+    Facts,
+    Quantity,
+)
 from services.activities.domain.locks import Lock
 from services.activities.domain.plans import Commitment
-from shared.contract import MAX_AMOUNT, MAX_VND
+from shared.bounds import (
+    DESCRIPTION_LENGTH,
+    EVIDENCE_LENGTH,
+    ID_LENGTH,
+    LABEL_LENGTH,
+    MAX_AMOUNT,
+    MAX_BENEFICIARY_ROWS,
+    MAX_COMMITMENTS,
+    MAX_CONTRIBUTIONS,
+    MAX_COUNT,
+    MAX_EVIDENCE,
+    MAX_VND,
+    NAME_LENGTH,
+    Reason,
+)
 from shared.errors import RuleViolation
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -28,55 +48,66 @@ Slug = Annotated[
 ]
 
 
+Ref = Annotated[str, Field(max_length=ID_LENGTH)]
+Label = Annotated[str, Field(max_length=LABEL_LENGTH)]
+Vnd = Annotated[int, Field(le=MAX_VND, description="VND, integer, never negative")]
+"""Below zero is the domain's to refuse (its reason in Vietnamese); above the maximum,
+the contract's."""
+
+
 class CommuneIn(BaseModel):
-    edition: str = Field(examples=["pre-2025", "2025"])
+    edition: Label = Field(examples=["pre-2025", "2025"])
     code: Code
 
 
 class ContributionIn(BaseModel):
-    sponsor_unit_id: str
-    value_vnd: int
+    sponsor_unit_id: Ref
+    value_vnd: Vnd
 
 
 class QuantityIn(BaseModel):
     amount: Decimal = Field(le=MAX_AMOUNT, max_digits=18, decimal_places=6)
-    unit: str = Field(examples=["chiếc", "con", "cây", "suất", "hộ", "lớp", "km"])
+    unit: Label = Field(examples=["chiếc", "con", "cây", "suất", "hộ", "lớp", "km"])
 
 
 class BeneficiariesIn(BaseModel):
-    count: int
-    kind: str = Field(examples=["households", "persons", "pupils"])
-    group: str = Field(examples=["poor", "near_poor", "policy_families", "pupils"])
+    count: int = Field(le=MAX_COUNT)
+    kind: Label = Field(examples=["households", "persons", "pupils"])
+    group: Label = Field(examples=["poor", "near_poor", "policy_families", "pupils"])
 
 
 class FactsIn(BaseModel):
-    assignment_id: str | None = Field(
+    assignment_id: Ref | None = Field(
         default=None,
         description="mã phân công; bỏ trống thì tìm theo xã, ngày và đơn vị / the assignment; "
         "left out, it is found from the commune, the day and the acting units",
     )
     commune: CommuneIn
-    village_id: str | None = None
+    village_id: Ref | None = None
     occurred_on: date
-    category: str = Field(examples=["scholarship_school_equipment"])
-    description: str
-    value_vnd: int = Field(description="VND, integer, never negative")
-    sponsor_unit_id: str | None = Field(
+    category: Label = Field(examples=["scholarship_school_equipment"])
+    description: str = Field(max_length=DESCRIPTION_LENGTH)
+    value_vnd: Vnd
+    sponsor_unit_id: Ref | None = Field(
         default=None, description="the acting unit, when one unit carries the whole value"
     )
     sponsor_unit: str | None = Field(
         default=None,
-        max_length=300,
+        max_length=NAME_LENGTH,
         description="tên đơn vị thay cho sponsor_unit_id / the acting unit by its name",
     )
     contributions: list[ContributionIn] | None = Field(
-        default=None, description="co-funded: each unit's share, adding up to value_vnd"
+        default=None,
+        max_length=MAX_CONTRIBUTIONS,
+        description="co-funded: each unit's share, adding up to value_vnd",
     )
-    funding_source: str = "own_budget"
+    funding_source: Label = "own_budget"
     quantity: QuantityIn | None = None
-    beneficiaries: list[BeneficiariesIn] = []
-    evidence: list[str] = []
-    commitment_id: str | None = None
+    beneficiaries: list[BeneficiariesIn] = Field(default=[], max_length=MAX_BENEFICIARY_ROWS)
+    evidence: list[Annotated[str, Field(max_length=EVIDENCE_LENGTH)]] = Field(
+        default=[], max_length=MAX_EVIDENCE
+    )
+    commitment_id: Ref | None = None
 
     def to_domain(self) -> Facts:
         if self.assignment_id is None:
@@ -117,11 +148,11 @@ class ActivityIn(FactsIn):
 
 
 class CorrectionIn(FactsIn):
-    reason: str
+    reason: Reason
 
 
 class VoidIn(BaseModel):
-    reason: str
+    reason: Reason
 
 
 class LockIn(BaseModel):
@@ -129,28 +160,35 @@ class LockIn(BaseModel):
     year: int = Field(ge=2000, le=2100)
     quarter: int | None = Field(default=None, description="1-4; none locks the whole year")
     commune: CommuneIn | None = Field(default=None, description="none locks the province")
-    reason: str
+    reason: Reason
     by: str | None = Field(
         default=None,
+        max_length=NAME_LENGTH,
         description="who locks (the office); default the signed-in coordinator's name",
     )
 
     def to_domain(self, signed_in: str) -> Lock:
+        if self.commune and self.commune.edition not in EDITIONS:
+            raise RuleViolation(
+                "commune.edition", f"phiên bản phải là {' hoặc '.join(EDITIONS)} / unknown edition"
+            )
         commune = (self.commune.edition, self.commune.code) if self.commune else None
         return Lock(self.id, self.year, self.quarter, commune, self.reason, self.by or signed_in)
 
 
 class UnlockIn(BaseModel):
-    reason: str
+    reason: Reason
     by: str | None = Field(
-        default=None, description="who unlocks; default the signed-in coordinator's name"
+        default=None,
+        max_length=NAME_LENGTH,
+        description="who unlocks; default the signed-in coordinator's name",
     )
 
 
 class CommitmentIn(BaseModel):
     id: Slug
-    description: str
-    category: str | None = None
+    description: str = Field(max_length=DESCRIPTION_LENGTH)
+    category: Label | None = None
     quarter: int | None = None
     planned_value_vnd: int | None = Field(
         default=None, ge=0, le=MAX_VND, description="kinh phí dự kiến (VND)"
@@ -171,4 +209,4 @@ class CommitmentIn(BaseModel):
 
 class PlanIn(BaseModel):
     year: int = Field(ge=2000, le=2100)
-    commitments: list[CommitmentIn] = []
+    commitments: list[CommitmentIn] = Field(default=[], max_length=MAX_COMMITMENTS)

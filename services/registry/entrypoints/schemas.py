@@ -17,8 +17,19 @@ from services.registry.domain.assignments import Membership, Target, TargetKind
 from services.registry.domain.communes import ClassificationKind, VillageKind
 from services.registry.domain.programmes import LegalBasis
 from services.registry.domain.sponsor_units import SponsorUnitKind
+from shared.bounds import (
+    DESCRIPTION_LENGTH,
+    ID_LENGTH,
+    MAX_DISTRICT_COMMUNES,
+    MAX_LEGAL_BASES,
+    MAX_MEMBERS,
+    NAME_LENGTH,
+)
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_LENGTH)
+]
+Ref = Annotated[str, Field(max_length=ID_LENGTH)]
 Code = Annotated[str, StringConstraints(pattern=r"^\d{2,5}$")]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 
@@ -42,11 +53,11 @@ class SponsorUnitIn(BaseModel):
     province: Code = Field(description="mã tỉnh, e.g. 60 (Bình Thuận)")
     name: Name
     kind: SponsorUnitKind
-    parent_id: str | None = None
+    parent_id: Ref | None = None
 
 
 class LegalBasisIn(BaseModel):
-    number: str = Field(examples=["2072/QĐ-UBND", "417-TB/TU"])
+    number: str = Field(max_length=NAME_LENGTH, examples=["2072/QĐ-UBND", "417-TB/TU"])
     issued_on: date
     issuer: Name = Field(examples=["UBND tỉnh Điện Biên"])
 
@@ -60,8 +71,8 @@ class ProgrammeIn(BaseModel):
     name: Name
     start_year: Year
     end_year: Year
-    scope: str = ""
-    legal_bases: list[LegalBasisIn] = []
+    scope: str = Field(default="", max_length=DESCRIPTION_LENGTH)
+    legal_bases: list[LegalBasisIn] = Field(default=[], max_length=MAX_LEGAL_BASES)
 
 
 class VillageIn(BaseModel):
@@ -85,14 +96,14 @@ class TargetIn(BaseModel):
     kind: TargetKind
     edition: Edition
     code: Code = Field(description="mã xã (hoặc mã huyện / district code)")
-    village_id: str | None = None
+    village_id: Ref | None = None
 
     def to_domain(self) -> Target:
         return Target(self.kind, self.edition, self.code, self.village_id)
 
 
 class MembershipIn(BaseModel):
-    sponsor_unit_id: str
+    sponsor_unit_id: Ref
     joined_on: date
     left_on: date | None = None
 
@@ -102,11 +113,11 @@ class MembershipIn(BaseModel):
 
 class AssignmentIn(BaseModel):
     id: Id
-    programme_id: str
+    programme_id: Ref
     target: TargetIn
     legal_basis: LegalBasisIn | None = None
-    members: list[MembershipIn] = Field(min_length=1)
-    leads: dict[Year, str] = Field(
+    members: list[MembershipIn] = Field(min_length=1, max_length=MAX_MEMBERS)
+    leads: dict[Year, Ref] = Field(
         default={}, description="đơn vị chủ trì từng năm / the lead unit of each year"
     )
 
@@ -147,7 +158,7 @@ class AssignmentListed(BaseModel):
 
 
 class LeadIn(BaseModel):
-    sponsor_unit_id: str
+    sponsor_unit_id: Ref
 
 
 class LeaveIn(BaseModel):
@@ -164,7 +175,7 @@ class SuccessionIn(BaseModel):
 class ContinuationIn(BaseModel):
     communes: list[Code] = Field(
         min_length=1,
-        max_length=100,
+        max_length=MAX_DISTRICT_COMMUNES,
         description="mã các xã từ 01/7/2025 tiếp nhận địa bàn của huyện / the 2025 communes",
     )
     reason: Name = "Sắp xếp đơn vị hành chính 01/7/2025: không còn cấp huyện"

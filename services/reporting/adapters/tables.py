@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     SmallInteger,
     Table,
     Text,
@@ -170,7 +171,8 @@ province_totals = Table(
     Column("year", SmallInteger, primary_key=True),
     Column("quarter", SmallInteger, primary_key=True),
     Column("category", Text, primary_key=True),
-    Column("value_vnd", BigInteger, nullable=False),
+    # a sum without a bound (each amount is at most MAX_VND, their number is not)
+    Column("value_vnd", Numeric(38, 0), nullable=False),
     Column("activities", Integer, nullable=False),
 )
 

@@ -125,6 +125,7 @@ class CommuneRef(BaseModel):
 
 class ContributionOut(BaseModel):
     sponsor_unit_id: str
+    name: str | None = Field(default=None, description="tên đơn vị / the unit's name")
     value_vnd: int
 
 

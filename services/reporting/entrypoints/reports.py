@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from services.reporting.entrypoints.answers import (
     CommuneReport,
@@ -22,7 +21,7 @@ from services.reporting.entrypoints.answers import (
 from services.reporting.service_layer import access, exports, reports
 from services.reporting.service_layer.reports import Scope
 from shared.service import Caller, Snapshot
-from shared.spreadsheets import Cell, write_csv, write_workbook
+from shared.spreadsheets import Cell, content_disposition, write_csv, write_workbook
 
 router = APIRouter(prefix="/reports", tags=["Báo cáo (reports)"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,7 +36,7 @@ FILES: dict[int | str, dict[str, Any]] = {
 own, which FastAPI passes without checking it against the model."""
 
 
-def report_route(path: str, model: type[BaseModel]) -> Callable[[Any], Any]:
+def report_route(path: str, model: Any) -> Callable[[Any], Any]:
     """A report's route: JSON answered as `model`, or a file (`FILES`)."""
     return router.get(
         path, response_model=model, response_model_exclude_unset=True, responses=FILES
@@ -68,11 +67,11 @@ ReportScope = Annotated[Scope, Depends(_scope)]
 
 
 def _answer(
-    report: dict[str, Any],
+    report: Any,
     form: Format,
     name: str,
     headers: list[str],
-    table: Callable[[dict[str, Any]], list[list[Cell]]],
+    table: Callable[[Any], list[list[Cell]]],
 ) -> Any:
     if form == Format.JSON:
         return report
@@ -81,7 +80,7 @@ def _answer(
         content, media = write_csv(headers, rows), "text/csv; charset=utf-8"
     else:
         content, media = write_workbook(headers, rows, title=name), XLSX
-    disposition = f'attachment; filename="{name}.{form}"'
+    disposition = content_disposition(f"{name}.{form}")
     return Response(content, media_type=media, headers={"Content-Disposition": disposition})
 
 
@@ -102,7 +101,7 @@ async def commune(
     return _answer(report, format, f"xa-{code}", exports.FIGURE_HEADERS, exports.figures)
 
 
-@router.get("/communes/{edition}/{code}/activities", response_model=list[DrilledActivity])
+@report_route("/communes/{edition}/{code}/activities", list[DrilledActivity])
 async def commune_activities(
     edition: str,
     code: str,
@@ -111,11 +110,14 @@ async def commune_activities(
     scope: ReportScope,
     category: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> list[dict[str, Any]]:
+    format: Format = Format.JSON,
+) -> Any:
     """The activities behind the commune report's figures."""
     provinces = await access.readable_commune(conn, caller, edition, code)
     scope = replace(scope, provinces=provinces)
-    return await reports.drill_down(conn, edition, code, scope, category, limit)
+    listed = await reports.drill_down(conn, edition, code, scope, category, limit)
+    name = f"hoat-dong-xa-{code}"
+    return _answer(listed, format, name, exports.ACTIVITY_HEADERS, exports.activities)
 
 
 @report_route("/provinces/{province}/summary", ProvinceSummary)
@@ -132,7 +134,7 @@ async def province_summary(
     return _answer(report, format, f"tinh-{province}", exports.FIGURE_HEADERS, exports.figures)
 
 
-@router.get("/provinces/{province}/activities", response_model=list[DrilledActivity])
+@report_route("/provinces/{province}/activities", list[DrilledActivity])
 async def province_activities(
     province: str,
     conn: Snapshot,
@@ -140,11 +142,14 @@ async def province_activities(
     scope: ReportScope,
     category: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> list[dict[str, Any]]:
+    format: Format = Format.JSON,
+) -> Any:
     """The activities behind the province summary's figures (filter by year, quarter,
     category; as recorded or mapped)."""
     access.require_read_province(caller, province)
-    return await reports.province_drill_down(conn, province, scope, category, limit)
+    listed = await reports.province_drill_down(conn, province, scope, category, limit)
+    name = f"hoat-dong-tinh-{province}"
+    return _answer(listed, format, name, exports.ACTIVITY_HEADERS, exports.activities)
 
 
 @report_route("/provinces/{province}/districts/{code}", DistrictReport)

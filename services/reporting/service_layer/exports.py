@@ -104,3 +104,21 @@ def sponsor_unit(report: dict[str, Any]) -> list[list[Cell]]:
         for year in report["assigned_years_without_activity"]
     ]
     return rows
+
+
+ACTIVITY_HEADERS = [
+    "Ngày", "Phiên bản", "Mã xã", "Hạng mục", "Nội dung", "Giá trị (VND)",
+    "Đơn vị đóng góp", "Mã hoạt động", "Lần sửa",
+]  # fmt: skip
+
+
+def activities(listed: list[dict[str, Any]]) -> list[list[Cell]]:
+    """The activities behind a figure, one row each; co-funders as `name: value` pairs."""
+    return [
+        [a["occurred_on"], a["commune"]["edition"], a["commune"]["code"], a["label"],
+         a["description"], a["value_vnd"],
+         "; ".join(f"{c.get('name') or c['sponsor_unit_id']}: {c['value_vnd']}"
+                   for c in a["contributions"]),
+         a["activity_id"], a["version"]]
+        for a in listed
+    ]  # fmt: skip

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Integer,
     Numeric,
     Select,
@@ -211,7 +212,7 @@ async def _figures(conn: AsyncConnection, counted: Any) -> dict[str, Any]:
     group = _elements(c.facts, "beneficiaries")
     kind, who = _text(group.c.value, "kind"), _text(group.c.value, "group")
     by_beneficiaries = await conn.execute(
-        select(kind, who, func.sum(cast(_text(group.c.value, "count"), Integer)))
+        select(kind, who, func.sum(cast(_text(group.c.value, "count"), BigInteger)))
         .select_from(counted)
         .join(group, literal(True))
         .group_by(kind, who)
@@ -280,12 +281,20 @@ async def _listed(
     a = activity_versions.c
     if category is not None:
         query = query.where(a.category == category)
-    rows = await conn.execute(query.order_by(a.occurred_on, a.activity_id).limit(limit))
+    rows = (await conn.execute(query.order_by(a.occurred_on, a.activity_id).limit(limit))).all()
+    units = {c["sponsor_unit_id"] for r in rows for c in r.facts["contributions"]}
+    names = dict(
+        (await conn.execute(
+            select(sponsor_units.c.id, sponsor_units.c.name).where(sponsor_units.c.id.in_(units))
+        )).all()
+    ) if units else {}  # fmt: skip
     return [
         {"activity_id": r.activity_id, "version": r.version, "occurred_on": r.occurred_on,
          "commune": {"edition": r.commune_edition, "code": r.commune_code},
          "category": r.category, "label": _category(r.category), "value_vnd": r.value_vnd,
-         "description": r.facts["description"], "contributions": r.facts["contributions"]}
+         "description": r.facts["description"],
+         "contributions": [{**c, "name": names.get(c["sponsor_unit_id"])}
+                           for c in r.facts["contributions"]]}
         for r in rows
     ]  # fmt: skip
 

@@ -16,6 +16,8 @@ from services.web.entrypoints import auth, pages, setup
 from services.web.entrypoints.rendering import TEMPLATES, error_handlers
 from services.web.service_layer.sessions import Sessions
 from shared.auth import TokenVerifier
+from shared.bounds import MAX_UPLOAD_BYTES
+from shared.guard import BoundedRequests
 from shared.logs import configure_logging
 
 STATIC = Path(__file__).parent / "static"
@@ -61,6 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for error, handler in error_handlers().items():
         app.add_exception_handler(error, handler)
     app.middleware("http")(_security_headers(settings))
+    # a file a little over the limit gets the import page's own message, in its page
+    app.add_middleware(BoundedRequests, upload_paths=("/import",),
+                       upload_limit=MAX_UPLOAD_BYTES + 1024 * 1024)  # fmt: skip
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from services.web.adapters.services import ServiceError, Services
 from services.web.entrypoints.rendering import Signed, check_csrf, page, services_for
 from services.web.service_layer import views
+from shared.bounds import MAX_UPLOAD_BYTES
 from shared.provinces import predecessors as provinces_2025
 
 router = APIRouter()
@@ -19,8 +20,6 @@ Province = Annotated[str, Path(pattern=r"^[0-9]{2}$")]
 Edition = Annotated[str, Path(pattern=r"^(pre-2025|2025)$")]
 Code = Annotated[str, Path(pattern=r"^[0-9]{2,5}$")]
 Uuid = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
-MAX_UPLOAD = 50 * 1024 * 1024
-REPORTS = {"summary": "tong-hop", "coverage": "bao-phu", "plans": "ke-hoach"}
 
 
 @router.get("/")
@@ -200,10 +199,10 @@ async def import_sheet(
     province: Annotated[str, Form(pattern=r"^[0-9]{2}$")] = "",
 ) -> Response:
     check_csrf(session, csrf)
-    content = await file.read(MAX_UPLOAD + 1)
+    content = await file.read(MAX_UPLOAD_BYTES + 1)
     services = services_for(request, session)
     try:
-        if len(content) > MAX_UPLOAD:
+        if len(content) > MAX_UPLOAD_BYTES:
             raise ServiceError("web", 413, "tệp lớn hơn 50 MB: hãy chia nhỏ / over 50 MB")
         started = await services.call(
             "activities", "POST", "/imports", params={"province": province},
@@ -277,20 +276,45 @@ async def unlock(
     return RedirectResponse(f"/provinces/{province}/locks", status_code=303)
 
 
+FileForm = Annotated[str, Path(pattern=r"^(csv|xlsx)$")]
+Year = Annotated[int | None, Query(ge=2000, le=2100)]
+
+
 @router.get("/exports/provinces/{province}/{report}.{form}")
 async def province_export(
     request: Request,
     session: Signed,
     province: Province,
-    report: Annotated[str, Path(pattern=r"^(summary|coverage|plans)$")],
-    form: Annotated[str, Path(pattern=r"^(csv|xlsx)$")],
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    report: Annotated[str, Path(pattern=r"^(summary|coverage|plans|activities)$")],
+    form: FileForm,
+    year: Year = None,
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    category: Annotated[str | None, Query(pattern=r"^[a-z_]{1,60}$")] = None,
     mapped: bool = False,
 ) -> Response:
-    """Tải báo cáo: the report's file as the reporting service writes it."""
+    """Tải báo cáo: the report's file as the reporting service writes it (`activities`: the
+    list behind a figure, by quarter and category as on its page)."""
     services = services_for(request, session)
-    params = {"format": form, "year": year, "mapped": mapped or None}
+    params: dict[str, Any] = {"format": form, "year": year, "mapped": mapped or None}
+    if report == "activities":
+        params |= {"quarter": quarter, "category": category, "limit": 10_000}
     answer = await _download(services, f"/reports/provinces/{province}/{report}", params)
+    return _file(answer.content, answer.headers)
+
+
+@router.get("/exports/provinces/{province}/districts/{code}.{form}")
+async def district_export(
+    request: Request,
+    session: Signed,
+    province: Province,
+    code: Code,
+    form: FileForm,
+    year: Year = None,
+) -> Response:
+    """Huyện kết nghĩa: a district's twinning report as a file."""
+    services = services_for(request, session)
+    path = f"/reports/provinces/{province}/districts/{code}"
+    answer = await _download(services, path, {"format": form, "year": year})
     return _file(answer.content, answer.headers)
 
 
@@ -300,12 +324,16 @@ async def commune_export(
     session: Signed,
     edition: Edition,
     code: Code,
-    form: Annotated[str, Path(pattern=r"^(csv|xlsx)$")],
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    form: FileForm,
+    year: Year = None,
+    listed: Annotated[bool, Query(description="the activities, not the figures")] = False,
 ) -> Response:
     services = services_for(request, session)
-    params = {"format": form, "year": year}
-    answer = await _download(services, f"/reports/communes/{edition}/{code}", params)
+    params: dict[str, Any] = {"format": form, "year": year}
+    path = f"/reports/communes/{edition}/{code}"
+    if listed:
+        path, params = f"{path}/activities", params | {"limit": 10_000}
+    answer = await _download(services, path, params)
     return _file(answer.content, answer.headers)
 
 
@@ -314,8 +342,8 @@ async def unit_export(
     request: Request,
     session: Signed,
     unit_id: Uuid,
-    form: Annotated[str, Path(pattern=r"^(csv|xlsx)$")],
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    form: FileForm,
+    year: Year = None,
 ) -> Response:
     services = services_for(request, session)
     params = {"format": form, "year": year}

@@ -202,6 +202,21 @@ async def join(
     return await _then(request, session, province, "Thêm đơn vị", call)
 
 
+@router.post("/provinces/{province}/assignments/{assignment_id}/leave")
+async def leave(
+    request: Request, session: Signed, province: Province, assignment_id: Uuid,
+    version: Annotated[int, Form(ge=0)], sponsor_unit_id: UnitId,
+    left_on: Annotated[date, Form()], csrf: Text = "",
+) -> Response:  # fmt: skip
+    """Đơn vị rời phân công: a member stops helping from a day; what it did stays counted."""
+    check_csrf(session, csrf)
+    call = services_for(request, session).call(
+        "registry", "POST", f"/assignments/{assignment_id}/members/{sponsor_unit_id}/leave",
+        json={"left_on": left_on.isoformat()}, headers={"If-Match": f'"{version}"'},
+    )  # fmt: skip
+    return await _then(request, session, province, "Đơn vị rời phân công", call)
+
+
 @router.post("/provinces/{province}/assignments/{assignment_id}/lead")
 async def assign_lead(
     request: Request, session: Signed, province: Province, assignment_id: Uuid,

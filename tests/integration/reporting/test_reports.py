@@ -3,7 +3,10 @@ into PostgreSQL: the published figures, both editions, co-funding, corrections a
 as-of, duplicates, dead letters, exports."""
 
 import asyncio
+import base64
+import csv
 import io
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from openpyxl import load_workbook
 from prometheus_client import REGISTRY
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner, Result
 
@@ -30,6 +33,8 @@ from services.reporting.service_layer.rebuild import rebuild
 from shared.auth import Role
 from shared.devstack.processes import free_port
 from shared.devstack.signing import LocalIssuer, person
+from shared.eventstore import STORED_COLUMNS, StoredEvent
+from shared.tables import events
 from tests.integration.conftest import caught_up, eventually
 from tests.kafka_reading import read_records
 
@@ -609,3 +614,97 @@ async def test_plan_versus_actual_compares_the_planned_value_and_quantity(
     assert {key: versus[key] for key in expected} == expected
     [mine] = here["commitments"]
     assert {key: mine[key] for key in expected} == expected
+
+
+async def test_the_activities_behind_a_figure_download_as_the_page_lists_them(
+    reporting: httpx.AsyncClient, loaded: None
+) -> None:
+    path, year = "/reports/provinces/60/activities", {"year": 2024}
+    listed = (await reporting.get(path, params=year)).json()
+    summary = (await reporting.get("/reports/provinces/60/summary", params=year)).json()
+    as_csv = await reporting.get(path, params={**year, "format": "csv"})
+    as_xlsx = await reporting.get(path, params={**year, "format": "xlsx"})
+
+    assert listed
+    assert sum(a["value_vnd"] for a in listed) == summary["totals"]["value_vnd"]
+    assert 'filename="hoat-dong-tinh-60.csv"' in as_csv.headers["content-disposition"]
+    [header, *rows] = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert header[:6] == ["Ngày", "Phiên bản", "Mã xã", "Hạng mục", "Nội dung", "Giá trị (VND)"]
+    assert sorted(r[7] for r in rows) == sorted(a["activity_id"] for a in listed)
+    assert sum(int(r[5]) for r in rows) == summary["totals"]["value_vnd"]
+    named = {c["name"] for a in listed for c in a["contributions"]}
+    assert None not in named  # every co-funder by its name, in the page and the file
+    assert all(any(name in r[6] for name in named) for r in rows)
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    assert sheet is not None
+    assert sheet.max_row == len(rows) + 1
+
+
+async def test_poison_of_every_kind_is_dead_lettered_and_both_pipelines_flow_on(
+    reporting: httpx.AsyncClient,
+    activities: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    registry_engine: AsyncEngine,
+    reporting_settings: ReportingSettings,
+    loaded: None,
+) -> None:
+    """A body that is not JSON under a JSON content type and a header that is not UTF-8
+    (the framework's own decoding used to retry them for ever), and a registry event
+    replayed under a new id (the projection refuses it every time: a unit registered
+    twice): each dead-lettered with its reason and its bytes; the events behind them
+    applied."""
+    settings = reporting_settings
+    before = await year_2025(reporting)
+    real = (await read_records(settings.kafka, settings.activities_topic, 1))[0]
+    headers = dict(real.headers)
+    not_json = b"\xff\xfe{not json"
+    bad_header = {**headers, "ce_id": str(uuid.uuid4()).encode(), "ce_source": b"\xff\xfe"}
+    async with registry_engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(*STORED_COLUMNS)
+                .where(events.c.type == "vn.ketnghia.registry.sponsor_unit.registered.v1")
+                .limit(1)
+            )
+        ).one()
+    replayed = StoredEvent.from_row(row._mapping).to_envelope("/ketnghia/registry")
+    replayed = replayed.model_copy(update={"id": uuid.uuid4()})
+    message = replayed.to_kafka()
+    producer = AIOKafkaProducer(**settings.kafka.aiokafka_options())
+    await producer.start()
+    try:
+        topic, key = settings.activities_topic, real.key
+        await producer.send_and_wait(topic, not_json, key=key, headers=list(headers.items()))
+        await producer.send_and_wait(topic, real.value, key=key, headers=list(bad_header.items()))
+        await producer.send_and_wait(
+            settings.registry_topic, message.value, key=replayed.partitionkey.encode(),
+            headers=list(message.headers.items()),
+        )  # fmt: skip
+    finally:
+        await producer.stop()
+
+    after = await activity_of(activities, value_vnd=4_321_000, occurred_on="2025-05-06")
+    unit = await registry.post(
+        "/sponsor-units",
+        json={"province": "60", "name": "Đơn vị đăng ký sau chất độc", "kind": "armed_forces"},
+    )
+    assert unit.status_code == 201, unit.text
+    unit_report = f"/reports/sponsor-units/{unit.json()['id']}"
+    await eventually(lambda: _has(reporting, after["id"]))
+    await eventually(lambda: _answers(reporting, unit_report))
+    dead = await read_records(settings.kafka, settings.dead_letter_topic, 4, timeout=20)
+    by_value = {r.value: dict(r.headers) for r in dead}
+
+    now = await year_2025(reporting)
+    assert now["totals"]["value_vnd"] == before["totals"]["value_vnd"] + 4_321_000
+    assert by_value[not_json]["dlq_kind"] == b"not_cloudevent"
+    assert by_value[real.value]["dlq_kind"] == b"not_cloudevent"
+    assert by_value[real.value]["dlq_b64_ce_source"] == base64.b64encode(b"\xff\xfe")
+    assert by_value[message.value]["dlq_kind"] == b"projection_failed"
+    assert b"sponsor_units_pkey" in by_value[message.value]["dlq_reason"]
+    ready = (await reporting.get("/readyz")).json()
+    assert ready["checks"]["pipelines"] == "ok"
+
+
+async def _answers(reporting: httpx.AsyncClient, path: str) -> bool:
+    return (await reporting.get(path)).status_code == 200
