@@ -169,8 +169,8 @@ async def test_a_coordinator_records_sees_imports_locks_and_exports(
         await page.click("main a:has-text('CSV')")
     listed_file = tmp_path / "hoat-dong.csv"
     await (await waiting.value).save_as(listed_file)
-    [_header, *rows] = list(csv.reader(io.StringIO(listed_file.read_text("utf-8-sig"))))
-    assert sum(int(row[5]) for row in rows) == shown
+    [_header, *lines] = list(csv.reader(io.StringIO(listed_file.read_text("utf-8-sig"))))
+    assert sum(int(line[5]) for line in lines) == shown
     await page.goto(f"{web}/provinces/60")
     await page.click(f"text={HOI_NONG_DAN_BT}")
     assert "Xã Hàm Cần" in await page.inner_text("main")  # the unit's page: where it helped
