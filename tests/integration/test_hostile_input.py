@@ -2,6 +2,7 @@
 too big, a NUL character, a number past its column, a header stuffed with entries. Each
 gets a clear 4xx and leaves no event behind (real PostgreSQL and Kafka)."""
 
+import json
 import uuid
 from typing import Any
 
@@ -54,6 +55,16 @@ async def refused_without_trace(
         ("a NUL in the unit's name", by_name(sponsor_unit=f"Sở{NUL}"), "sponsor_unit"),
         ("a NUL in the description", by_name(description=f"Quà{NUL}Tết"), None),
         ("a quantity of 10^30", by_name(quantity={"amount": "1e30", "unit": "con"}), "quantity"),
+        ("a value past the maximum", by_name(value_vnd=10**15 + 1), "value_vnd"),
+        ("a value of 2^63", by_name(value_vnd=2**63), "value_vnd"),
+        (
+            "2^31 beneficiaries",
+            by_name(beneficiaries=[{"count": 2**31, "kind": "persons", "group": "poor"}]),
+            "beneficiaries",
+        ),
+        ("a description of 3,000 letters", by_name(description="Q" * 3000), "description"),
+        ("a lone surrogate in the description", by_name(description="Quà \ud800"), None),
+        ("100 evidence links", by_name(evidence=["x"] * 100), "evidence"),
     ],
 )
 async def test_recording_by_names_refuses_hostile_input(
@@ -64,8 +75,12 @@ async def test_recording_by_names_refuses_hostile_input(
     body: dict[str, Any],
     where: str | None,
 ) -> None:
+    content = json.dumps(body)  # a lone surrogate goes as the escape JSON allows
     answer = await refused_without_trace(
-        activities_engine, lambda: activities.post("/activities", json=body)
+        activities_engine,
+        lambda: activities.post(
+            "/activities", content=content, headers={"content-type": "application/json"}
+        ),
     )
     [first, *_] = answer.json()["detail"]
     assert where is None or where in first["loc"], case
@@ -185,3 +200,37 @@ async def test_the_province_drill_down_and_an_import_job_refuse_hostile_input(
     assert long.status_code != 200 or long.json() == []
     assert limit.status_code == 422
     assert job.status_code == 422
+
+
+async def test_a_body_past_its_bound_is_refused_before_it_is_read(
+    activities: httpx.AsyncClient, activities_engine: AsyncEngine, demo: Tally
+) -> None:
+    body = by_name(description="Q" * 400_000)
+    answer = await refused_without_trace(
+        activities_engine, lambda: activities.post("/activities", json=body), status=413
+    )
+    assert "262,144" in answer.json()["detail"][0]["msg"]
+    assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_lock_refuses_an_edition_that_does_not_exist(
+    activities: httpx.AsyncClient, activities_engine: AsyncEngine, demo: Tally
+) -> None:
+    body = {"year": 2024, "quarter": 1, "reason": "Chốt",
+            "commune": {"edition": "1999", "code": "23074"}}  # fmt: skip
+    answer = await refused_without_trace(
+        activities_engine, lambda: activities.post("/provinces/60/locks", json=body)
+    )
+    assert answer.json()["detail"][0]["loc"][-1] == "edition"
+
+
+async def test_a_lone_surrogate_in_a_registry_name_is_refused(
+    registry: httpx.AsyncClient, registry_engine: AsyncEngine, demo: Tally
+) -> None:
+    content = json.dumps({"province": "60", "name": "Sở \udc00", "kind": "armed_forces"})
+    await refused_without_trace(
+        registry_engine,
+        lambda: registry.post(
+            "/sponsor-units", content=content, headers={"content-type": "application/json"}
+        ),
+    )

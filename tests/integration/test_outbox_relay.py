@@ -2,17 +2,20 @@ import asyncio
 import os
 import time
 from collections import defaultdict
+from dataclasses import replace
 from uuid import UUID
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.devstack import Endpoints, LocalStack
+from shared.devstack.processes import free_port
 from shared.envelope import Envelope
 from shared.eventstore import append
 from shared.outbox import OutboxRelay, publishing_broker
-from shared.tables import outbox, outbox_relay_state
+from shared.tables import outbox, outbox_parked, outbox_relay_state
 from tests.factories import new_event
 from tests.kafka_reading import read_records
 
@@ -100,3 +103,68 @@ async def test_every_event_arrives_in_order_per_key_across_a_broker_outage(
     async with engine.connect() as conn:
         state = (await conn.execute(select(outbox_relay_state))).one()
     assert state.published_total >= EVENTS
+
+
+async def test_an_event_kafka_refuses_for_good_is_parked_and_the_rest_go_on(
+    engine: AsyncEngine, endpoints: Endpoints, topic: str
+) -> None:
+    """An event larger than Kafka takes (one the APIs' bounds now refuse; an older one, or
+    one written by hand): parked with the reason, counted, `/readyz`'s business; the
+    events behind it, of its key too, are published."""
+    relay = OutboxRelay(
+        engine, lambda: publishing_broker(endpoints.kafka(), "tests"), source="/ketnghia/tests"
+    )
+    async with engine.begin() as conn:
+        [before] = await append(conn, "stream-a", 0, [new_event("commune-1", n=1)], topic=topic)
+        [huge] = await append(
+            conn, "stream-a", 1, [new_event("commune-1", blob="x" * 2_000_000)], topic=topic
+        )
+        [after] = await append(conn, "stream-a", 2, [new_event("commune-1", n=3)], topic=topic)
+    parked_before = REGISTRY.get_sample_value("ketnghia_outbox_parked_total", {"topic": topic})
+
+    left = await relay.publish_batch()
+    await relay.close()
+
+    records = await read_records(endpoints.kafka(), topic, expected=2)
+    async with engine.connect() as conn:
+        parked = (await conn.execute(select(outbox_parked))).all()
+    assert left == 3
+    assert await outbox_size(engine) == 0
+    assert [dict(r.headers)["ce_id"] for r in records] == [
+        str(before.event_id).encode(),
+        str(after.event_id).encode(),
+    ]
+    assert [(p.position, p.topic) for p in parked] == [(huge.position, topic)]
+    assert parked[0].reason.startswith("MessageSizeTooLargeError")
+    parked_now = REGISTRY.get_sample_value("ketnghia_outbox_parked_total", {"topic": topic})
+    assert (parked_now or 0) - (parked_before or 0) == 1
+
+
+async def test_a_failing_relay_keeps_its_gauges_true_and_says_it_is_stuck(
+    engine: AsyncEngine, endpoints: Endpoints, topic: str
+) -> None:
+    """A relay that cannot reach any broker: the backlog gauge shows the waiting event and
+    the stall is recorded (what `/readyz` and the alerts read)."""
+    unreachable = replace(endpoints.kafka(), bootstrap_servers=f"127.0.0.1:{free_port()}")
+    relay = OutboxRelay(
+        engine, lambda: publishing_broker(unreachable, "tests"), source="/ketnghia/tests",
+        publish_timeout_seconds=1,
+    )  # fmt: skip
+    async with engine.begin() as conn:
+        await append(conn, "stream-b", 0, [new_event("commune-2")], topic=topic)
+    stop = asyncio.Event()
+    relaying = asyncio.create_task(relay.run(stop))
+    try:
+        for _attempt in range(100):
+            if relay.stall.failures >= 2:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await relaying
+
+    assert relay.stall.failures >= 2
+    assert (REGISTRY.get_sample_value("ketnghia_outbox_backlog") or 0) >= 1
+    assert (
+        REGISTRY.get_sample_value("ketnghia_pipeline_stalled", {"pipeline": "outbox:outbox"}) == 1
+    )
