@@ -7,6 +7,7 @@ import base64
 import csv
 import io
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from services.reporting.service_layer.rebuild import rebuild
 from shared.auth import Role
 from shared.devstack.processes import free_port
 from shared.devstack.signing import LocalIssuer, person
+from shared.envelope import Envelope
 from shared.eventstore import STORED_COLUMNS, StoredEvent
 from shared.tables import events
 from tests.integration.conftest import caught_up, eventually
@@ -708,3 +710,51 @@ async def test_poison_of_every_kind_is_dead_lettered_and_both_pipelines_flow_on(
 
 async def _answers(reporting: httpx.AsyncClient, path: str) -> bool:
     return (await reporting.get(path)).status_code == 200
+
+
+async def test_the_projections_hold_sums_past_bigint_of_amounts_at_the_contract_limit(
+    reporting: httpx.AsyncClient, reporting_settings: ReportingSettings, loaded: None
+) -> None:
+    """9,300 activities of the largest amount the contract allows (10^15 đồng), in one
+    province, quarter and category: their sum passes a `bigint` (9.2 × 10^18); the
+    province totals hold it and the summary answers it exactly, beneficiaries too."""
+    count, top, commune = 9_300, 10**15, "00004"  # Phường Trúc Bạch, Hà Nội
+    records = []
+    for n in range(count):
+        activity_id = str(uuid.uuid4())
+        envelope = Envelope(
+            id=uuid.uuid4(), source="/ketnghia/activities",
+            type="vn.ketnghia.activity.recorded.v1", time=datetime.now(UTC),
+            subject=activity_id, province="01", partitionkey=f"commune:pre-2025:{commune}",
+            correlationid=uuid.uuid4(), streamversion=1,
+            data={"activity_id": activity_id, "province": "01", "assignment_id": "a-limit",
+                  "commune": {"edition": "pre-2025", "code": commune},
+                  "occurred_on": "2024-02-01", "category": "health", "description": f"#{n}",
+                  "value_vnd": top, "contributions": [{"sponsor_unit_id": "u", "value_vnd": top}],
+                  "funding_source": "own_budget",
+                  "beneficiaries": [{"count": 10_000_000, "kind": "persons", "group": "poor"}]},
+        )  # fmt: skip
+        records.append(envelope.to_kafka())
+    producer = AIOKafkaProducer(**reporting_settings.kafka.aiokafka_options(), linger_ms=20)
+    await producer.start()
+    try:
+        key = f"commune:pre-2025:{commune}".encode()
+        sent = [
+            await producer.send(reporting_settings.activities_topic, m.value, key=key,
+                                headers=list(m.headers.items()))
+            for m in records
+        ]  # fmt: skip
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+    async def counted() -> bool:
+        summary = await reporting.get("/reports/provinces/01/summary", params={"year": 2024})
+        return bool(summary.json()["totals"]["activities"] == count)
+
+    await eventually(counted, timeout=120)
+    summary = (await reporting.get("/reports/provinces/01/summary", params={"year": 2024})).json()
+    commune_report = (await reporting.get(f"/reports/communes/pre-2025/{commune}")).json()
+    assert summary["totals"]["value_vnd"] == count * top > 2**63
+    assert commune_report["totals"]["value_vnd"] == count * top
+    assert commune_report["beneficiaries"][0]["count"] == count * 10_000_000 > 2**31
