@@ -191,3 +191,37 @@ def test_alerts_and_dashboard_use_only_metrics_the_services_expose() -> None:
     alerted = {rule["alert"] for group in alerts["groups"] for rule in group["rules"]}
     assert {"ServiceDown", "OutboxBacklogGrowing", "ProjectionLagging", "DeadLetters",
             "PipelineStalled", "OutboxPublishFailing", "OutboxEventParked"} <= alerted  # fmt: skip
+
+
+def test_no_password_has_a_default_and_every_one_is_listed_for_the_operator() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    required = set(re.findall(r"\$\{([A-Z_]+):\?", text))
+    listed = {
+        line.split("=")[0]
+        for line in (ROOT / "deploy" / "env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    secrets = {
+        f"{service}.{key}": str(value)
+        for service, spec in COMPOSE["services"].items()
+        for key, value in (spec.get("environment") or {}).items()
+        if "PASSWORD" in key or key == "DATABASE_URL"
+    }
+
+    assert not re.search(r"\$\{[A-Z_]+:-", text), "no variable falls back to a default"
+    assert secrets
+    for name, value in secrets.items():
+        assert re.search(r"\$\{[A-Z_]+:\?", value), f"{name} is not required from .env"
+    assert required == listed
+    assert COMPOSE["services"]["grafana"]["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+
+
+def test_only_what_browsers_and_clients_reach_is_published() -> None:
+    published = {name: spec.get("ports", []) for name, spec in COMPOSE["services"].items()}
+    outside = {
+        name for name, ports in published.items()
+        if any(not str(port).startswith("127.0.0.1:") for port in ports)
+    }  # fmt: skip
+
+    assert outside == {"keycloak", "registry", "activities", "reporting"}
+    assert published["kafka"] == published["postgres"] == []
