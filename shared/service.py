@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared import consistency, validation
+from shared.answers import PROBLEMS
 from shared.auth import (
     Forbidden,
     IdentityProviderUnavailable,
@@ -81,7 +82,10 @@ def create_service_app(
         lifespan=_login_checked(settings.kafka),
         client_id=client_id,
         middlewares=[prometheus],
-        schema_url="/asyncapi",
+        # No AsyncAPI pages from faststream: its page loads scripts from a CDN, and it adds
+        # `POST /asyncapi/try`, which publishes any message to any topic with the service's
+        # Kafka credentials and no sign-in. The document itself is `GET /asyncapi.json`.
+        schema_url=None,
         # faststream's per-message lines go through the JSON logging, not its own handler.
         logger=logging.getLogger(f"ketnghia.{settings.service_name}.kafka"),
         include_in_schema=True,
@@ -108,7 +112,9 @@ def create_service_app(
         await asyncio.gather(*relay_task, return_exceptions=True)
         await engine.dispose()
 
-    app = FastAPI(title=title, description=description, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title=title, description=description, docs_url=None, redoc_url=None, responses=PROBLEMS
+    )
     serve_docs(app)
     app.state.engine = engine
     app.state.jobs = jobs
@@ -121,6 +127,7 @@ def create_service_app(
     app.state.settings = settings
     app.state.kafka = kafka  # for the AsyncAPI document (`shared.contract_docs`)
     app.include_router(kafka)
+    app.add_api_route("/asyncapi.json", _asyncapi(kafka), include_in_schema=False)
     app.include_router(health_router(engine, kafka.broker))
     app.add_api_route("/metrics", metrics, include_in_schema=False)
     app.state.consumed_topics = frozenset(settings.consumed_topics)
@@ -223,6 +230,14 @@ def _correlation_id(request: Request) -> uuid.UUID:
 
 CorrelationId = Annotated[uuid.UUID, Depends(_correlation_id)]
 """The request's correlation id, which the events it causes carry."""
+
+
+def _asyncapi(kafka: KafkaRouter) -> Callable[[], Awaitable[JSONResponse]]:
+    async def asyncapi() -> JSONResponse:
+        """The service's AsyncAPI document: the topics it publishes and consumes."""
+        return JSONResponse(kafka.schema.to_specification().to_jsonable())
+
+    return asyncapi
 
 
 def metrics() -> Response:

@@ -234,3 +234,24 @@ async def test_a_lone_surrogate_in_a_registry_name_is_refused(
             "/sponsor-units", content=content, headers={"content-type": "application/json"}
         ),
     )
+
+
+async def test_no_route_publishes_to_kafka_for_whoever_asks(
+    registry: httpx.AsyncClient, registry_settings: Settings
+) -> None:
+    """faststream's AsyncAPI page came with `POST /asyncapi/try`, which published any
+    message to any topic with the service's Kafka credentials, without a token. Gone once
+    the service has started (it was added at start-up); the document stays readable."""
+    anonymous = {"Authorization": ""}
+    tried = await registry.post(
+        "/asyncapi/try",
+        json={"channelName": registry_settings.registry_topic, "message": {"message": {}},
+              "options": {"sendToRealBroker": True}},
+        headers=anonymous,
+    )  # fmt: skip
+    document = await registry.get("/asyncapi.json", headers=anonymous)
+
+    assert tried.status_code in (404, 405)
+    assert document.status_code == 200
+    assert document.json()["asyncapi"].startswith("3.")
+    assert registry_settings.registry_topic in json.dumps(document.json())

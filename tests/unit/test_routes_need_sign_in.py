@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from shared.migrations import SERVICES
 
-OPEN = {"/healthz", "/readyz", "/metrics", "/asyncapi", "/docs", "/docs/oauth2-redirect",
+OPEN = {"/healthz", "/readyz", "/metrics", "/asyncapi.json", "/docs", "/docs/oauth2-redirect",
         "/redoc", "/openapi.json"}  # fmt: skip
 
 
