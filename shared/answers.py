@@ -34,6 +34,7 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: _problem("yêu cầu hỏng / a malformed request (its body or a header cannot be read)"),
     401: _problem("chưa đăng nhập / not signed in (a bearer token is missing or refused)"),
     403: _problem("không có quyền / signed in, but not allowed (the scope it lacks is named)"),
     404: _problem("không tìm thấy / no such thing"),
