@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test stop status lint bench
+.PHONY: run test stop status lint bench drill
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,8 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.reporting_projection
 	$(PY) -m bench.report_latency
 	$(PY) -m bench.web_pages
+
+## Fault drills: the broker stopped, a service killed, two replicas; prints a table.
+drill: $(VENV)/.installed
+	$(PY) -m shared.devstack up
+	$(PY) -m bench.drills

@@ -46,9 +46,14 @@ def signed_client(url: str, **options: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=url, auth=issuer().auth(OPERATIONS), **options)
 
 
+STARTED: dict[str, "subprocess.Popen[bytes]"] = {}
+"""The services `service_process` runs, by URL."""
+
+
 @contextmanager
 def service_process(service: str, endpoints: Endpoints, **settings: str) -> Iterator[str]:
-    """`service` on a free port with `settings` as its environment; yields its URL."""
+    """`service` on a free port with `settings` as its environment; yields its URL (its
+    process is `STARTED[url]` meanwhile, for a drill that kills it)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -64,11 +69,13 @@ def service_process(service: str, endpoints: Endpoints, **settings: str) -> Iter
         env=environment,
     )
     url = f"http://127.0.0.1:{port}"
+    STARTED[url] = server
     try:
         if not wait_until(lambda: _ready(url), timeout=60):
             raise RuntimeError(f"the {service} service did not become ready")
         yield url
     finally:
+        STARTED.pop(url, None)
         server.terminate()
         try:
             server.wait(10)
@@ -106,7 +113,7 @@ SERVICES = ("registry", "activities", "reporting")
 
 @asynccontextmanager
 async def three_services(
-    endpoints: Endpoints,
+    endpoints: Endpoints, keep: bool = False
 ) -> AsyncIterator[tuple[dict[str, str], dict[str, str], dict[str, str]]]:
     """The three services in child processes, on schemas and topics of their own (dropped
     afterwards); yields their URLs and their schemas, by service, and the topics by setting
@@ -130,7 +137,10 @@ async def three_services(
             }
             yield urls, schemas, topics
     finally:
-        await drop_schemas(endpoints.database_url, *schemas.values())
+        if keep:
+            print(f"kept: schemas {', '.join(schemas.values())}")
+        else:
+            await drop_schemas(endpoints.database_url, *schemas.values())
 
 
 async def publish(kafka: KafkaAccess, topic: str, envelopes: Iterable[Envelope]) -> float:

@@ -12,11 +12,12 @@ and the services' it calls), signed in as Bình Thuận's coordinator. Each page
 (the heaviest call a page makes).
 
 With `--activities N`, the pages are measured twice: on the demo's activities, then after
-N more were counted: copies of the demo's recorded activities under new ids (same
-assignments, units, values and days), each moved to one of its province's pre-2025
-communes in turn, published straight onto the activities topic the reporting service
-consumes. A million copies put about 300,000 activities in Bình Thuận, 2,500 in each of
-its communes: far more than a real province records (a commune sees a few dozen a year).
+N more were counted: copies of the demo's recorded activities under new ids (same units,
+values and days), each moved to one of its province's pre-2025 communes in turn, under an
+assignment of that commune's own (one the registry does not know: the reports count its
+activities in the province's and the commune's figures). A million copies put about
+300,000 activities in Bình Thuận, 2,500 in each of its communes: far more than a real
+province records (a commune sees a few dozen a year).
 """
 
 import argparse
@@ -124,6 +125,7 @@ def _copies(
             correlation_id=uuid.uuid4(),
             partition_key=f"commune:pre-2025:{code}",
             data={**original.data, "activity_id": activity_id,
+                  "assignment_id": f"bench-{code}",
                   "commune": {"edition": "pre-2025", "code": code}},
         )  # fmt: skip
         yield copy.to_envelope("/ketnghia/activities")
@@ -167,8 +169,8 @@ async def measure(urls: dict[str, str], requests: int) -> None:
                 print(f"  {name:<30}  {percentiles(await _timed(web, path, requests))}")
 
 
-async def run(endpoints: Endpoints, requests: int, activities: int) -> None:
-    async with three_services(endpoints) as (urls, schemas, topics):
+async def run(endpoints: Endpoints, requests: int, activities: int, keep: bool) -> None:
+    async with three_services(endpoints, keep=keep) as (urls, schemas, topics):
         await prepare(endpoints, schemas["registry"], urls["registry"])
         await wait_heard(endpoints, schemas["activities"])
         async with signed_client(urls["activities"], timeout=120) as client:
@@ -195,9 +197,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--activities", type=int, default=1_000_000, help="0: the demo only")
+    parser.add_argument("--keep", action="store_true", help="leave the schemas, to look into")
     args = parser.parse_args()
     with provided_endpoints() as endpoints:
-        asyncio.run(run(endpoints, args.requests, args.activities))
+        asyncio.run(run(endpoints, args.requests, args.activities, args.keep))
 
 
 if __name__ == "__main__":

@@ -99,9 +99,17 @@ def in_force(scope: Scope) -> Select[Any]:
         else and_(a.valid_from <= scope.as_of, or_(a.valid_to.is_(None), a.valid_to > scope.as_of))
     )
     query = select(activity_versions).where(when, a.voided.is_(False))
-    if scope.year is not None:
-        query = query.where(extract("year", a.occurred_on) == scope.year)
-    if scope.quarter is not None:
+    # A period as a range of days, which the (province | commune, occurred_on) indexes
+    # serve; a quarter of any year stays a test on each day.
+    if scope.year is not None and scope.quarter is not None:
+        first = date(scope.year, 3 * scope.quarter - 2, 1)
+        after = date(scope.year + scope.quarter // 4, 3 * scope.quarter % 12 + 1, 1)
+        query = query.where(a.occurred_on >= first, a.occurred_on < after)
+    elif scope.year is not None:
+        query = query.where(
+            a.occurred_on >= date(scope.year, 1, 1), a.occurred_on < date(scope.year + 1, 1, 1)
+        )
+    elif scope.quarter is not None:
         query = query.where(extract("quarter", a.occurred_on) == scope.quarter)
     if scope.provinces is not None:
         query = query.where(a.province.in_(sorted(scope.provinces)))
