@@ -12,12 +12,12 @@ and the services' it calls), signed in as Bình Thuận's coordinator. Each page
 (the heaviest call a page makes).
 
 With `--activities N`, the pages are measured twice: on the demo's activities, then after
-N more were counted: copies of the demo's recorded activities under new ids (same units,
-values and days), each moved to one of its province's pre-2025 communes in turn, under an
-assignment of that commune's own (one the registry does not know: the reports count its
-activities in the province's and the commune's figures). A million copies put about
-300,000 activities in Bình Thuận, 2,500 in each of its communes: far more than a real
-province records (a commune sees a few dozen a year).
+N more were counted: copies of the demo's recorded activities under new ids (same units
+and values, days spread over the same year), each moved to one of its province's pre-2025
+communes in turn, under an assignment of that commune's own (one the registry does not
+know: the reports count its activities in the province's and the commune's figures). A
+million copies put about 300,000 activities in Bình Thuận, 2,500 in each of its communes:
+far more than a real province records (a commune sees a few dozen a year).
 """
 
 import argparse
@@ -26,6 +26,7 @@ import dataclasses
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import httpx
 from sqlalchemy import select, text
@@ -109,6 +110,12 @@ async def _communes(database_url: str, schema: str) -> dict[str, list[str]]:
         await engine.dispose()
 
 
+def _day(original: StoredEvent, n: int) -> str:
+    """A day of the original's year, spread over the year."""
+    year = int(str(original.data["occurred_on"])[:4])
+    return (date(year, 1, 1) + timedelta(days=n * 7 % 365)).isoformat()
+
+
 def _copies(
     recorded: list[StoredEvent], communes: dict[str, list[str]], count: int
 ) -> Iterator[Envelope]:
@@ -125,7 +132,7 @@ def _copies(
             correlation_id=uuid.uuid4(),
             partition_key=f"commune:pre-2025:{code}",
             data={**original.data, "activity_id": activity_id,
-                  "assignment_id": f"bench-{code}",
+                  "assignment_id": f"bench-{code}", "occurred_on": _day(original, n),
                   "commune": {"edition": "pre-2025", "code": code}},
         )  # fmt: skip
         yield copy.to_envelope("/ketnghia/activities")

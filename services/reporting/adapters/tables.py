@@ -176,6 +176,20 @@ province_totals = Table(
     Column("activities", Integer, nullable=False),
 )
 
+commune_totals = Table(
+    "commune_totals",
+    metadata,
+    # The same per commune as recorded: what a 2025 province's figures add up, mapped,
+    # over the communes that went into it (thousands of rows, not every activity).
+    Column("edition", Text, primary_key=True),
+    Column("code", Text, primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    Column("quarter", SmallInteger, primary_key=True),
+    Column("category", Text, primary_key=True),
+    Column("value_vnd", Numeric(38, 0), nullable=False),
+    Column("activities", Integer, nullable=False),
+)
+
 PROJECTIONS = (
     programmes,
     sponsor_units,
@@ -189,5 +203,6 @@ PROJECTIONS = (
     pending_activity_events,
     commitments,
     province_totals,
+    commune_totals,
 )
 """Every table a rebuild derives again from the topics."""

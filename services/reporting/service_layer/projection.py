@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import ARRAY, Text, any_, bindparam, delete, exists, select, update
+from sqlalchemy import ARRAY, Table, Text, any_, bindparam, delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,6 +21,7 @@ from services.reporting.adapters.tables import (
     assignment_targets,
     assignments,
     commitments,
+    commune_totals,
     communes,
     leads,
     members,
@@ -251,49 +252,60 @@ def read_recording(record: Any) -> Delivery[Version] | None:
     )
 
 
-_PROVINCE, _OCCURRED_ON, _CATEGORY, _VALUE = (
-    COLUMNS.index(name) for name in ("province", "occurred_on", "category", "value_vnd")
-)
+_PROVINCE, _EDITION, _CODE, _OCCURRED_ON, _CATEGORY, _VALUE = (
+    COLUMNS.index(name)
+    for name in (
+        "province", "commune_edition", "commune_code", "occurred_on", "category", "value_vnd"
+    )
+)  # fmt: skip
 
 
 class Totals:
-    """Changes to the province totals gathered over a batch and written at its end, once,
-    in key order: concurrent batches (a rebuild's workers) then take the rows' locks in one
-    order, for the shortest time, and never deadlock."""
+    """Changes to the province and commune totals gathered over a batch and written at its
+    end, once, in key order: concurrent batches (a rebuild's workers) then take the rows'
+    locks in one order, for the shortest time, and never deadlock."""
 
     def __init__(self) -> None:
         self._sums: dict[tuple[str, int, int, str], list[int]] = {}
+        self._communes: dict[tuple[str, str, int, int, str], list[int]] = {}
 
     def add(self, version: Version, sign: int) -> None:
         """Add (+1) or take away (-1) an activity version."""
         day = version[_OCCURRED_ON]
-        key = (version[_PROVINCE], day.year, (day.month - 1) // 3 + 1, version[_CATEGORY])
-        sums = self._sums.get(key)
-        if sums is None:
-            sums = self._sums[key] = [0, 0]
-        sums[0] += sign * version[_VALUE]
-        sums[1] += sign
+        period = (day.year, (day.month - 1) // 3 + 1, version[_CATEGORY])
+        for sums in (
+            self._sums.setdefault((version[_PROVINCE], *period), [0, 0]),
+            self._communes.setdefault((version[_EDITION], version[_CODE], *period), [0, 0]),
+        ):
+            sums[0] += sign * version[_VALUE]
+            sums[1] += sign
 
     async def write(self, conn: AsyncConnection) -> None:
         if not self._sums:
             return
-        upsert = insert(province_totals).values(
-            [
-                {"province": p, "year": y, "quarter": q, "category": c,
-                 "value_vnd": v, "activities": n}
-                for (p, y, q, c), (v, n) in sorted(self._sums.items())
-            ]
-        )  # fmt: skip
-        await conn.execute(
-            upsert.on_conflict_do_update(
-                index_elements=["province", "year", "quarter", "category"],
-                set_={
-                    "value_vnd": province_totals.c.value_vnd + upsert.excluded.value_vnd,
-                    "activities": province_totals.c.activities + upsert.excluded.activities,
-                },
-            )
+        await _add_up(conn, province_totals, ["province", "year", "quarter", "category"],
+                      sorted(self._sums.items()))  # fmt: skip
+        await _add_up(conn, commune_totals, ["edition", "code", "year", "quarter", "category"],
+                      sorted(self._communes.items()))  # fmt: skip
+        self._sums, self._communes = {}, {}
+
+
+async def _add_up(
+    conn: AsyncConnection, table: Table, key: list[str], sums: list[tuple[Any, list[int]]]
+) -> None:
+    upsert = insert(table).values(
+        [{**dict(zip(key, k, strict=True)), "value_vnd": v, "activities": n}
+         for k, (v, n) in sums]
+    )  # fmt: skip
+    await conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=key,
+            set_={
+                "value_vnd": table.c.value_vnd + upsert.excluded.value_vnd,
+                "activities": table.c.activities + upsert.excluded.activities,
+            },
         )
-        self._sums = {}
+    )
 
 
 async def _amended(conn: AsyncConnection, event: Envelope, totals: Totals) -> None:

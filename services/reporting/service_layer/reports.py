@@ -42,6 +42,7 @@ from services.reporting.adapters.tables import (
     assignment_targets,
     assignments,
     commitments,
+    commune_totals,
     communes,
     leads,
     members,
@@ -531,10 +532,15 @@ async def _province_figures(
     conn: AsyncConnection, province: str, scope: Scope
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per year, and totals and categories in the scope: from the kept totals when the
-    scope allows (activities in force now, as recorded, any programme), else counted."""
-    if scope.as_of is None and scope.programme_id is None and not scope.mapped:
-        t = province_totals.c
-        mine = t.province == province
+    scope allows (activities in force now, any programme: the province's, or mapped, its
+    communes'), else counted."""
+    if scope.as_of is None and scope.programme_id is None:
+        t = commune_totals.c if scope.mapped else province_totals.c
+        mine = (
+            _maps_into(province, commune_totals.c.edition, commune_totals.c.code)
+            if scope.mapped
+            else province_totals.c.province == province
+        )
         if scope.year is not None:
             mine = and_(mine, t.year == scope.year)
         if scope.quarter is not None:
@@ -708,7 +714,16 @@ async def plan_versus_actual(conn: AsyncConnection, province: str, scope: Scope)
     if scope.year is None:
         raise RuleViolation("year", "cần chọn năm / a year is required", location="query")
     a, k = assignments.c, commitments.c
-    counted = in_force(Scope(year=scope.year, as_of=scope.as_of)).subquery("counted")
+    planned = select(k.assignment_id).join(assignments, a.id == k.assignment_id)
+    planned = planned.where(a.province == province, k.year == scope.year)
+    counted = (  # only activities that name a commitment of the province's plans
+        in_force(Scope(year=scope.year, as_of=scope.as_of))
+        .where(
+            activity_versions.c.assignment_id.in_(planned),
+            _text(activity_versions.c.facts, "commitment_id").is_not(None),
+        )
+        .subquery("counted")
+    )
     theirs = and_(
         counted.c.assignment_id == k.assignment_id,
         _text(counted.c.facts, "commitment_id") == k.id,
