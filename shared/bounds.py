@@ -13,10 +13,11 @@ below the size Kafka accepts for one message (`MAX_BODY_BYTES` is checked on the
 before any of this).
 """
 
+import unicodedata
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 MAX_VND = 10**15
 """Một triệu tỷ đồng: any single amount (an activity, a share, a plan)."""
@@ -74,3 +75,17 @@ is about 40 MB of XML)."""
 MAX_IMPORT_ROWS = 200_000
 """Rows of one import: a province's year of activities, several times over."""
 MAX_FILENAME_LENGTH = 255
+
+
+def visible(text: str) -> str:
+    """Text as people mean it: in NFC (the same letters typed on a phone, or pasted from a
+    file in decomposed form, compare and sort alike), and, when not empty, with at least
+    one letter, digit, mark of punctuation or symbol (a name of zero-width spaces alone is
+    refused). For the APIs' text fields; the contract only bounds lengths."""
+    text = unicodedata.normalize("NFC", text)
+    if text and not any(unicodedata.category(ch)[0] in "LNPS" for ch in text):
+        raise ValueError("chỉ có ký tự vô hình / only invisible characters")
+    return text
+
+
+Visible = AfterValidator(visible)

@@ -3,6 +3,7 @@ too big, a NUL character, a number past its column, a header stuffed with entrie
 gets a clear 4xx and leaves no event behind (real PostgreSQL and Kafka)."""
 
 import json
+import unicodedata
 import uuid
 from typing import Any
 
@@ -255,3 +256,21 @@ async def test_no_route_publishes_to_kafka_for_whoever_asks(
     assert document.status_code == 200
     assert document.json()["asyncapi"].startswith("3.")
     assert registry_settings.registry_topic in json.dumps(document.json())
+
+
+async def test_a_name_is_kept_in_nfc_and_one_of_invisible_characters_only_is_refused(
+    registry: httpx.AsyncClient, registry_engine: AsyncEngine, demo: Tally
+) -> None:
+    decomposed = unicodedata.normalize("NFD", "Đoàn Thanh niên xã Hòa Thắng (thử)")
+    await refused_without_trace(
+        registry_engine,
+        lambda: registry.post("/sponsor-units", json={
+            "province": "60", "name": "\u200b\u2060\u200b", "kind": "mass_organisation"}),
+    )  # fmt: skip
+    made = await registry.post(
+        "/sponsor-units", json={"province": "60", "name": decomposed, "kind": "mass_organisation"}
+    )
+    assert made.status_code == 201, made.text
+    kept = (await registry.get(f"/sponsor-units/{made.json()['id']}")).json()
+    assert kept["name"] == unicodedata.normalize("NFC", decomposed)
+    assert kept["name"] != decomposed

@@ -32,6 +32,7 @@ from shared.bounds import (
     MAX_VND,
     NAME_LENGTH,
     Reason,
+    Visible,
 )
 from shared.errors import RuleViolation
 
@@ -86,12 +87,12 @@ class FactsIn(BaseModel):
     village_id: Ref | None = None
     occurred_on: date
     category: Label = Field(examples=["scholarship_school_equipment"])
-    description: str = Field(max_length=DESCRIPTION_LENGTH)
+    description: Annotated[str, Visible] = Field(max_length=DESCRIPTION_LENGTH)
     value_vnd: Vnd
     sponsor_unit_id: Ref | None = Field(
         default=None, description="the acting unit, when one unit carries the whole value"
     )
-    sponsor_unit: str | None = Field(
+    sponsor_unit: Annotated[str, Visible] | None = Field(
         default=None,
         max_length=NAME_LENGTH,
         description="tên đơn vị thay cho sponsor_unit_id / the acting unit by its name",
@@ -148,11 +149,11 @@ class ActivityIn(FactsIn):
 
 
 class CorrectionIn(FactsIn):
-    reason: Reason
+    reason: Annotated[Reason, Visible]
 
 
 class VoidIn(BaseModel):
-    reason: Reason
+    reason: Annotated[Reason, Visible]
 
 
 class LockIn(BaseModel):
@@ -160,7 +161,7 @@ class LockIn(BaseModel):
     year: int = Field(ge=2000, le=2100)
     quarter: int | None = Field(default=None, description="1-4; none locks the whole year")
     commune: CommuneIn | None = Field(default=None, description="none locks the province")
-    reason: Reason
+    reason: Annotated[Reason, Visible]
     by: str | None = Field(
         default=None,
         max_length=NAME_LENGTH,
@@ -177,7 +178,7 @@ class LockIn(BaseModel):
 
 
 class UnlockIn(BaseModel):
-    reason: Reason
+    reason: Annotated[Reason, Visible]
     by: str | None = Field(
         default=None,
         max_length=NAME_LENGTH,
@@ -187,7 +188,7 @@ class UnlockIn(BaseModel):
 
 class CommitmentIn(BaseModel):
     id: Slug
-    description: str = Field(max_length=DESCRIPTION_LENGTH)
+    description: Annotated[str, Visible] = Field(max_length=DESCRIPTION_LENGTH)
     category: Label | None = None
     quarter: int | None = None
     planned_value_vnd: int | None = Field(

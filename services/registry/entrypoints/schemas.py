@@ -24,10 +24,11 @@ from shared.bounds import (
     MAX_LEGAL_BASES,
     MAX_MEMBERS,
     NAME_LENGTH,
+    Visible,
 )
 
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_LENGTH)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_LENGTH), Visible
 ]
 Ref = Annotated[str, Field(max_length=ID_LENGTH)]
 Code = Annotated[str, StringConstraints(pattern=r"^\d{2,5}$")]
