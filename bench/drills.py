@@ -8,14 +8,16 @@ the demo's registry, records `--activities` activities (eight at a time, each wi
 Idempotency-Key, retried on a dropped connection) and makes its fault midway:
 
 - broker:    the Kafka broker stopped for `--outage` seconds, then started again;
-- kill -9:   the reporting service killed (SIGKILL) mid-stream, started again;
+- postgres:  PostgreSQL stopped and started again;
+- kill -9:   each service in turn killed (SIGKILL) mid-stream, started again on its port
+             (the activities service while it records: clients retry with the same key);
 - replicas:  two processes of every service on the same schemas, topics and consumer
              groups, the load split between the two activities processes.
 
 Then it waits for the reporting service to count, and prints a table: accepted (answered
 201), counted (activities in force in the projection), lost (accepted, not counted),
 counted twice (the province totals' count past the activities in force), seconds. The
-broker drill needs the local stack (it stops and starts the broker it runs).
+broker and PostgreSQL drills need the local stack (they stop and start its servers).
 """
 
 import argparse
@@ -221,19 +223,31 @@ def broker_outage(seconds: float) -> Fault:
     return fault
 
 
-async def kill_reporting(running: Running) -> None:
-    """SIGKILL to the reporting service mid-stream; started again on its port."""
-    [process] = running.processes["reporting"]
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    await asyncio.sleep(2)
-    port = running.ports["reporting"][0]
-    environment = {**os.environ, **running.endpoints.environment(),
-                   "DATABASE_SCHEMA": running.schemas["reporting"],
-                   **{k.upper(): v for k, v in running.topics.items()}}  # fmt: skip
-    # the replacement runs until the drill's end (its parent's ExitStack stops the first)
-    replacement = restart("reporting", port, environment)
-    running.processes["reporting"] = [replacement]
+def kill(service: str) -> Fault:
+    """SIGKILL to `service` mid-stream; started again on its port."""
+
+    async def fault(running: Running) -> None:
+        [process] = running.processes[service]
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        await asyncio.sleep(2)
+        environment = {**os.environ, **running.endpoints.environment(),
+                       "DATABASE_SCHEMA": running.schemas[service],
+                       **{k.upper(): v for k, v in running.topics.items()}}  # fmt: skip
+        # stopped with the drill's other processes (`services`)
+        running.processes[service] = [restart(service, running.ports[service][0], environment)]
+
+    return fault
+
+
+async def postgres_restart(_running: Running) -> None:
+    """PostgreSQL stopped (fast shutdown: sessions cut) and started again at once."""
+    stack = LocalStack()
+    pid = stack.state().postgres_pid
+    if pid is None:
+        raise RuntimeError("the PostgreSQL drill needs the local stack's server")
+    await asyncio.to_thread(stack.postgres.stop, pid)
+    await asyncio.to_thread(stack.up, keycloak=False)
 
 
 def restart(service: str, port: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -254,7 +268,8 @@ async def nothing(_running: Running) -> None:
 async def run(endpoints: Endpoints, count: int, outage: float, only: list[str]) -> None:
     drills: dict[str, tuple[Fault, int]] = {
         "broker stopped": (broker_outage(outage), 1),
-        "kill -9 reporting": (kill_reporting, 1),
+        "postgres restarted": (postgres_restart, 1),
+        **{f"kill -9 {service}": (kill(service), 1) for service in SERVICES},
         "two replicas": (nothing, 2),
     }
     outcomes = []
