@@ -20,6 +20,7 @@ Province = Annotated[str, Path(pattern=r"^[0-9]{2}$")]
 Edition = Annotated[str, Path(pattern=r"^(pre-2025|2025)$")]
 Code = Annotated[str, Path(pattern=r"^[0-9]{2,5}$")]
 Uuid = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
+LISTED = 500  # activities a page lists; its download has up to 10,000
 
 
 @router.get("/")
@@ -68,11 +69,12 @@ async def province_activities(
     services = services_for(request, session)
     found = await services.get(
         "reporting", f"/reports/provinces/{province}/activities", year=year, quarter=quarter,
-        category=category, mapped="true" if mapped else None, limit=1000,
+        category=category, mapped="true" if mapped else None, limit=LISTED,
     )  # fmt: skip
     return page(request, "activities.html", {"province": province, "activities": found,
                                              "year": year, "quarter": quarter,
-                                             "category": category, "mapped": mapped})  # fmt: skip
+                                             "category": category, "mapped": mapped,
+                                             "listed": LISTED})  # fmt: skip
 
 
 @router.get("/communes/{edition}/{code}")
