@@ -7,11 +7,13 @@ stop the others. So does an event the projection refuses every time it is applie
 past a column's range, a constraint it breaks): when a batch fails with such an error,
 its events are applied one at a time, each tried `ATTEMPTS` times, and the ones that still
 fail are dead-lettered; the others, later events of the same key included, are applied.
-An event that depends on a dead-lettered one (the correction of a recording that was
-refused) fails the same way and is dead-lettered beside it; the projection never holds
-half an event. A failure that time may cure (the database away, a deadlock) is never a
-reason to dead-letter: the batch is delivered again after a growing pause, and the stall
-shows in `ketnghia_pipeline_stalled` and in `/readyz`.
+An event that depends on a dead-lettered one waits as such an event always waits for
+what comes before it (the reporting projection keeps a correction whose recording it has
+not applied in `pending_activity_events`); once the dead letter is fixed and published
+again, the waiting one follows. The projection never holds half an event. A failure that
+time may cure (the database away, a deadlock) is never a reason to dead-letter: the
+batch is delivered again after a growing pause, and the stall shows in
+`ketnghia_pipeline_stalled` and in `/readyz`.
 
 For each batch the consumer claims the event ids it has not processed yet
 (`processed_events`), applies only those, and moves its offsets forward
@@ -29,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+import asyncpg
 import structlog
 from aiokafka import TopicPartition
 from faststream import AckPolicy
@@ -36,7 +39,14 @@ from faststream.kafka import Topic
 from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
 from sqlalchemy import ARRAY, Uuid, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DataError as SqlDataError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    ProgrammingError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db import copy_records
@@ -241,15 +251,28 @@ available, operator intervention (a server shutting down): time may cure them.""
 def transient(error: BaseException) -> bool:
     """Whether retrying later may succeed (the database or the network away, a conflict),
     as opposed to an event the projection refuses whatever the moment (a value out of a
-    column's range, a broken constraint, data the code cannot read)."""
+    column's range, a broken constraint, data the code cannot read). Errors come wrapped
+    by SQLAlchemy, or straight from asyncpg (the projection's COPY)."""
     if isinstance(error, DBAPIError):
         if error.connection_invalidated:
             return True
         state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-        if state is None:  # no answer from the server: the connection, not the event
-            return True
-        return str(state).startswith(TRANSIENT_SQLSTATES)
-    return isinstance(error, OSError | TimeoutError | ConnectionError | DisconnectionError)
+        if state:
+            return str(state).startswith(TRANSIENT_SQLSTATES)
+        return not isinstance(error, SqlDataError | IntegrityError | ProgrammingError)
+    if isinstance(error, asyncpg.PostgresError):
+        return str(error.sqlstate or "").startswith(TRANSIENT_SQLSTATES)
+    if isinstance(error, asyncpg.exceptions.DataError):  # a value it cannot send: the event's
+        return False
+    return isinstance(
+        error,
+        asyncpg.InterfaceError  # the connection closed under it, an operation in progress
+        | PoolTimeout
+        | DisconnectionError
+        | OSError
+        | TimeoutError
+        | ConnectionError,
+    )
 
 
 async def apply_or_isolate(
@@ -275,9 +298,18 @@ async def apply_or_isolate(
             except Exception as error:
                 if transient(error):
                     raise
-                if attempt == ATTEMPTS:
-                    await dead_letter(delivery, error)
+                if attempt < ATTEMPTS:
+                    await asyncio.sleep(0.2 * attempt)
+                    continue
+                await dead_letter(delivery, error)
+                # claimed as seen, applying nothing: the batch delivered again (a later
+                # event's transient failure) does not dead-letter it twice
+                await consumer.apply([delivery], _nothing)
     return applied
+
+
+async def _nothing(_conn: AsyncConnection, _events: Sequence[Any]) -> None:
+    return None
 
 
 def subscribe(
@@ -314,8 +346,6 @@ def subscribe(
         records = message.raw_message
         batch = records if isinstance(records, tuple) else (records,)
         usable, poisoned = sort_out(batch, validate)
-        for record, poison in poisoned:
-            await _dead_letter(kafka, dead_letters, name, record, poison)
         read_from = {(r.topic, r.partition, r.offset): r for r in batch}
 
         async def refused(delivery: Delivery[Envelope], reason: BaseException) -> None:
@@ -333,6 +363,9 @@ def subscribe(
             await asyncio.sleep(pause)
             raise
         stall.passed()
+        # after the batch is applied: a batch delivered again does not send them twice
+        for record, poison in poisoned:
+            await _dead_letter(kafka, dead_letters, name, record, poison)
         _observe_lag(name, message.consumer, batch)
 
 

@@ -362,6 +362,8 @@ def _meta(constraints: Any) -> dict[str, Any]:
             for key in ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern"):
                 if getattr(part, key, None) is not None:
                     meta[key] = getattr(part, key)
+    if str(meta.get("pattern", "")).endswith("$"):  # Python's `$` also takes a final "\n"
+        meta["pattern"] = meta["pattern"][:-1] + r"\Z"
     return meta
 
 

@@ -16,6 +16,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from fastapi import HTTPException  # a starlette one, whose detail may be a list
+
 from shared.bounds import MAX_BODY_BYTES, MAX_UPLOAD_BYTES
 
 Scope = MutableMapping[str, Any]
@@ -31,8 +33,12 @@ SECURITY_HEADERS = [
 ]
 
 
-class BodyTooLarge(Exception):
-    """The body being received passed its limit."""
+class BodyTooLarge(HTTPException):
+    """The body being received passed its limit. An HTTP exception, so that FastAPI, which
+    answers 400 for any other error met while it reads a body, lets it through as a 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, [{"type": "body_too_large", "loc": ["request"], "msg": _said(limit)}])
 
 
 class BoundedRequests:
@@ -81,7 +87,7 @@ class BoundedRequests:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(limit)
             return message
 
         try:
@@ -108,12 +114,11 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    await _refuse(
-        send,
-        413,
-        "body_too_large",
-        f"nội dung gửi lên lớn hơn {limit:,} byte / the body exceeds {limit:,} bytes",
-    )
+    await _refuse(send, 413, "body_too_large", _said(limit))
+
+
+def _said(limit: int) -> str:
+    return f"nội dung gửi lên lớn hơn {limit:,} byte / the body exceeds {limit:,} bytes"
 
 
 async def _refuse(send: Send, status: int, kind: str, message: str) -> None:

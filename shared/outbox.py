@@ -33,6 +33,7 @@ from typing import Any
 import structlog
 from aiokafka.errors import (
     CorruptRecordException,
+    InvalidTimestampError,
     InvalidTopicError,
     MessageSizeTooLargeError,
     RecordListTooLargeError,
@@ -66,6 +67,7 @@ BrokerFactory = Callable[[], KafkaBroker]
 BACKLOG_OBSERVE_SECONDS = 1.0
 REFUSED_FOR_GOOD = (
     MessageSizeTooLargeError,
+    InvalidTimestampError,
     RecordTooLargeError,
     RecordListTooLargeError,
     CorruptRecordException,
@@ -111,26 +113,36 @@ class OutboxRelay:
         self._poll_seconds = poll_seconds
         self._publish_timeout = publish_timeout_seconds
         self._observed_at = 0.0  # monotonic time the backlog gauges were last refreshed
-        self.stall = STALLS.setdefault(f"outbox:{name}", Stall(f"outbox:{name}"))
+        pipeline = f"outbox:{source}"  # one per service, even in one process (the tests)
+        self.stall = STALLS.setdefault(pipeline, Stall(pipeline))
 
     async def publish_batch(self) -> int:
         """Publish the oldest pending events (at most one batch); returns how many left the
-        outbox (published or parked)."""
+        outbox (published or parked). Each event by its own answer: acknowledged ones
+        leave the outbox, refused-for-good ones are parked, and if any other failed, the
+        rest stay for the next batch and the failure is raised once that is committed."""
         parked: list[tuple[str, StoredEvent, BaseException]] = []
+        failed: BaseException | None = None
         async with self._engine.begin() as conn:
             batch = await self._pending(conn)
+            done = batch
             if batch:
                 try:
-                    parked = await asyncio.wait_for(self._publish(batch), self._publish_timeout)
+                    acked, parked, failed = await asyncio.wait_for(
+                        self._publish(batch), self._publish_timeout
+                    )
                 except Exception:
                     await self.close()
                     raise
-                await self._mark_published(conn, batch, parked)
+                settled = acked | {stored.position for _, stored, _ in parked}
+                done = [(topic, stored) for topic, stored in batch if stored.position in settled]
+                if done:
+                    await self._mark_published(conn, done, parked)
             caught_up = len(batch) < self._batch_size
             if caught_up or time.monotonic() - self._observed_at >= BACKLOG_OBSERVE_SECONDS:
                 await self._observe_backlog(conn)
         refused = {stored.position for _, stored, _ in parked}
-        for topic, stored in batch:
+        for topic, stored in done:
             if stored.position not in refused:
                 OUTBOX_PUBLISHED.labels(topic=topic).inc()
         for topic, stored, reason in parked:
@@ -138,8 +150,11 @@ class OutboxRelay:
             log.error("event parked: Kafka refuses it for good", topic=topic,
                       position=stored.position, event_id=str(stored.event_id),
                       type=stored.type, reason=repr(reason)[:500])  # fmt: skip
+        if failed is not None:  # a new producer next time (its sequence numbers start over)
+            await self.close()
+            raise failed
         self.stall.passed()
-        return len(batch)
+        return len(done)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set: batches back to back while there is a backlog,
@@ -193,12 +208,15 @@ class OutboxRelay:
         )
         return [(row.topic, StoredEvent.from_row(row._mapping)) for row in rows]
 
-    async def _publish(self, batch: Pending) -> list[tuple[str, StoredEvent, BaseException]]:
-        """Publish the batch and wait for every acknowledgement; returns the events Kafka
-        refused for good, with its answer. Any other failure is raised: the batch again."""
+    async def _publish(
+        self, batch: Pending
+    ) -> tuple[set[int], list[tuple[str, StoredEvent, BaseException]], BaseException | None]:
+        """Publish the batch and wait for every answer: the positions acknowledged, the
+        events Kafka refused for good (with its answer), and the first other failure."""
         broker = await self._connected()
         sent = []
         parked: list[tuple[str, StoredEvent, BaseException]] = []
+        failed: BaseException | None = None
         for topic, stored in batch:
             envelope = stored.to_envelope(self._source)
             try:
@@ -211,13 +229,19 @@ class OutboxRelay:
                 )
             except REFUSED_FOR_GOOD as refused:  # the producer's own check: too large
                 parked.append((topic, stored, refused))
+            except Exception as error:  # the rest waits for the next batch
+                failed = error
+                break
         answers = await asyncio.gather(*(ack for _, _, ack in sent), return_exceptions=True)
+        acked: set[int] = set()
         for (topic, stored, _), answer in zip(sent, answers, strict=True):
             if isinstance(answer, REFUSED_FOR_GOOD):
                 parked.append((topic, stored, answer))
             elif isinstance(answer, BaseException):
-                raise answer
-        return parked
+                failed = failed or answer
+            else:
+                acked.add(stored.position)
+        return acked, parked, failed
 
     async def _mark_published(
         self,

@@ -36,6 +36,7 @@ from shared.auth import (
     TokenVerifier,
     Unauthenticated,
 )
+from shared.bounds import MAX_UPLOAD_BYTES
 from shared.db import create_engine
 from shared.errors import NotFound, Refused, RuleViolation
 from shared.eventstore import ConcurrencyConflict
@@ -69,9 +70,14 @@ class ServiceParts:
 
 
 def create_service_app(
-    settings: ServiceSettings, *, title: str, description: str, upload_paths: tuple[str, ...] = ()
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    upload_paths: tuple[str, ...] = (),
+    upload_limit: int = MAX_UPLOAD_BYTES,
 ) -> ServiceParts:
-    """The frame every service shares; `upload_paths` take a file up to `MAX_UPLOAD_BYTES`
+    """The frame every service shares; `upload_paths` take a body up to `upload_limit`
     (other bodies: `MAX_BODY_BYTES`, see `shared.guard`)."""
     configure_logging(settings.service_name, settings.log_level)
     engine = create_engine(settings.database_url, settings.database_schema)
@@ -133,7 +139,7 @@ def create_service_app(
     app.state.consumed_topics = frozenset(settings.consumed_topics)
     app.middleware("http")(observe_request)
     app.middleware("http")(bind_correlation_id)
-    app.add_middleware(BoundedRequests, upload_paths=upload_paths)  # outermost of ours
+    app.add_middleware(BoundedRequests, upload_paths=upload_paths, upload_limit=upload_limit)
     for error, handler in ERROR_HANDLERS.items():
         app.add_exception_handler(error, handler)
     return ServiceParts(app=app, engine=engine, kafka=kafka, relay=relay, jobs=jobs)

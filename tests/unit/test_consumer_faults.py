@@ -5,8 +5,10 @@ dead-lettering good events."""
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shared.consumer import ATTEMPTS, Delivery, apply_or_isolate, transient
 from shared.health import Stall
@@ -34,6 +36,16 @@ def _error(kind: type[DBAPIError], sqlstate: str | None) -> DBAPIError:
         (_error(DBAPIError, None), True),  # no answer at all
         (ConnectionRefusedError(), True),
         (TimeoutError(), True),
+        # straight from asyncpg (the projection's COPY is not wrapped by SQLAlchemy)
+        (asyncpg.exceptions.DeadlockDetectedError("deadlock"), True),
+        (asyncpg.exceptions.ConnectionDoesNotExistError("closed"), True),
+        (asyncpg.exceptions.AdminShutdownError("shutdown"), True),
+        (asyncpg.exceptions.NumericValueOutOfRangeError("out of range"), False),
+        (asyncpg.exceptions.UniqueViolationError("duplicate key"), False),
+        (asyncpg.exceptions.DataError("invalid input for query argument"), False),
+        (asyncpg.exceptions.InterfaceError("connection is closed"), True),
+        (PoolTimeout("QueuePool limit reached"), True),  # the pool, not the event
+        (IntegrityError("INSERT ...", {}, Exception("no state")), False),
     ],
 )
 def test_time_cures_the_database_away_not_an_event_it_refuses(
@@ -48,13 +60,20 @@ class _Consumer:
     def __init__(self, refused: set[int], error: BaseException) -> None:
         self.refused, self.error, self.calls = refused, error, 0
         self.applied: list[int] = []
+        self.claimed: list[int] = []
 
     async def apply(self, deliveries: Sequence[Delivery[Any]], project: Any) -> int:
         self.calls += 1
+        if project is not PROJECT:  # a claim of what was dead-lettered: nothing applied
+            self.claimed += [d.offset for d in deliveries]
+            return 0
         if any(d.offset in self.refused for d in deliveries):
             raise self.error
         self.applied += [d.offset for d in deliveries]
         return len(deliveries)
+
+
+PROJECT = object()  # the projection the fake consumer applies
 
 
 def _batch(size: int) -> list[Delivery[Any]]:
@@ -68,10 +87,11 @@ async def test_an_event_the_projection_refuses_is_dead_lettered_and_the_rest_app
     async def dead_letter(delivery: Delivery[Any], _reason: BaseException) -> None:
         dead.append(delivery.offset)
 
-    applied = await apply_or_isolate(consumer, _batch(5), None, dead_letter)  # type: ignore[arg-type]
+    applied = await apply_or_isolate(consumer, _batch(5), PROJECT, dead_letter)  # type: ignore[arg-type]
 
     assert (applied, consumer.applied, dead) == (4, [0, 1, 3, 4], [2])
-    assert consumer.calls == 1 + 4 + ATTEMPTS  # the batch, the others once, it ATTEMPTS times
+    assert consumer.claimed == [2]  # delivered again, it is not dead-lettered twice
+    assert consumer.calls == 1 + 4 + ATTEMPTS + 1  # batch, the others, it ATTEMPTS times, claim
 
 
 async def test_a_database_outage_dead_letters_nothing() -> None:
@@ -81,7 +101,7 @@ async def test_a_database_outage_dead_letters_nothing() -> None:
         raise AssertionError("dead-lettered during an outage")
 
     with pytest.raises(OperationalError):
-        await apply_or_isolate(consumer, _batch(5), None, dead_letter)  # type: ignore[arg-type]
+        await apply_or_isolate(consumer, _batch(5), PROJECT, dead_letter)  # type: ignore[arg-type]
     assert consumer.applied == []
 
 

@@ -107,6 +107,7 @@ WRONG: list[Any] = [
     ["x" * 600],
     ["23074"] * 300,
     40_000,
+    "60\n",
 ]
 """Of the wrong values, the last six are past a bound (`shared.bounds`)."""
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, UploadFile
 from openpyxl import load_workbook
+from pydantic import BaseModel
 
 from shared.bounds import MAX_BODY_BYTES
 from shared.guard import BoundedRequests
@@ -74,10 +75,24 @@ async def _echo(request: Request) -> dict[str, Any]:
     return {"bytes": len(await request.body())}
 
 
+class Thing(BaseModel):
+    name: str
+
+
+async def _thing(thing: Thing) -> dict[str, Any]:
+    return {"bytes": len(thing.name)}
+
+
+async def _upload(file: UploadFile) -> dict[str, Any]:
+    return {"bytes": len(await file.read())}
+
+
 def _app() -> FastAPI:
     app = FastAPI()
     app.add_api_route("/things", _echo, methods=["POST"])
     app.add_api_route("/imports", _echo, methods=["POST"])
+    app.add_api_route("/model", _thing, methods=["POST"])
+    app.add_api_route("/upload", _upload, methods=["POST"])
     app.add_middleware(BoundedRequests, upload_paths=("/imports",), upload_limit=2 * MAX_BODY_BYTES)
     return app
 
@@ -94,6 +109,13 @@ async def test_bodies_are_bounded_by_their_route_and_answers_carry_security_head
                 yield b"x" * MAX_BODY_BYTES
 
         chunked = await client.post("/things", content=chunks())
+        # read by FastAPI itself (a model, a file): a 413 too, not its 400 for a bad body
+        model = await client.post("/model", content=chunks(),
+                                  headers={"content-type": "application/json"})  # fmt: skip
+        a_file = await client.post(
+            "/upload", files={"file": ("big.csv", b"x" * (MAX_BODY_BYTES + 10))},
+            headers={"transfer-encoding": "chunked"},
+        )  # fmt: skip
         nul = await client.post("/things%00", content=b"{}")
         nul_query = await client.post("/things?x=%00", content=b"{}")
 
@@ -103,6 +125,9 @@ async def test_bodies_are_bounded_by_their_route_and_answers_carry_security_head
     assert "262,144" in too_big.json()["detail"][0]["msg"]
     assert upload.json() == {"bytes": MAX_BODY_BYTES + 1}
     assert chunked.status_code == 413
+    assert model.status_code == 413, model.text
+    assert model.json()["detail"][0]["type"] == "body_too_large"
+    assert a_file.status_code == 413, a_file.text
     assert (nul.status_code, nul_query.status_code) == (422, 422)
     assert nul.json()["detail"][0]["type"] == "nul_character"
     assert too_big.headers["x-frame-options"] == "DENY"

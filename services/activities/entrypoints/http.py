@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from services.activities.config import Settings
 from services.activities.entrypoints import activities, imports
 from services.activities.service_layer.registry_view import apply_registry_events
+from shared.bounds import MAX_UPLOAD_BYTES
 from shared.consumer import subscribe
 from shared.contract import declare_published, validator
 from shared.service import create_service_app
@@ -16,7 +17,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Activities: support recorded by sponsor units",
         description="Hoạt động hỗ trợ của các đơn vị kết nghĩa",
-        upload_paths=("/imports",),
+        upload_paths=("/imports",),  # the file's own limit is checked with its message
+        upload_limit=MAX_UPLOAD_BYTES + 1024 * 1024,
     )
     # The assignments an activity is checked against, from the registry's events.
     subscribe(
