@@ -221,7 +221,7 @@ def broker_outage(seconds: float) -> Fault:
             raise RuntimeError("the broker drill needs the local stack's broker")
         await asyncio.to_thread(stack.kafka.stop, pid)
         await asyncio.sleep(seconds)
-        await asyncio.to_thread(stack.up, keycloak=False)
+        await stack_up()
 
     return fault
 
@@ -249,8 +249,25 @@ async def postgres_restart(_running: Running) -> None:
     pid = stack.state().postgres_pid
     if pid is None:
         raise RuntimeError("the PostgreSQL drill needs the local stack's server")
-    await asyncio.to_thread(stack.postgres.stop, pid)
-    await asyncio.to_thread(stack.up, keycloak=False)
+    # SIGINT: PostgreSQL's fast shutdown (its sessions cut, as a crash of the server
+    # would); SIGTERM would wait for the services to disconnect.
+    os.kill(pid, signal.SIGINT)
+    lock = stack.postgres.data_dir / "postmaster.pid"
+    for _attempt in range(300):
+        if not lock.exists():
+            break
+        await asyncio.sleep(0.1)
+    await stack_up()
+
+
+async def stack_up() -> None:
+    """The stopped server started again as an operator would, by `python -m
+    shared.devstack up` (started from inside a drill, the broker did not come up)."""
+    started = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "shared.devstack", "up", stdout=asyncio.subprocess.DEVNULL
+    )
+    if await started.wait() != 0:
+        raise RuntimeError("python -m shared.devstack up failed")
 
 
 def restart(service: str, port: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
