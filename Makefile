@@ -53,4 +53,6 @@ bench: $(VENV)/.installed
 ## Fault drills: the broker stopped, a service killed, two replicas; prints a table.
 drill: $(VENV)/.installed
 	$(PY) -m shared.devstack up
-	$(PY) -m bench.drills
+	$(PY) -m bench.drills broker
+	$(PY) -m bench.drills postgres
+	$(PY) -m bench.drills kill replicas
