@@ -113,11 +113,11 @@ SERVICES = ("registry", "activities", "reporting")
 
 @asynccontextmanager
 async def three_services(
-    endpoints: Endpoints, keep: bool = False
+    endpoints: Endpoints, keep: bool = False, **settings: str
 ) -> AsyncIterator[tuple[dict[str, str], dict[str, str], dict[str, str]]]:
     """The three services in child processes, on schemas and topics of their own (dropped
-    afterwards); yields their URLs and their schemas, by service, and the topics by setting
-    name (`activities_topic`, ...)."""
+    afterwards, unless `keep`), with `settings` besides; yields their URLs and their
+    schemas, by service, and the topics by setting name (`activities_topic`, ...)."""
     tag = uuid.uuid4().hex[:8]
     schemas = {s: f"bench_{s[:3]}_{tag}" for s in SERVICES}
     topics = {
@@ -131,7 +131,9 @@ async def three_services(
         with ExitStack() as running:
             urls = {
                 service: running.enter_context(
-                    service_process(service, endpoints, database_schema=schemas[service], **topics)
+                    service_process(
+                        service, endpoints, database_schema=schemas[service], **topics, **settings
+                    )
                 )
                 for service in SERVICES
             }

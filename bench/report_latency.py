@@ -12,8 +12,9 @@ answers about 80 single POSTs a second.
 
 Every activity goes to xã Hàm Cần, and a poller asks the reporting service for that
 commune's report every 50 ms: activity k is visible once the report counts k activities
-(≈, by order; the poll interval adds up to 50 ms). Baseline in the same run: single
-activities at 2 a second, on idle services.
+(≈, by order; the poll interval adds up to 50 ms). Baselines in the same run: single
+activities at 2 a second, on idle services; and the whole measure twice, the outbox relay
+polling only (`OUTBOX_LISTEN=false`, every 0.2 s) and woken by each commit's NOTIFY.
 """
 
 import argparse
@@ -131,15 +132,18 @@ async def phase(
 
 
 async def run(endpoints: Endpoints, rate: float, batch: int, seconds: float) -> None:
-    async with three_services(endpoints) as (urls, schemas, _topics):
-        await prepare(endpoints, schemas["registry"], urls["registry"])
-        await wait_heard(endpoints, schemas["activities"])
-        async with (
-            signed_client(urls["activities"], timeout=120) as activities,
-            signed_client(urls["reporting"], timeout=120) as reporting,
-        ):
-            await phase(activities, reporting, "baseline, idle", 2, 1, 10)
-            await phase(activities, reporting, "steady load", rate, batch, seconds)
+    for relay in ("polling only", "woken by NOTIFY"):  # the relay's baseline in the same run
+        print(f"== outbox relay {relay}")
+        listen = "true" if "NOTIFY" in relay else "false"
+        async with three_services(endpoints, outbox_listen=listen) as (urls, schemas, _topics):
+            await prepare(endpoints, schemas["registry"], urls["registry"])
+            await wait_heard(endpoints, schemas["activities"])
+            async with (
+                signed_client(urls["activities"], timeout=120) as activities,
+                signed_client(urls["reporting"], timeout=120) as reporting,
+            ):
+                await phase(activities, reporting, "baseline, idle", 2, 1, 10)
+                await phase(activities, reporting, "steady load", rate, batch, seconds)
 
 
 def main() -> None:

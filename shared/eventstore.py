@@ -20,6 +20,10 @@ from shared.envelope import Envelope, actor_attributes
 from shared.events import Event
 from shared.tables import events, outbox
 
+OUTBOX_CHANNEL = func.concat("outbox:", func.current_schema())
+"""The channel a commit with outbox rows notifies (`pg_notify`), one per service schema;
+the outbox relay listens on it."""
+
 
 class ConcurrencyConflict(Exception):
     """Another writer appended to the stream first; the caller's view is stale."""
@@ -186,6 +190,8 @@ async def append_many(
     if len(stored) < len(rows):
         await _raise_conflict(conn, streams, stored)
     await conn.execute(insert(outbox), [{"position": e.position, "topic": topic} for e in stored])
+    # delivered at commit (once per transaction): the relay wakes instead of polling
+    await conn.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
     return stored
 
 

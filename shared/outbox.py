@@ -47,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from shared.envelope import publish_envelope
-from shared.eventstore import STORED_COLUMNS, StoredEvent
+from shared.eventstore import OUTBOX_CHANNEL, STORED_COLUMNS, StoredEvent
 from shared.health import STALLS, Stall
 from shared.kafka_security import KafkaAccess
 from shared.metrics import (
@@ -103,6 +103,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 0.2,
         publish_timeout_seconds: float = 30.0,
+        listen: bool = True,
     ) -> None:
         self._engine = engine
         self._new_broker = new_broker
@@ -112,6 +113,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._publish_timeout = publish_timeout_seconds
+        self._listen = listen
         self._observed_at = 0.0  # monotonic time the backlog gauges were last refreshed
         pipeline = f"outbox:{source}"  # one per service, even in one process (the tests)
         self.stall = STALLS.setdefault(pipeline, Stall(pipeline))
@@ -158,7 +160,16 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set: batches back to back while there is a backlog,
-        failures retried with a growing pause until they pass or `stop` is set."""
+        failures retried with a growing pause until they pass or `stop` is set. Idle, it
+        waits for a commit's notification (`LISTEN`), or `poll_seconds` at most: a commit
+        whose notification is missed (the listening connection lost) is found by the poll."""
+        listening = Listening(self._engine, self._listen)
+        try:
+            await self._run(stop, listening)
+        finally:
+            await listening.close()
+
+    async def _run(self, stop: asyncio.Event, listening: "Listening") -> None:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(Exception),
             wait=wait_exponential(multiplier=0.2, max=5.0),
@@ -175,8 +186,7 @@ class OutboxRelay:
                         break  # shutting down while the broker or database is away
                     raise
                 if published == 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self._poll_seconds)
+                    await listening.wait(stop, self._poll_seconds)
         finally:
             await self.close()
 
@@ -305,3 +315,59 @@ class OutboxRelay:
         with contextlib.suppress(Exception):  # the database may be what is away
             async with self._engine.connect() as conn:
                 await self._observe_backlog(conn)
+
+
+class Listening:
+    """A connection of its own that `LISTEN`s on the service's outbox channel; `wait`
+    returns when a commit notifies, `stop` is set, or `poll_seconds` pass. Lost (the
+    database restarted), it is opened again on the next wait; meanwhile the poll works."""
+
+    def __init__(self, engine: AsyncEngine, enabled: bool = True) -> None:
+        self._engine = engine
+        self._enabled = enabled
+        self._connection: AsyncConnection | None = None
+        self._woken = asyncio.Event()
+
+    async def wait(self, stop: asyncio.Event, poll_seconds: float) -> None:
+        await self._ensure()
+        woken = asyncio.ensure_future(self._woken.wait())
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({woken, stopped}, timeout=poll_seconds,
+                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+        finally:
+            woken.cancel()
+            stopped.cancel()
+        self._woken.clear()
+
+    async def _ensure(self) -> None:
+        if not self._enabled:
+            return
+        if self._connection is not None and not self._connection.closed:
+            raw = await self._connection.get_raw_connection()
+            driver = raw.driver_connection
+            if driver is not None and not driver.is_closed():
+                return
+            await self.close()
+        try:
+            self._connection = await self._engine.connect()
+            channel = await self._connection.scalar(select(OUTBOX_CHANNEL))
+            await self._connection.commit()  # no transaction held while it listens
+            raw = await self._connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None  # an asyncpg connection
+            await driver.add_listener(channel, self._notified)
+        except Exception as error:  # the database away: the poll carries on
+            log.warning("outbox relay cannot listen, polling", error=repr(error)[:300])
+            await self.close()
+
+    def _notified(self, *_args: Any) -> None:
+        self._woken.set()
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.invalidate()  # its listener goes with it, not to the pool
+            with contextlib.suppress(Exception):
+                await connection.close()

@@ -102,6 +102,7 @@ def create_service_app(
         source=f"/ketnghia/{settings.service_name}",
         batch_size=settings.outbox_batch_size,
         poll_seconds=settings.outbox_poll_seconds,
+        listen=settings.outbox_listen,
     )
     stop_relay = asyncio.Event()
     relay_task: list[asyncio.Task[None]] = []

@@ -65,6 +65,9 @@ class ServiceSettings(BaseSettings):
 
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)
+    outbox_listen: bool = Field(
+        default=True, description="wake the relay on a commit's NOTIFY (else it only polls)"
+    )
 
     @property
     def kafka(self) -> KafkaAccess:

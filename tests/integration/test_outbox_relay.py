@@ -173,3 +173,29 @@ async def test_a_failing_relay_keeps_its_gauges_true_and_says_it_is_stuck(
     assert failures >= 2
     assert (backlog or 0) >= 1
     assert stalled == 1
+
+
+async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(
+    engine: AsyncEngine, endpoints: Endpoints, topic: str
+) -> None:
+    """The relay polls every 30 s here; an appended event still reaches Kafka at once,
+    because its commit notifies the relay (`LISTEN outbox:<schema>`)."""
+    relay = OutboxRelay(
+        engine, lambda: publishing_broker(endpoints.kafka(), "tests"), source="/ketnghia/tests",
+        poll_seconds=30,
+    )  # fmt: skip
+    stop = asyncio.Event()
+    relaying = asyncio.create_task(relay.run(stop))
+    try:
+        await asyncio.sleep(1.5)  # idle: listening, the first poll long past
+        started = time.monotonic()
+        async with engine.begin() as conn:
+            [stored] = await append(conn, "stream-w", 0, [new_event("commune-3")], topic=topic)
+        records = await read_records(endpoints.kafka(), topic, expected=1, timeout=20)
+        waited = time.monotonic() - started
+    finally:
+        stop.set()
+        await relaying
+
+    assert [dict(r.headers)["ce_id"] for r in records] == [str(stored.event_id).encode()]
+    assert waited < 10, f"{waited:.1f} s: the relay waited for its poll"
