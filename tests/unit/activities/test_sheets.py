@@ -3,8 +3,10 @@ more than an import may be, more rows than an import may have."""
 
 import io
 import zipfile
+from datetime import date
 
 import pytest
+from openpyxl import Workbook
 
 from services.activities.adapters import sheets
 from services.activities.adapters.sheets import UnreadableSheet, read_rows
@@ -37,3 +39,24 @@ def test_more_rows_than_an_import_may_have_are_refused_before_any_is_given(
 
     with pytest.raises(UnreadableSheet, match="3"):
         next(read_rows(text.encode(), "nhieu.csv"))
+
+
+def test_a_workbook_reads_as_people_typed_it() -> None:
+    """A code typed as a number reads back as the code, a day as a day, an empty cell as
+    nothing, and the rows keep the numbers the spreadsheet shows (two empty rows first)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet["A3"], sheet["B3"], sheet["C3"] = "Ngày", "Mã xã", "Giá trị (VND)"
+    sheet["A4"], sheet["B4"], sheet["C4"] = date(2024, 11, 21), 23116, 21_750_000
+    sheet["A5"], sheet["C5"] = "22/11/2024", 2.5
+    out = io.BytesIO()
+    book.save(out)
+
+    rows = list(read_rows(out.getvalue(), "bang.xlsx"))
+
+    assert rows == [
+        (3, ["Ngày", "Mã xã", "Giá trị (VND)"]),
+        (4, [date(2024, 11, 21), 23116, 21_750_000]),
+        (5, ["22/11/2024", None, 2.5]),
+    ]
