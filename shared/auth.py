@@ -277,7 +277,9 @@ class TokenVerifier:
         """The key named `kid`, fetching the provider's keys when they are an hour old or
         the kid is new to us; at most one attempt per `min_refetch` seconds, failed or
         not, so neither unknown kids nor a provider that is down hold requests up."""
-        if self._wants_fetch(kid):
+        if kid not in self._keys or self._wants_fetch(kid):
+            # An unknown kid waits for a fetch under way (the first requests after a start
+            # all arrive before the keys: they wait for the one fetch, not answer 503).
             async with self._lock:
                 if self._wants_fetch(kid):
                     await self._fetch()

@@ -222,3 +222,27 @@ def test_a_name_reads_family_name_first_as_vietnamese_write_it() -> None:
     assert principal_from_claims(keycloak_style).name == "Võ Văn Khải"
     assert principal_from_claims({"sub": "x", "name": "Ban Dân tộc"}).name == "Ban Dân tộc"
     assert principal_from_claims({"sub": "x"}).name == "x"
+
+
+async def test_requests_that_arrive_before_the_keys_wait_for_the_one_fetch(
+    issuer: LocalIssuer,
+) -> None:
+    """Just after a start, eight signed-in requests at once: one fetches the keys, the
+    others wait for it; none is told the provider is unavailable."""
+    clerk = demo_users()["canbo.socongthuong"]
+    fetches = 0
+
+    async def slow_provider(request: httpx.Request) -> httpx.Response:
+        nonlocal fetches
+        fetches += 1
+        await asyncio.sleep(0.2)
+        async with httpx.AsyncClient() as real:
+            return await real.get(str(request.url))
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(slow_provider)) as http:
+        check = TokenVerifier(issuer=issuer.issuer, audience=AUDIENCE,
+                              jwks_url=issuer.jwks_url, http=http)  # fmt: skip
+        found = await asyncio.gather(*(check.verify(issuer.token(clerk)) for _ in range(8)))
+
+    assert [principal.subject for principal in found] == [clerk.subject] * 8
+    assert fetches == 1
