@@ -229,12 +229,18 @@ LINEAGE = 10_035  # every pre-2025 commune
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 60) -> Any:
-    """Poll `check` (an async callable) until it returns something truthy."""
+    """Poll `check` (an async callable) until it returns something truthy, and return it;
+    fail the test, saying what it last returned, when `timeout` seconds pass first."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         found = await check()
-        if found or asyncio.get_running_loop().time() > deadline:
+        if found:
             return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(
+                f"{getattr(check, '__name__', check)} did not hold within {timeout:g} s; "
+                f"it last returned {found!r:.300}"
+            )
         await asyncio.sleep(0.2)
 
 

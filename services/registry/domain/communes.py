@@ -68,14 +68,6 @@ class ClassificationKind(StrEnum):
     NEW_RURAL_CRITERIA_MET = "new_rural_criteria_met"
 
 
-CLASSIFICATION_LABELS = {
-    ClassificationKind.ESPECIALLY_DISADVANTAGED: "Xã đặc biệt khó khăn",
-    ClassificationKind.PURELY_ETHNIC_MINORITY: "Xã thuần đồng bào dân tộc thiểu số",
-    ClassificationKind.LAND_BORDER: "Xã biên giới đất liền",
-    ClassificationKind.ETHNIC_MINORITY_SHARE: "Tỷ lệ dân số dân tộc thiểu số (%)",
-    ClassificationKind.POOR_NEAR_POOR_RATE: "Tỷ lệ hộ nghèo, cận nghèo (%)",
-    ClassificationKind.NEW_RURAL_CRITERIA_MET: "Số tiêu chí nông thôn mới đạt",
-}
 FLAGS = {
     ClassificationKind.ESPECIALLY_DISADVANTAGED,
     ClassificationKind.PURELY_ETHNIC_MINORITY,

@@ -94,7 +94,6 @@ DIEN_BIEN_DONG_COMMUNES = [
 TAM_KY = "UBND thành phố Tam Kỳ"
 AGRIBANK_QN = "Agribank chi nhánh tỉnh Quảng Nam"
 NHCSXH_HB = "Ngân hàng Chính sách xã hội chi nhánh tỉnh Hòa Bình"
-WHOLE_PERIOD = "Báo cáo sơ kết 3 năm (2021-2023) chương trình kết nghĩa tỉnh Hòa Bình"
 
 CASES = [
     Case(
