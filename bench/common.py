@@ -111,6 +111,21 @@ def percentiles(values: list[float]) -> str:
 SERVICES = ("registry", "activities", "reporting")
 
 
+async def fresh_places(endpoints: Endpoints, prefix: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A schema of its own for each service, migrated, and topics of their own (by setting
+    name: `registry_topic`, `activities_topic`, `dead_letter_topic`)."""
+    tag = uuid.uuid4().hex[:8]
+    schemas = {s: f"{prefix}_{s[:3]}_{tag}" for s in SERVICES}
+    topics = {
+        "registry_topic": f"{prefix}.registry.{tag}",
+        "activities_topic": f"{prefix}.act.{tag}",
+        "dead_letter_topic": f"{prefix}.dead.{tag}",
+    }
+    for service, schema in schemas.items():
+        await asyncio.to_thread(upgrade, service, endpoints.database_url, schema)
+    return schemas, topics
+
+
 @asynccontextmanager
 async def three_services(
     endpoints: Endpoints, keep: bool = False, **settings: str
@@ -118,15 +133,7 @@ async def three_services(
     """The three services in child processes, on schemas and topics of their own (dropped
     afterwards, unless `keep`), with `settings` besides; yields their URLs and their
     schemas, by service, and the topics by setting name (`activities_topic`, ...)."""
-    tag = uuid.uuid4().hex[:8]
-    schemas = {s: f"bench_{s[:3]}_{tag}" for s in SERVICES}
-    topics = {
-        "registry_topic": f"bench.registry.{tag}",
-        "activities_topic": f"bench.act.{tag}",
-        "dead_letter_topic": f"bench.dead.{tag}",
-    }
-    for service, schema in schemas.items():
-        await asyncio.to_thread(upgrade, service, endpoints.database_url, schema)
+    schemas, topics = await fresh_places(endpoints, "bench")
     try:
         with ExitStack() as running:
             urls = {

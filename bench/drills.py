@@ -43,13 +43,13 @@ from bench.common import (
     SERVICES,
     STARTED,
     drop_schemas,
+    fresh_places,
     issuer,
     service_process,
     signed_client,
 )
 from shared.db import create_engine
 from shared.devstack import Endpoints, LocalStack, provided_endpoints
-from shared.migrations import upgrade
 
 CONCURRENCY = 8
 
@@ -81,15 +81,7 @@ class Running:
 
 @asynccontextmanager
 async def services(endpoints: Endpoints, replicas: int = 1) -> AsyncIterator[Running]:
-    tag = uuid.uuid4().hex[:8]
-    schemas = {s: f"drill_{s[:3]}_{tag}" for s in SERVICES}
-    topics = {
-        "registry_topic": f"drill.registry.{tag}",
-        "activities_topic": f"drill.act.{tag}",
-        "dead_letter_topic": f"drill.dead.{tag}",
-    }
-    for service, schema in schemas.items():
-        await asyncio.to_thread(upgrade, service, endpoints.database_url, schema)
+    schemas, topics = await fresh_places(endpoints, "drill")
     running = Running({s: [] for s in SERVICES}, {s: [] for s in SERVICES}, schemas, endpoints,
                       topics, {s: [] for s in SERVICES})  # fmt: skip
     try:

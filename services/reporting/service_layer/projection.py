@@ -266,19 +266,16 @@ class Totals:
     locks in one order, for the shortest time, and never deadlock."""
 
     def __init__(self) -> None:
-        self._sums: dict[tuple[str, int, int, str], list[int]] = {}
-        self._communes: dict[tuple[str, str, int, int, str], list[int]] = {}
+        self._sums: dict[tuple[Any, ...], list[int]] = {}  # province, year, quarter, category
+        self._communes: dict[tuple[Any, ...], list[int]] = {}  # edition, code, year, ...
 
     def add(self, version: Version, sign: int) -> None:
         """Add (+1) or take away (-1) an activity version."""
         day = version[_OCCURRED_ON]
         period = (day.year, (day.month - 1) // 3 + 1, version[_CATEGORY])
-        for sums in (
-            self._sums.setdefault((version[_PROVINCE], *period), [0, 0]),
-            self._communes.setdefault((version[_EDITION], version[_CODE], *period), [0, 0]),
-        ):
-            sums[0] += sign * version[_VALUE]
-            sums[1] += sign
+        value = sign * version[_VALUE]
+        _add(self._sums, (version[_PROVINCE], *period), value, sign)
+        _add(self._communes, (version[_EDITION], version[_CODE], *period), value, sign)
 
     async def write(self, conn: AsyncConnection) -> None:
         if not self._sums:
@@ -288,6 +285,16 @@ class Totals:
         await _add_up(conn, commune_totals, ["edition", "code", "year", "quarter", "category"],
                       sorted(self._communes.items()))  # fmt: skip
         self._sums, self._communes = {}, {}
+
+
+def _add(sums: dict[Any, list[int]], key: tuple[Any, ...], value: int, sign: int) -> None:
+    """Add to one row's sums (a rebuild adds millions: no new list unless the row is new)."""
+    row = sums.get(key)
+    if row is None:
+        sums[key] = [value, sign]
+    else:
+        row[0] += value
+        row[1] += sign
 
 
 async def _add_up(
