@@ -7,7 +7,7 @@ commune stay in one partition, in order.
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, NamedTuple, Self
 from uuid import UUID
 
 import msgspec
@@ -92,6 +92,19 @@ class Envelope(BaseModel):
             return cls.model_validate({**attributes, "data": from_json(value)})
         except (ValueError, TypeError) as error:  # pydantic's and decoding's are ValueErrors
             raise InvalidEnvelope(f"{type(error).__name__}: {error}") from error
+
+
+class KafkaRecord(NamedTuple):
+    """An event as the producer sends it: key, value and headers in binary content mode."""
+
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def actor_headers(actor: Actor) -> list[tuple[str, bytes]]:
+    """The headers that sign an event with its author, as `Envelope.to_kafka` writes them."""
+    return [(f"ce_{name}", value.encode()) for name, value in actor_attributes(actor).items()]
 
 
 ACTOR_LIMITS = {"actor": 255, "actorname": 255, "actorrole": 64, "actorunit": 1024}

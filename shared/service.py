@@ -46,7 +46,7 @@ from shared.jobs import Jobs
 from shared.kafka_security import KafkaAccess, KafkaUnreachable
 from shared.logs import configure_logging
 from shared.metrics import observe_request
-from shared.outbox import OutboxRelay, publishing_broker
+from shared.outbox import OutboxRelay, relay_producer
 from shared.settings import ServiceSettings
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -98,7 +98,7 @@ def create_service_app(
     )
     relay = OutboxRelay(
         engine,
-        lambda: publishing_broker(settings.kafka, client_id, [prometheus]),
+        lambda: relay_producer(settings.kafka, client_id),
         source=f"/ketnghia/{settings.service_name}",
         batch_size=settings.outbox_batch_size,
         poll_seconds=settings.outbox_poll_seconds,

@@ -63,7 +63,7 @@ class ServiceSettings(BaseSettings):
         """The topics this service's consumers apply (whose writes it may wait for)."""
         return ()
 
-    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_batch_size: int = Field(default=2_000, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)
     outbox_listen: bool = Field(
         default=True, description="wake the relay on a commit's NOTIFY (else it only polls)"

@@ -28,7 +28,7 @@ from services.registry.config import Settings
 from shared.devstack import Endpoints
 from shared.devstack.kafka_acls import AGENCY, TOPICS, USERS
 from shared.kafka_security import KafkaAccess, KafkaRefused, KafkaUnreachable
-from shared.outbox import publishing_broker
+from shared.outbox import relay_producer
 from shared.service import create_service_app
 from tests.http import serve
 
@@ -88,13 +88,13 @@ async def read_one(kafka: KafkaAccess, topic: str, group: str) -> bytes:
 
 async def write(kafka: KafkaAccess, topic: str) -> None:
     """Publish as the services do: idempotent, every replica acknowledging."""
-    broker = publishing_broker(kafka, "tests")
-    await broker.start()
+    producer = relay_producer(kafka, "tests")
+    await producer.start()
     try:
         async with asyncio.timeout(BOUND):
-            await broker.publish(b"written", topic, key=b"commune:pre-2025:23116")
+            await producer.send_and_wait(topic, b"written", key=b"commune:pre-2025:23116")
     finally:
-        await broker.stop()
+        await producer.stop()
 
 
 async def test_an_agency_reads_the_topics_and_is_refused_on_write(

@@ -1,21 +1,24 @@
 import asyncio
+import json
 import os
 import time
 from collections import defaultdict
 from dataclasses import replace
-from uuid import UUID
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
 
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.auth import Actor
 from shared.devstack import Endpoints, LocalStack
 from shared.devstack.processes import free_port
 from shared.envelope import Envelope
 from shared.eventstore import append
 from shared.health import STALLS
-from shared.outbox import OutboxRelay, publishing_broker
+from shared.outbox import OutboxRelay, relay_producer
 from shared.tables import outbox, outbox_parked, outbox_relay_state
 from tests.factories import new_event
 from tests.kafka_reading import read_records
@@ -57,7 +60,7 @@ async def test_every_event_arrives_in_order_per_key_across_a_broker_outage(
     stack = LocalStack()
     relay = OutboxRelay(
         engine,
-        lambda: publishing_broker(endpoints.kafka(), "tests"),
+        lambda: relay_producer(endpoints.kafka(), "tests"),
         source="/ketnghia/tests",
         batch_size=100,
         poll_seconds=0.05,
@@ -113,7 +116,7 @@ async def test_an_event_kafka_refuses_for_good_is_parked_and_the_rest_go_on(
     one written by hand): parked with the reason, counted, `/readyz`'s business; the
     events behind it, of its key too, are published."""
     relay = OutboxRelay(
-        engine, lambda: publishing_broker(endpoints.kafka(), "tests"), source="/ketnghia/tests"
+        engine, lambda: relay_producer(endpoints.kafka(), "tests"), source="/ketnghia/tests"
     )
     async with engine.begin() as conn:
         [before] = await append(conn, "stream-a", 0, [new_event("commune-1", n=1)], topic=topic)
@@ -148,7 +151,7 @@ async def test_a_failing_relay_keeps_its_gauges_true_and_says_it_is_stuck(
     the stall is recorded (what `/readyz` and the alerts read)."""
     unreachable = replace(endpoints.kafka(), bootstrap_servers=f"127.0.0.1:{free_port()}")
     relay = OutboxRelay(
-        engine, lambda: publishing_broker(unreachable, "tests"), source="/ketnghia/stuck",
+        engine, lambda: relay_producer(unreachable, "tests"), source="/ketnghia/stuck",
         publish_timeout_seconds=1,
     )  # fmt: skip
     async with engine.begin() as conn:
@@ -181,7 +184,7 @@ async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(
     """The relay polls every 30 s here; an appended event still reaches Kafka at once,
     because its commit notifies the relay (`LISTEN outbox:<schema>`)."""
     relay = OutboxRelay(
-        engine, lambda: publishing_broker(endpoints.kafka(), "tests"), source="/ketnghia/tests",
+        engine, lambda: relay_producer(endpoints.kafka(), "tests"), source="/ketnghia/tests",
         poll_seconds=30,
     )  # fmt: skip
     stop = asyncio.Event()
@@ -199,3 +202,49 @@ async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(
 
     assert [dict(r.headers)["ce_id"] for r in records] == [str(stored.event_id).encode()]
     assert waited < 10, f"{waited:.1f} s: the relay waited for its poll"
+
+
+async def test_the_relay_sends_each_event_as_its_envelope_writes_it(
+    engine: AsyncEngine, endpoints: Endpoints, topic: str
+) -> None:
+    """The relay reads events as the bytes it sends (`PENDING`, formatted by PostgreSQL):
+    key, headers in the same order and data equal to `Envelope.to_kafka` of the stored
+    event, with and without an author, a cause and a fraction of a second."""
+    author = Actor("sub-1", "Nguyễn Thị Hoa " + "x" * 300, "unit_clerk", ("unit-a", "unit-b"))
+    cases = [
+        new_event("commune-1", value_vnd=21_750_000, note="Xe đạp", items=[1, 2.5, None]),
+        replace(
+            new_event("commune-2"),
+            actor=author,
+            causation_id=uuid4(),
+            occurred_at=datetime(2025, 7, 1, tzinfo=UTC),
+        ),
+        replace(
+            new_event("commune-3", text='"quoted" \\ đ\n'),
+            occurred_at=datetime(2024, 9, 30, 8, 15, 42, 120, tzinfo=UTC),
+        ),
+    ]
+    async with engine.begin() as conn:
+        stored = [
+            stored
+            for number, event in enumerate(cases)
+            for stored in await append(conn, f"stream-e{number}", 0, [event], topic=topic)
+        ]
+    relay = OutboxRelay(
+        engine, lambda: relay_producer(endpoints.kafka(), "tests"), source="/ketnghia/tests"
+    )
+    assert await relay.drain() == len(cases)
+    await relay.close()
+
+    records = await read_records(endpoints.kafka(), topic, expected=len(cases))
+    by_id = {dict(record.headers)["ce_id"]: record for record in records}
+    for event in stored:
+        expected = event.to_envelope("/ketnghia/tests").to_kafka()
+        record = by_id[str(event.event_id).encode()]
+        assert record.key == event.partition_key.encode()
+        assert expected.key == event.partition_key
+        assert list(record.headers) == list(expected.headers.items())
+        assert json.loads(record.value) == json.loads(expected.value) == event.data
+        assert Envelope.from_kafka(record.headers, record.key, record.value) == (
+            event.to_envelope("/ketnghia/tests")
+        )
