@@ -248,3 +248,53 @@ async def test_the_relay_sends_each_event_as_its_envelope_writes_it(
         assert Envelope.from_kafka(record.headers, record.key, record.value) == (
             event.to_envelope("/ketnghia/tests")
         )
+
+
+async def test_one_relay_of_a_service_publishes_and_another_takes_over_when_it_stops(
+    engine: AsyncEngine, endpoints: Endpoints, topic: str
+) -> None:
+    """Two replicas' relays on one schema: one holds the relay lock and publishes every
+    event once; stopped, its lock goes with its connection and the other publishes."""
+    relays = [
+        OutboxRelay(
+            engine,
+            lambda: relay_producer(endpoints.kafka(), "tests"),
+            source=f"/ketnghia/replica-{n}",
+            poll_seconds=0.05,
+        )
+        for n in range(2)
+    ]
+    stops = [asyncio.Event(), asyncio.Event()]
+    running = [asyncio.create_task(r.run(s)) for r, s in zip(relays, stops, strict=True)]
+    published_before = (
+        REGISTRY.get_sample_value("ketnghia_outbox_published_total", {"topic": topic}) or 0
+    )
+    try:
+        async with engine.begin() as conn:
+            first = await append(
+                conn, "stream-r", 0, [new_event("commune-r", n=n) for n in range(50)], topic=topic
+            )
+        records = await read_records(endpoints.kafka(), topic, expected=50, timeout=30)
+        sources = {dict(r.headers)["ce_source"] for r in records}
+        assert len(sources) == 1, "one relay published them all"
+        leader = 0 if sources == {b"/ketnghia/replica-0"} else 1
+        stops[leader].set()
+        await running[leader]
+
+        async with engine.begin() as conn:
+            second = await append(
+                conn, "stream-r", 50, [new_event("commune-r", n=n) for n in range(50, 60)],
+                topic=topic,
+            )  # fmt: skip
+        records = await read_records(endpoints.kafka(), topic, expected=60, timeout=30)
+    finally:
+        for stop in stops:
+            stop.set()
+        await asyncio.gather(*running)
+
+    ids = [dict(r.headers)["ce_id"] for r in records]
+    assert ids == [str(e.event_id).encode() for e in first + second], "each once, in order"
+    later = {dict(r.headers)["ce_source"] for r in records[50:]}
+    assert later == {f"/ketnghia/replica-{1 - leader}".encode()}
+    published = REGISTRY.get_sample_value("ketnghia_outbox_published_total", {"topic": topic})
+    assert (published or 0) - published_before == 60
