@@ -1,10 +1,19 @@
 import asyncio
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.eventstore import ConcurrencyConflict, append, load_stream, stream_version
+from shared.auth import Actor
+from shared.eventstore import (
+    COPY_AT_LEAST,
+    ConcurrencyConflict,
+    append,
+    append_many,
+    load_stream,
+    stream_version,
+)
 from shared.tables import events, outbox
 from tests.factories import new_event
 
@@ -73,3 +82,39 @@ async def test_a_rolled_back_command_leaves_no_event_and_no_outbox_mark(
     async with engine.connect() as conn:
         assert await stream_version(conn, "assignment-4") == 0
         assert await conn.scalar(select(func.count()).select_from(outbox)) == 0
+
+
+async def test_a_large_append_is_copied_reads_back_the_same_and_conflicts_as_an_insert_does(
+    engine: AsyncEngine,
+) -> None:
+    """An import's chunk (`COPY_AT_LEAST` events or more) goes in with COPY: loaded back it
+    is what was appended, in position order with outbox marks; two imports racing for the
+    same new streams: one wins, the other is a conflict naming the stream, nothing of it
+    left behind."""
+    author = Actor("sub-9", "Trần Văn Bình", "unit_clerk", ("unit-a",))
+    streams = [
+        (f"activity-{n}", 0, [replace(new_event(f"commune-{n % 7}", n=n, note="Xe đạp"),
+                                      actor=author if n % 2 else None)])
+        for n in range(COPY_AT_LEAST + 20)
+    ]  # fmt: skip
+    async with engine.begin() as conn:
+        stored = await append_many(conn, streams, topic="t")
+    async with engine.connect() as conn:
+        loaded = [
+            event for stream_id, _, _ in streams for event in await load_stream(conn, stream_id)
+        ]
+        marked = (await conn.execute(select(outbox.c.position).order_by(outbox.c.position))).all()
+    assert loaded == stored
+    assert [e.data for e in loaded] == [new[0].data for _, _, new in streams]
+    assert [e.actor for e in loaded] == [new[0].actor for _, _, new in streams]
+    assert [e.position for e in stored] == sorted(e.position for e in stored)
+    assert [row.position for row in marked] == [e.position for e in stored]
+
+    again = [(f"fresh-{n}", 0, [new_event()]) for n in range(COPY_AT_LEAST)] + [streams[5]]
+    with pytest.raises(ConcurrencyConflict) as conflict:
+        async with engine.begin() as conn:
+            await append_many(conn, again, topic="t")
+    assert conflict.value.stream_id == "activity-5"
+    async with engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(events)) == len(streams)
+        assert await stream_version(conn, "fresh-0") == 0

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import msgspec
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -12,9 +13,12 @@ from services.activities.adapters.tables import activities, commitments, locks
 from services.activities.domain import plans
 from services.activities.domain.activities import CORRECTED, RECORDED, VOIDED
 from services.activities.domain.locks import LOCKED, UNLOCKED
-from shared.eventstore import StoredEvent
+from shared.db import copy_records
+from shared.eventstore import COPY_AT_LEAST, StoredEvent
 
 NOT_FACTS = ("activity_id", "province", "reason")
+COLUMNS = [column.name for column in activities.columns]
+_JSON = msgspec.json.Encoder()
 
 
 def _activity_row(event: StoredEvent) -> dict[str, Any]:
@@ -37,7 +41,13 @@ async def project(conn: AsyncConnection, stored: Sequence[StoredEvent]) -> None:
         for e in stored
         if e.type == RECORDED
     ]
-    if recorded:
+    if len(recorded) >= COPY_AT_LEAST:  # an import's chunk
+        rows = [
+            tuple(_JSON.encode(r[c]).decode() if c == "facts" else r[c] for c in COLUMNS)
+            for r in recorded
+        ]
+        await copy_records(conn, activities.name, rows, COLUMNS)
+    elif recorded:
         await conn.execute(insert(activities), recorded)
     for event in stored:
         if event.type != RECORDED:
