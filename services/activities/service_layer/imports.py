@@ -154,15 +154,40 @@ def _whole(value: Cell, key: str) -> int:
     return int(number)
 
 
-def _choice(value: Cell, key: str, choices: dict[str, str] | Sequence[str]) -> str:
-    """A code or its Vietnamese label, with or without diacritics."""
-    text = fold(_text(value))
-    options = choices.items() if isinstance(choices, dict) else ((c, c) for c in choices)
-    for code, label in options:
-        if text in (fold(code), fold(label)):
-            return code
-    listed = ", ".join(choices.values() if isinstance(choices, dict) else choices)
-    raise BadCell(key, f"{_text(value)!r} không có trong danh mục ({listed})")
+@dataclass(frozen=True)
+class Choices:
+    """A catalogue as a sheet names its entries: a code or its Vietnamese label, with or
+    without diacritics (folded once, not for every cell)."""
+
+    codes: dict[str, str]  # folded code or label → code
+    listed: str
+
+    @classmethod
+    def of(cls, choices: dict[str, str] | Sequence[str]) -> "Choices":
+        pairs = choices.items() if isinstance(choices, dict) else [(c, c) for c in choices]
+        codes: dict[str, str] = {}
+        for code, label in pairs:  # the first entry a name fits wins, as listed
+            codes.setdefault(fold(code), code)
+            codes.setdefault(fold(label), code)
+        return cls(codes, ", ".join(label for _code, label in pairs))
+
+
+CHOICES = {
+    "category": Choices.of(dict(catalogue.CATEGORIES)),
+    "funding_source": Choices.of(dict(catalogue.FUNDING_SOURCES)),
+    "quantity_unit": Choices.of(catalogue.QUANTITY_UNITS),
+    "beneficiary_kind": Choices.of(dict(catalogue.BENEFICIARY_KINDS)),
+    "beneficiary_group": Choices.of(dict(catalogue.BENEFICIARY_GROUPS)),
+}
+
+
+def _choice(value: Cell, key: str) -> str:
+    """The code a cell names (`Choices`)."""
+    choices = CHOICES[key]
+    code = choices.codes.get(fold(_text(value)))
+    if code is None:
+        raise BadCell(key, f"{_text(value)!r} không có trong danh mục ({choices.listed})")
+    return code
 
 
 def _edition(value: Cell, day: date) -> str:
@@ -213,26 +238,22 @@ def _first_reading(row: Row) -> dict[str, Any]:
             row.fail(column.key, f"thiếu {column.header}")
     take("occurred_on", _date)
     take("value_vnd", lambda v: _whole(v, "value_vnd"))
-    take("category", lambda v: _choice(v, "category", dict(catalogue.CATEGORIES)))
+    take("category", lambda v: _choice(v, "category"))
     if row.get("funding_source") is not None:
-        sources = dict(catalogue.FUNDING_SOURCES)
-        take("funding_source", lambda v: _choice(v, "funding_source", sources))
+        take("funding_source", lambda v: _choice(v, "funding_source"))
     if row.get("amount") is not None:
         take("amount", lambda v: _number(v, "amount"))
         if row.get("quantity_unit") is None:
             row.fail("quantity_unit", "có Số lượng thì cần Đơn vị tính")
         else:
-            take("quantity_unit", lambda v: _choice(v, "quantity_unit", catalogue.QUANTITY_UNITS))
+            take("quantity_unit", lambda v: _choice(v, "quantity_unit"))
     if row.get("beneficiaries") is not None:
         take("beneficiaries", lambda v: _whole(v, "beneficiaries"))
-        for key, choices in (
-            ("beneficiary_kind", dict(catalogue.BENEFICIARY_KINDS)),
-            ("beneficiary_group", dict(catalogue.BENEFICIARY_GROUPS)),
-        ):
+        for key in ("beneficiary_kind", "beneficiary_group"):
             if row.get(key) is None:
                 row.fail(key, f"có Số đối tượng hưởng lợi thì cần {BY_KEY[key].header}")
             else:
-                take(key, lambda v, key=key, choices=choices: _choice(v, key, choices))
+                take(key, lambda v, key=key: _choice(v, key))
     if "occurred_on" in read:
         try:
             row.day = read["occurred_on"]
