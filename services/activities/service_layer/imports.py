@@ -7,6 +7,7 @@ in the file), so importing the same file again records nothing new.
 """
 
 import asyncio
+import contextlib
 import hashlib
 import re
 import uuid
@@ -389,15 +390,22 @@ async def run_import(
     """Check and record the rows, `chunk` per transaction, the import's counts written in
     the same transaction as the rows they count; then its result. A file that turns out
     unreadable, or the service stopping, leaves the import `failed` with the reason, and
-    the chunks recorded before it (importing the file again records only the rest)."""
+    the chunks recorded before it (importing the file again records only the rest).
+
+    Two stages overlap: while a chunk is written (its transaction mostly waits for the
+    database), the next one is read and its cells and names checked (`_prepare`). What
+    must hold at the moment of writing (locks, the registry's assignments, plans) is
+    checked in the writing transaction (`_record`)."""
     report = Report(id=job.id)
     seen: Counter[str] = Counter()
+    following = asyncio.create_task(_prepared(engine, job, chunk, seen))
     try:
-        while rows := await asyncio.to_thread(_take, job.rows, chunk):
-            report.rows += len(rows)
+        while (prepared := await following) is not None:
+            following = asyncio.create_task(_prepared(engine, job, chunk, seen))
+            report.rows += len(prepared.rows)
             async with engine.begin() as conn:
                 recorder = Recorder(conn, job.topic, job.correlation_id, project, job.caller.actor)
-                await _import_chunk(recorder, job.caller, job.province, rows, seen, report)
+                await _record(recorder, job.caller, prepared, report)
                 await conn.execute(_counted(job.id, report))
             progress(report.rows, 0)
     except UnreadableSheet as unreadable:
@@ -410,6 +418,11 @@ async def run_import(
         raise
     else:
         await _finish(engine, job.id, report, DONE)
+    finally:
+        if not following.done():
+            following.cancel()
+        with contextlib.suppress(BaseException):
+            await following
     return report
 
 
@@ -481,15 +494,31 @@ async def history(conn: AsyncConnection, province: str) -> list[dict[str, Any]]:
 HISTORY_ERRORS = 20  # the history shows each import's first refusals; the import all it kept
 
 
-async def _import_chunk(
-    recorder: Recorder,
-    caller: Principal,
-    province: str,
-    rows: list[Row],
-    seen: Counter[str],
-    report: Report,
-) -> None:
-    conn = recorder.conn
+@dataclass
+class Prepared:
+    """A chunk read and checked as far as the sheet and the registry's names go: its rows
+    (with their faults so far) and the activities the good ones make."""
+
+    rows: list[Row]
+    candidates: list[tuple[Row, NewActivity]]
+
+
+async def _prepared(
+    engine: AsyncEngine, job: ImportJob, chunk: int, seen: Counter[str]
+) -> Prepared | None:
+    """The next chunk `_prepare`d, in a connection of its own; None after the last."""
+    rows = await asyncio.to_thread(_take, job.rows, chunk)
+    if not rows:
+        return None
+    async with engine.connect() as conn:
+        return Prepared(rows, await _prepare(conn, job.province, rows, seen))
+
+
+async def _prepare(
+    conn: AsyncConnection, province: str, rows: list[Row], seen: Counter[str]
+) -> list[tuple[Row, NewActivity]]:
+    """Read the cells, find the units and assignments they name, make each good row's
+    activity and its id."""
     readings = [_first_reading(row) for row in rows]
     units = await _units(conn, province, {row.unit for row in rows})
     communes = {(row.edition, _text(row.get("commune_code"))) for row in rows}
@@ -503,11 +532,20 @@ async def _import_chunk(
         assignment_id = _text(row.get("assignment_id")) or _assignment_of(row, unit_id, helpers)
         if assignment_id:
             _facts(row, read, unit_id, assignment_id)
-    candidates = [
+    return [
         (row, NewActivity(_activity_id(province, row.facts, seen), row.facts))
         for row in rows
         if row.facts is not None and not row.errors
     ]
+
+
+async def _record(
+    recorder: Recorder, caller: Principal, prepared: Prepared, report: Report
+) -> None:
+    """Record the chunk's new activities that pass the checks of the moment, in the
+    recorder's transaction; the rest are counted as already recorded or refused."""
+    conn = recorder.conn
+    candidates = prepared.candidates
     already = await commands.existing(conn, [item.id for _row, item in candidates])
     fresh = [(row, item) for row, item in candidates if item.id not in already]
     report.already_recorded += len(candidates) - len(fresh)
@@ -526,7 +564,7 @@ async def _import_chunk(
     if good:
         await commands.record_checked(recorder, good, checked.provinces)
     report.recorded += len(good)
-    report.errors += [error for row in rows for error in row.errors]
+    report.errors += [error for row in prepared.rows for error in row.errors]
 
 
 def _activity_id(province: str, facts: Facts, seen: Counter[str]) -> str:
