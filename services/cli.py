@@ -51,6 +51,7 @@ from shared.devstack.keycloak import (
 )
 from shared.devstack.processes import StackError
 from shared.devstack.stack import REALM_FILE, SERVICE_PORTS, WEB_PORT, LocalStack, local_issuer
+from shared.metrics import scraped
 
 app = typer.Typer(
     help="Kết nghĩa: báo cáo, nạp dữ liệu, dựng lại, trạng thái / "
@@ -444,8 +445,9 @@ def guide(token: str) -> None:
     for _attempt in range(240):
         report = _get("reporting", DONG_GIANG, {"year": 2024}, token).json()
         metrics = _get("reporting", "/metrics", {}, token).text
-        behind = _series(metrics).get("ketnghia_projection_lag_events", [1.0])
-        if report["totals"]["activities"] and report["commune"]["name"] and not any(behind):
+        behind = scraped(metrics).get("ketnghia_projection_lag_events", [])
+        caught_up = bool(behind) and not any(sample.value for sample in behind)
+        if report["totals"]["activities"] and report["commune"]["name"] and caught_up:
             break
         time.sleep(0.5)
     console.rule("Xã Đông Giang (Bình Thuận), 2024 — ketnghia report commune pre-2025 23074")
@@ -545,22 +547,12 @@ def _service_state(url: str) -> tuple[str, str]:
     except httpx.TransportError:
         return "not answering", ""
     state = "ready" if ready.status_code == 200 else f"not ready {ready.json().get('checks')}"
-    series = _series(metrics)
+    series = scraped(metrics)
     return state, ", ".join(
-        f"{label} {combine(series[name]):g}"
+        f"{label} {combine([sample.value for sample in series[name]]):g}"
         for name, (label, combine) in WATCHED.items()
         if name in series
     )
-
-
-def _series(metrics: str) -> dict[str, list[float]]:
-    """Prometheus text → the values of each metric's series."""
-    series: dict[str, list[float]] = {}
-    for line in metrics.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.split("{", 1)[0].split(" ", 1)[0], line.rsplit(" ", 1)[1]
-            series.setdefault(name, []).append(float(value))
-    return series
 
 
 def main() -> None:

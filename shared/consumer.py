@@ -24,6 +24,7 @@ nothing; a failure rolls the whole batch back, and Kafka delivers it again.
 
 import asyncio
 import base64
+import contextlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -48,6 +49,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from structlog.contextvars import bound_contextvars
 
 from shared.db import copy_records
 from shared.envelope import Envelope, InvalidEnvelope
@@ -108,6 +110,31 @@ PROJECTION_LOCK = func.hashtext(func.concat("projection:", func.current_schema()
 so that no batch lands in the projections being replaced."""
 
 
+def event_context(event: Any) -> dict[str, str]:
+    """What every log line about a consumed event carries (`shared.logs`): its correlation
+    id and province, when the event as read has them (an `Envelope` does)."""
+    found = {}
+    if (correlation := getattr(event, "correlationid", None)) is not None:
+        found["correlation_id"] = str(correlation)
+    if (province := getattr(event, "province", None)) is not None:
+        found["province"] = str(province)
+    return found
+
+
+_CONTEXT_HEADERS = {"ce_correlationid": "correlation_id", "ce_province": "province"}
+
+
+def record_context(record: Any) -> dict[str, str]:
+    """The same from a record's headers as they came: a message that is no CloudEvent may
+    still name them (a header that does not decode is left out; a long one is cut)."""
+    found = {}
+    for key, value in record.headers or ():
+        if key in _CONTEXT_HEADERS:
+            with contextlib.suppress(UnicodeDecodeError):
+                found[_CONTEXT_HEADERS[key]] = value.decode()[:100]
+    return found
+
+
 def each(handle: Callable[[AsyncConnection, Envelope], Awaitable[None]]) -> Projector[Envelope]:
     """A projector that applies events one at a time with `handle`."""
 
@@ -152,15 +179,13 @@ class IdempotentConsumer:
             CONSUMER_APPLIED.labels(self.name, event_type).inc(count)
         if self._log_events:
             for delivery in new:
-                envelope: Any = delivery.event
-                log.info(
-                    "event applied",
-                    consumer=self.name,
-                    event_id=str(delivery.id),
-                    type=delivery.type,
-                    province=getattr(envelope, "province", None),
-                    correlation_id=str(getattr(envelope, "correlationid", None)),
-                )
+                with bound_contextvars(**event_context(delivery.event)):
+                    log.info(
+                        "event applied",
+                        consumer=self.name,
+                        event_id=str(delivery.id),
+                        type=delivery.type,
+                    )
         CONSUMER_DUPLICATES.labels(self.name).inc(len(deliveries) - len(new))
         return len(new)
 
@@ -291,21 +316,31 @@ async def apply_or_isolate(
             raise
     applied = 0
     for delivery in deliveries:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                applied += await consumer.apply([delivery], project)
-                break
-            except Exception as error:
-                if transient(error):
-                    raise
-                if attempt < ATTEMPTS:
-                    await asyncio.sleep(0.2 * attempt)
-                    continue
-                await dead_letter(delivery, error)
-                # claimed as seen, applying nothing: the batch delivered again (a later
-                # event's transient failure) does not dead-letter it twice
-                await consumer.apply([delivery], _nothing)
+        with bound_contextvars(**event_context(delivery.event)):
+            applied += await _apply_alone(consumer, delivery, project, dead_letter)
     return applied
+
+
+async def _apply_alone(
+    consumer: IdempotentConsumer,
+    delivery: Delivery[E],
+    project: Projector[E],
+    dead_letter: Callable[[Delivery[E], BaseException], Awaitable[None]],
+) -> int:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await consumer.apply([delivery], project)
+        except Exception as error:
+            if transient(error):
+                raise
+            if attempt < ATTEMPTS:
+                await asyncio.sleep(0.2 * attempt)
+                continue
+            await dead_letter(delivery, error)
+    # claimed as seen, applying nothing: the batch delivered again (a later event's
+    # transient failure) does not dead-letter it twice
+    await consumer.apply([delivery], _nothing)
+    return 0
 
 
 async def _nothing(_conn: AsyncConnection, _events: Sequence[Any]) -> None:
@@ -395,14 +430,15 @@ async def _dead_letter(
 ) -> None:
     kind = kind or ("not_cloudevent" if isinstance(reason, InvalidEnvelope) else "rejected")
     DEAD_LETTERS.labels(consumer, kind).inc()
-    log.warning(
-        "dead letter",
-        consumer=consumer,
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        reason=str(reason),
-    )
+    with bound_contextvars(**record_context(record)):
+        log.warning(
+            "dead letter",
+            consumer=consumer,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=str(reason),
+        )
     if topic is None:
         return
     headers: dict[str, str] = {}

@@ -1,7 +1,10 @@
 """JSON logs through structlog, with the correlation id bound per request and per message.
 
-Request and message handlers call `bind_contextvars(correlation_id=..., province=...)`;
-every line logged while handling them carries those keys.
+Every line carries the keys bound with `structlog.contextvars` where it was logged: a
+request's `correlation_id` (and its caller, `actor`), bound by the service frame
+(`shared.service`); a consumed event's `correlation_id` and `province`, bound by the
+consumer (`shared.consumer`) around the work on that event (its "event applied" line, the
+tries of an event applied on its own, a dead letter, read from its headers).
 """
 
 import logging

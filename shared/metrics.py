@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 OUTBOX_PUBLISHED = Counter(
     "ketnghia_outbox_published_total",
@@ -81,3 +83,14 @@ async def observe_request(
         time.perf_counter() - started
     )
     return response
+
+
+def scraped(exposition: str) -> dict[str, list[Sample]]:
+    """A `/metrics` page read back with prometheus_client's own parser: each sample name
+    (`ketnghia_dead_letters_total`, a histogram's `..._count`) → its series, each with its
+    labels and value. For `ketnghia status` and the tests."""
+    found: dict[str, list[Sample]] = {}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            found.setdefault(sample.name, []).append(sample)
+    return found

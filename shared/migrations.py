@@ -3,13 +3,16 @@ and its version table in its own schema.
 
     python -m shared.migrations registry      # upgrade the registry's schema to head
 
-A service's `migrations/env.py` is one call to `run_env()`; its first revision calls
-`create_plumbing_tables()`.
+A service's `migrations/env.py` is one call to `run_env(target_metadata(service))`; its
+first revision calls `create_plumbing_tables()`. `target_metadata` is what the code expects
+the schema to hold, so `alembic revision --autogenerate` (and
+`tests/integration/test_migrations_match_tables.py`) compares the migrations with it.
 """
 
 import asyncio
 import importlib
 import sys
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command, context, op
@@ -17,6 +20,7 @@ from alembic.config import Config
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
+from shared import tables as plumbing
 from shared.db import create_engine, ensure_schema
 from shared.settings import ServiceSettings
 
@@ -42,28 +46,57 @@ def service_settings(service: str) -> ServiceSettings:
     return settings
 
 
-def run_env() -> None:
+def target_metadata(service: str) -> sa.MetaData:
+    """Every table the service's schema holds, as the code defines them: the plumbing of
+    `shared.tables` (every service's revision 1 makes it) and the service's own
+    (`services/<service>/adapters/tables.py`), in one `MetaData`."""
+    own: sa.MetaData = importlib.import_module(f"services.{service}.adapters.tables").metadata
+    combined = sa.MetaData()
+    for source in (plumbing.metadata, own):
+        for table in source.tables.values():
+            table.to_metadata(combined)
+    return combined
+
+
+def comparison_options(metadata: sa.MetaData) -> dict[str, Any]:
+    """How a schema is compared with the code's tables, by autogenerate and by the test."""
+    return {
+        "target_metadata": metadata,
+        "compare_type": True,
+        "compare_server_default": True,
+        "include_name": _not_the_version_table,
+    }
+
+
+def _not_the_version_table(name: str | None, type_: str, parent_names: Any) -> bool:
+    # Alembic leaves out its own table only when it lives in the default schema under its
+    # own name (`schema=None`); ours is in the service's schema, named explicitly.
+    return not (type_ == "table" and name == "alembic_version")
+
+
+def run_env(metadata: sa.MetaData | None = None) -> None:
     """The body of every service's `migrations/env.py` (online mode only)."""
     url = context.config.get_main_option("sqlalchemy.url")
     schema = context.config.get_main_option("schema")
     if not url or not schema:
         raise RuntimeError("alembic config needs sqlalchemy.url and schema")
-    asyncio.run(_run_online(url, schema))
+    asyncio.run(_run_online(url, schema, metadata))
 
 
-async def _run_online(url: str, schema: str) -> None:
+async def _run_online(url: str, schema: str, metadata: sa.MetaData | None) -> None:
     engine = create_engine(url, schema, pool_size=1)
     try:
         await ensure_schema(engine, schema)
         async with engine.connect() as conn:
-            await conn.run_sync(_run_migrations, schema)
+            await conn.run_sync(_run_migrations, schema, metadata)
             await conn.commit()
     finally:
         await engine.dispose()
 
 
-def _run_migrations(connection: Connection, schema: str) -> None:
-    context.configure(connection=connection, version_table_schema=schema)
+def _run_migrations(connection: Connection, schema: str, metadata: sa.MetaData | None) -> None:
+    options = comparison_options(metadata) if metadata is not None else {}
+    context.configure(connection=connection, version_table_schema=schema, **options)
     with context.begin_transaction():
         context.run_migrations()
 

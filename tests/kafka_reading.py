@@ -3,6 +3,7 @@ of the code under test."""
 
 import time
 import uuid
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -23,9 +24,14 @@ async def create_topic(kafka: KafkaAccess, partitions: int = 3) -> str:
 
 
 async def read_records(
-    kafka: KafkaAccess, topic: str, expected: int, timeout: float = 60.0
+    kafka: KafkaAccess,
+    topic: str,
+    expected: int,
+    timeout: float = 60.0,
+    where: Callable[[ConsumerRecord[bytes, bytes]], bool] | None = None,
 ) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record of `topic` from the beginning, until `expected` arrived or `timeout`."""
+    """Every record of `topic` from the beginning (only those `where` accepts, when given:
+    a test's own among what other tests sent), until `expected` arrived or `timeout`."""
     consumer = AIOKafkaConsumer(
         topic,
         **kafka.aiokafka_options(),
@@ -40,7 +46,7 @@ async def read_records(
         while len(records) < expected and time.monotonic() < deadline:
             batches = await consumer.getmany(timeout_ms=500, max_records=5000)
             for batch in batches.values():
-                records.extend(batch)
+                records.extend(r for r in batch if where is None or where(r))
     finally:
         await consumer.stop()
     return records

@@ -1,8 +1,12 @@
 import pytest
+import structlog
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from structlog.contextvars import merge_contextvars
+from structlog.testing import CapturingLogger, LogCapture
 
+from shared import consumer as consumer_module
 from shared.consumer import Delivery, IdempotentConsumer, each
 from shared.devstack import Endpoints
 from shared.envelope import Envelope, publish_envelope
@@ -102,3 +106,25 @@ async def test_two_consumers_keep_separate_records_of_what_they_applied(
     assert await IdempotentConsumer(engine, "totals").apply(batch, each(add_to_total)) == 1
     assert await IdempotentConsumer(engine, "audit").apply(batch, each(add_to_total)) == 1
     assert await totals(engine) == {COMMUNES[1]: 6}
+
+
+async def test_each_applied_event_is_logged_with_its_correlation_id_and_province(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await totals_table(engine)
+    capture = LogCapture()
+    logger = structlog.wrap_logger(CapturingLogger(), processors=[merge_contextvars, capture])
+    monkeypatch.setattr(consumer_module, "log", logger)
+    sent = [
+        envelope(COMMUNES[n], value_vnd=1_000).model_copy(update={"province": province})
+        for n, province in enumerate(["60", "49"])
+    ]
+
+    await IdempotentConsumer(engine, "logged").apply(
+        [Delivery.of(event, "topic", 0, n) for n, event in enumerate(sent)], each(add_to_total)
+    )
+
+    applied = [line for line in capture.entries if line["event"] == "event applied"]
+    assert [(line["event_id"], line["correlation_id"], line["province"]) for line in applied] == [
+        (str(event.id), str(event.correlationid), event.province) for event in sent
+    ]

@@ -13,6 +13,7 @@ from services.registry.config import Settings
 from shared.devstack import Endpoints, LocalStack
 from shared.devstack.processes import free_port
 from shared.eventstore import append
+from shared.metrics import scraped
 from shared.service import CORRELATION_HEADER, create_service_app
 from tests.factories import new_event
 from tests.http import serve
@@ -96,12 +97,17 @@ async def test_events_appended_by_a_command_reach_kafka_through_the_service_rela
 
     assert dict(record.headers)["ce_id"] == str(stored.event_id).encode()
     assert dict(record.headers)["ce_source"] == b"/ketnghia/registry"
-    counted = f'ketnghia_outbox_published_total{{topic="{topic}"}} 1.0'
+
+    async def published() -> list[float]:  # the topic is this test's own
+        exposed = scraped((await running.get("/metrics")).text)
+        series = exposed.get("ketnghia_outbox_published_total", [])
+        return [sample.value for sample in series if sample.labels == {"topic": topic}]
+
     for _attempt in range(50):  # the relay counts after its commit, just after the send
-        if counted in (await running.get("/metrics")).text:
+        if await published():
             break
         await asyncio.sleep(0.1)
-    assert counted in (await running.get("/metrics")).text
+    assert await published() == [1.0]
 
 
 async def test_a_request_returns_the_callers_correlation_id(running: httpx.AsyncClient) -> None:

@@ -33,6 +33,7 @@ admin_units = Table(
     Column("search_key", Text, nullable=False),
     Column("province_code", Text, nullable=False),
     Column("parent_code", Text),
+    Index("admin_units_search", "level", "search_key"),  # names with or without diacritics
 )
 
 commune_successions = Table(
@@ -42,6 +43,7 @@ commune_successions = Table(
     Column("new_code", Text, primary_key=True),  # a 2025 commune
     Column("share", Text, nullable=False),
     Column("is_default", Boolean, nullable=False),
+    Index("commune_successions_new", "new_code"),  # a 2025 commune's predecessors
 )
 
 dataset_loads = Table(

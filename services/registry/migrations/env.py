@@ -1,3 +1,3 @@
-from shared.migrations import run_env
+from shared.migrations import run_env, target_metadata
 
-run_env()
+run_env(target_metadata("registry"))
