@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.reporting.adapters.tables import activity_versions
 from services.reporting.config import Settings
 from services.reporting.service_layer.projection import apply_events, read_recording
-from shared.consumer import IdempotentConsumer, sort_out
+from shared.consumer import IdempotentConsumer, apply_or_isolate, sort_out
 from shared.contract import validator
 from shared.db import create_engine
 from shared.migrations import upgrade
@@ -327,11 +327,16 @@ async def _ends(settings: Settings) -> Positions:
 async def _apply(
     consumer: IdempotentConsumer, records: Sequence[ConsumerRecord[Any, Any]], progress: Progress
 ) -> None:
-    """Apply what the live consumer applied; poison it already dead-lettered is skipped."""
+    """Apply what the live consumer applied; what it dead-lettered is skipped: poison, and
+    an event the projection refused for good (found the same way, `apply_or_isolate`)."""
     usable, poisoned = sort_out(records, CONTRACT_CHECK, read_recording)
     progress.skipped += len(poisoned)
     progress.read += len(records)
-    progress.applied += await consumer.apply(usable, apply_events)
+
+    async def refused(_delivery: Any, _error: BaseException) -> None:
+        progress.skipped += 1
+
+    progress.applied += await apply_or_isolate(consumer, usable, apply_events, refused)
 
 
 async def rebuild(

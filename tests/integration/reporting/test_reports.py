@@ -384,9 +384,9 @@ async def test_the_sponsor_unit_report_lists_its_work_and_its_idle_years(
     assert report["assigned_years_without_activity"] == [2022, 2023, 2024, 2025]
 
 
-UNREADABLE = ("not_cloudevent", "rejected")
-"""What the live consumers dead-letter before applying (`shared.consumer.sort_out`): the
-rebuild skips the same (`projection_failed` it applies, as the live consumer tried to)."""
+UNREADABLE = ("not_cloudevent", "rejected", "projection_failed")
+"""What the live consumers dead-letter: before applying (`shared.consumer.sort_out`) and
+what the projection refused for good (`apply_or_isolate`); the rebuild skips the same."""
 
 
 async def projection_rows(engine: AsyncEngine, schema: str) -> dict[str, list[tuple[Any, ...]]]:
