@@ -46,7 +46,6 @@ class Envelope(BaseModel):
     province: str = Field(min_length=1, description="the tenant: province code")
     partitionkey: str = Field(min_length=1, description="the Kafka key")
     correlationid: UUID
-    causationid: UUID | None = None
     streamversion: int = Field(ge=1, description="the event's version within its stream")
     # Who made the change (optional: events recorded before sign-in existed, and the
     # system's own loaders, carry none).
@@ -154,7 +153,6 @@ class Attributes(msgspec.Struct, frozen=True, kw_only=True):
     province: _TEXT
     partitionkey: _TEXT
     correlationid: UUID
-    causationid: UUID | None = None
     streamversion: Annotated[str, msgspec.Meta(pattern=r"^[1-9][0-9]{0,17}\Z")]
     actor: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
     actorname: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None

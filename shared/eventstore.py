@@ -53,7 +53,6 @@ class NewEvent:
     province: str
     partition_key: str
     correlation_id: UUID
-    causation_id: UUID | None = None
     event_id: UUID = field(default_factory=uuid4)
     occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     actor: Actor | None = None  # who made the change; None for the system's own loaders
@@ -70,7 +69,6 @@ class StoredEvent:
     partition_key: str
     data: dict[str, Any]
     correlation_id: UUID
-    causation_id: UUID | None
     occurred_at: datetime
     actor: Actor | None = None
 
@@ -91,7 +89,6 @@ class StoredEvent:
             province=self.province,
             partitionkey=self.partition_key,
             correlationid=self.correlation_id,
-            causationid=self.causation_id,
             streamversion=self.version,
             data=self.data,
             **(actor_attributes(self.actor) if self.actor else {}),
@@ -116,7 +113,6 @@ STORED_COLUMNS = (
     events.c.partition_key,
     events.c.data,
     events.c.correlation_id,
-    events.c.causation_id,
     events.c.occurred_at,
     events.c.actor,
 )
@@ -201,7 +197,6 @@ async def _insert(
             "partition_key": event.partition_key,
             "data": event.data,
             "correlation_id": event.correlation_id,
-            "causation_id": event.causation_id,
             "occurred_at": event.occurred_at,
             "actor": event.actor.as_dict() if event.actor else None,
         }
@@ -238,13 +233,13 @@ async def _copy(
     stored = [
         StoredEvent(next(positions), event.event_id, stream_id, expected + offset, event.type,
                     event.province, event.partition_key, event.data, event.correlation_id,
-                    event.causation_id, event.occurred_at, event.actor)
+                    event.occurred_at, event.actor)
         for stream_id, expected, new in streams
         for offset, event in enumerate(new, start=1)
     ]  # fmt: skip
     records = [
         (e.position, e.event_id, e.stream_id, e.version, e.type, e.province, e.partition_key,
-         _JSON.encode(e.data).decode(), e.correlation_id, e.causation_id, e.occurred_at,
+         _JSON.encode(e.data).decode(), e.correlation_id, e.occurred_at,
          _JSON.encode(e.actor.as_dict()).decode() if e.actor else None)
         for e in stored
     ]  # fmt: skip

@@ -155,6 +155,27 @@ def add_event_actor() -> None:
     op.add_column("events", sa.Column("actor", JSONB, nullable=True))
 
 
+def drop_event_causation() -> None:
+    """The revision of every service that drops `events.causation_id`: no event is caused by
+    another (every one comes from a command: a request, an import, a loader), so nothing
+    ever set it. It refuses, rather than lose them, if some row holds one."""
+    op.execute(
+        """
+        DO $$ BEGIN
+            IF EXISTS (SELECT FROM events WHERE causation_id IS NOT NULL) THEN
+                RAISE EXCEPTION 'events.causation_id holds values: not dropped';
+            END IF;
+        END $$
+        """
+    )
+    op.drop_column("events", "causation_id")
+
+
+def restore_event_causation() -> None:
+    """Undoes `drop_event_causation` (the column held nothing)."""
+    op.add_column("events", sa.Column("causation_id", sa.Uuid, nullable=True))
+
+
 def create_parked_outbox() -> None:
     """The revision of every service that sets aside the events Kafka refuses for good
     (`outbox_parked`)."""

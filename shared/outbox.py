@@ -111,7 +111,7 @@ SELECT o.position, o.topic, convert_to(e.event_id::text, 'UTF8'), convert_to(e.t
                           ELSE to_char(e.occurred_at AT TIME ZONE 'UTC', '.US"Z"') END, 'UTF8'),
        convert_to(e.stream_id, 'UTF8'), convert_to(e.province, 'UTF8'),
        convert_to(e.partition_key, 'UTF8'), convert_to(e.correlation_id::text, 'UTF8'),
-       convert_to(e.causation_id::text, 'UTF8'), convert_to(e.version::text, 'UTF8'),
+       convert_to(e.version::text, 'UTF8'),
        e.actor::text, convert_to(e.data::text, 'UTF8')
   FROM outbox o JOIN events e ON e.position = o.position
  WHERE o.position > $1 AND e.position > $1
@@ -366,14 +366,12 @@ class OutboxRelay:
         source = ("ce_source", self._source.encode())
         batch = []
         for (position, topic, event_id, type_, time_, subject, province, key, correlation,
-             causation, version, actor, data) in rows:  # fmt: skip
+             version, actor, data) in rows:  # fmt: skip
             headers = [("ce_id", event_id), source, ("ce_type", type_), SPECVERSION,
                        ("ce_time", time_), ("ce_subject", subject), CONTENT_TYPE,
                        ("ce_province", province), ("ce_partitionkey", key),
-                       ("ce_correlationid", correlation)]  # fmt: skip
-            if causation is not None:
-                headers.append(("ce_causationid", causation))
-            headers.append(("ce_streamversion", version))
+                       ("ce_correlationid", correlation),
+                       ("ce_streamversion", version)]  # fmt: skip
             if actor is not None:
                 headers += self._signed(actor)
             batch.append(Outgoing(position, topic, KafkaRecord(key, data, headers)))

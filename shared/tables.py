@@ -43,7 +43,6 @@ events = Table(
     Column("partition_key", Text, nullable=False),
     Column("data", JSONB, nullable=False),
     Column("correlation_id", Uuid, nullable=False),
-    Column("causation_id", Uuid, nullable=True),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # Who made the change: subject, name, role, units (`shared.auth.Actor`); NULL for the

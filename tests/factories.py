@@ -30,7 +30,6 @@ def envelope(partition_key: str = "commune-22945", **data: Any) -> Envelope:
         province=PROVINCE,
         partitionkey=partition_key,
         correlationid=uuid.uuid4(),
-        causationid=uuid.uuid4(),
         streamversion=1,
         data=data or {"value_vnd": 200_000_000, "households": 7},
     )

@@ -93,3 +93,41 @@ async def test_a_difference_is_found(endpoints: Endpoints) -> None:
         ("modify_nullable", "locks", "reason"),
         ("remove_column", "known_units", "stray"),
     ]
+
+
+async def test_the_causation_column_is_dropped_only_when_it_holds_nothing(
+    endpoints: Endpoints,
+) -> None:
+    """No event ever set `events.causation_id`; were one to hold a value, the revision that
+    drops the column refuses instead of losing it."""
+    schema = f"test_migrations_cau_{uuid.uuid4().hex[:8]}"
+    config = alembic_config("registry", endpoints.database_url, schema)
+    await asyncio.to_thread(command.upgrade, config, "0006")
+    engine = create_engine(endpoints.database_url, schema, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO events (event_id, stream_id, version, type, province,"
+                    " partition_key, data, correlation_id, causation_id, occurred_at)"
+                    " VALUES (gen_random_uuid(), 's', 1, 't', '60', 'k', '{}',"
+                    " gen_random_uuid(), gen_random_uuid(), now())"
+                )
+            )
+        with pytest.raises(Exception, match="causation_id holds values"):
+            await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE events SET causation_id = NULL"))
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.connect() as conn:
+            columns = await conn.scalars(
+                text(
+                    "SELECT column_name FROM information_schema.columns"
+                    " WHERE table_schema = current_schema() AND table_name = 'events'"
+                )
+            )
+            assert "causation_id" not in set(columns)
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await engine.dispose()

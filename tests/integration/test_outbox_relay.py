@@ -5,7 +5,7 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from prometheus_client import REGISTRY
@@ -209,14 +209,13 @@ async def test_the_relay_sends_each_event_as_its_envelope_writes_it(
 ) -> None:
     """The relay reads events as the bytes it sends (`PENDING`, formatted by PostgreSQL):
     key, headers in the same order and data equal to `Envelope.to_kafka` of the stored
-    event, with and without an author, a cause and a fraction of a second."""
+    event, with and without an author and a fraction of a second."""
     author = Actor("sub-1", "Nguyễn Thị Hoa " + "x" * 300, "unit_clerk", ("unit-a", "unit-b"))
     cases = [
         new_event("commune-1", value_vnd=21_750_000, note="Xe đạp", items=[1, 2.5, None]),
         replace(
             new_event("commune-2"),
             actor=author,
-            causation_id=uuid4(),
             occurred_at=datetime(2025, 7, 1, tzinfo=UTC),
         ),
         replace(
