@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
+WRK      := /usr/bin/wrk
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test stop status lint bench drill
@@ -42,8 +43,14 @@ $(CHROMIUM):
 test: lint $(CHROMIUM)
 	$(PY) -m pytest
 
-bench: $(VENV)/.installed
+## wrk, the load generator of bench.http_recording (Debian's package).
+$(WRK):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+
+bench: $(VENV)/.installed $(WRK)
 	$(PY) -m bench.outbox_relay
+	$(PY) -m bench.http_recording
 	$(PY) -m bench.registry_queries
 	$(PY) -m bench.activities_throughput
 	$(PY) -m bench.reporting_projection

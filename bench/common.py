@@ -51,8 +51,11 @@ STARTED: dict[str, "subprocess.Popen[bytes]"] = {}
 
 
 @contextmanager
-def service_process(service: str, endpoints: Endpoints, **settings: str) -> Iterator[str]:
-    """`service` on a free port with `settings` as its environment; yields its URL (its
+def service_process(
+    service: str, endpoints: Endpoints, uvicorn: Any = None, **settings: str
+) -> Iterator[str]:
+    """`service` on a free port with `settings` as its environment and `uvicorn`'s options
+    (`{"workers": 2, "loop": "uvloop"}`) on uvicorn's command line; yields its URL (its
     process is `STARTED[url]` meanwhile, for a drill that kills it)."""
     port = free_port()
     environment = {
@@ -65,7 +68,17 @@ def service_process(service: str, endpoints: Endpoints, **settings: str) -> Iter
     }
     app = f"services.{service}.entrypoints.http:create_app"
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "--port", str(port), "--no-access-log", app],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "--port",
+            str(port),
+            "--no-access-log",
+            *(f"--{name}={value}" for name, value in (uvicorn or {}).items()),
+            app,
+        ],
         env=environment,
     )
     url = f"http://127.0.0.1:{port}"

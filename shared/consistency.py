@@ -14,11 +14,12 @@ import asyncio
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -44,20 +45,24 @@ def note(topic: str, partition_key: str, event_id: uuid.UUID) -> None:
         written[partition_key] = f"{topic}:{event_id}"
 
 
-async def with_token(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """`call_next`, its answer carrying the token of the events it recorded, if it was a
-    successful write (called by the service's one request middleware)."""
+@contextmanager
+def collecting() -> Iterator[dict[str, str]]:
+    """While a request is handled: the last event it recorded under each Kafka key (`note`
+    fills it), for `token`."""
     written: dict[str, str] = {}
     reset = _written.set(written)
     try:
-        response = await call_next(request)
+        yield written
     finally:
         _written.reset(reset)
-    if written and response.status_code < 400 and len(written) <= MAX_EVENTS:
-        response.headers[HEADER] = ",".join(written.values())
-    return response
+
+
+def token(written: dict[str, str], status: int) -> str | None:
+    """The header a successful write answers with (none for more than `MAX_EVENTS` keys:
+    an import)."""
+    if written and status < 400 and len(written) <= MAX_EVENTS:
+        return ",".join(written.values())
+    return None
 
 
 def parse(token: str) -> list[tuple[str, uuid.UUID]]:

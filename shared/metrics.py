@@ -4,10 +4,6 @@ Label sets stay small: event type and topic are bounded by the code, the provinc
 the number of provinces (34). Request paths are route templates, never raw URLs.
 """
 
-import time
-from collections.abc import Awaitable, Callable
-
-from fastapi import Request, Response
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
@@ -71,18 +67,10 @@ HTTP_REQUESTS = Histogram(
 )
 
 
-async def observe_request(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """HTTP middleware: request count and latency, labelled by route template."""
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    template = getattr(route, "path", "unmatched")
-    HTTP_REQUESTS.labels(request.method, template, str(response.status_code)).observe(
-        time.perf_counter() - started
-    )
-    return response
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """A request's count and latency, labelled by its route's template (`unmatched` when
+    none matched, so that scanned paths do not make a series each)."""
+    HTTP_REQUESTS.labels(method, route, str(status)).observe(seconds)
 
 
 def scraped(exposition: str) -> dict[str, list[Sample]]:
