@@ -22,7 +22,10 @@ def create_engine(
     """
     settings = {"search_path": schema} | ({} if durable else {"synchronous_commit": "off"})
     return create_async_engine(
-        database_url, pool_size=pool_size, connect_args={"server_settings": settings}
+        database_url,
+        pool_size=pool_size,
+        max_overflow=5,
+        connect_args={"server_settings": settings},
     )
 
 

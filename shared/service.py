@@ -83,7 +83,9 @@ def create_service_app(
     """The frame every service shares; `upload_paths` take a body up to `upload_limit`
     (other bodies: `MAX_BODY_BYTES`, see `shared.guard`)."""
     configure_logging(settings.service_name, settings.log_level)
-    engine = create_engine(settings.database_url, settings.database_schema)
+    engine = create_engine(
+        settings.database_url, settings.database_schema, pool_size=settings.database_pool_size
+    )
     client_id = f"ketnghia-{settings.service_name}"
     prometheus = KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name)
     kafka = KafkaRouter(
@@ -232,7 +234,7 @@ Caller = Annotated[Principal, Depends(_caller)]
 """Who calls, verified: the service layer checks what they may do (`access.py`)."""
 
 
-def _correlation_id(request: Request) -> uuid.UUID:
+async def _correlation_id(request: Request) -> uuid.UUID:
     correlation_id: uuid.UUID = request.state.correlation_id
     return correlation_id
 
@@ -406,7 +408,7 @@ def expected_version(if_match: str | None) -> int | None:
     return int(text)
 
 
-def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+async def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
     return expected_version(if_match)
 
 

@@ -68,6 +68,14 @@ class ServiceSettings(BaseSettings):
     outbox_listen: bool = Field(
         default=True, description="wake the relay on a commit's NOTIFY (else it only polls)"
     )
+    database_pool_size: int = Field(
+        default=20,
+        ge=2,
+        le=200,
+        description="connections a process keeps open (and 5 more at a peak, closed after "
+        "use): a request holds one while it runs, so fewer than the requests in progress "
+        "makes each extra request open and close a connection of its own",
+    )
 
     @property
     def kafka(self) -> KafkaAccess:

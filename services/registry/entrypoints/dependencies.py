@@ -9,7 +9,7 @@ from shared.eventstore import Recorder
 from shared.service import Caller, Connection, CorrelationId
 
 
-def _recorder(
+async def _recorder(
     request: Request, conn: Connection, correlation_id: CorrelationId, caller: Caller
 ) -> Recorder:
     topic = request.app.state.settings.registry_topic

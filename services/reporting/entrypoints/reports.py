@@ -49,7 +49,7 @@ class Format(StrEnum):
     XLSX = "xlsx"
 
 
-def _scope(
+async def _scope(
     programme_id: str | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     quarter: Annotated[int | None, Query(ge=1, le=4)] = None,

@@ -228,22 +228,23 @@ def _replay_share(settings: dict[str, Any], schema: str, n: int, until: Position
         count(progress)
         return reached
 
-    with _rare_collections():
+    with _no_collections():
         return asyncio.run(run())
 
 
 @contextmanager
-def _rare_collections() -> Iterator[None]:
-    """A rebuild makes millions of short-lived objects without cycles. The collector's
-    default (a pass every 700 new objects) took a third of its time; what lives already
-    is frozen out of its passes, and the passes are rarer."""
-    threshold = gc.get_threshold()
+def _no_collections() -> Iterator[None]:
+    """A rebuild makes millions of short-lived objects and almost no cycles (about 24,000
+    objects of cyclic garbage in a worker's 333,000 events: a few MB). The collector's
+    passes are not worth it: even rare ones (a pass per 100,000 new objects) came in the
+    middle of a batch, with its thousands of records alive, and took a fifth of a worker's
+    time. What lives already is frozen out, the collector is off until the worker ends."""
     gc.freeze()
-    gc.set_threshold(100_000, 20, 100)
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
+        gc.enable()
         gc.unfreeze()
 
 
@@ -251,11 +252,15 @@ def _rare_collections() -> Iterator[None]:
 async def _bulk_load(
     admin: AsyncEngine, schema: str, progress: Progress, report: Callable[[Progress], None]
 ) -> AsyncIterator[None]:
-    """The fresh tables filled as a bulk load: their secondary indexes dropped and their
-    autovacuum off while the workers fill them (it would scan them again and again), then
-    the indexes built one after the other (one sorted build costs less than a million
-    insertions into each; side by side they contend), autovacuum back, statistics taken.
-    Against keeping the indexes, this took a third off 600,000 events' rebuild here."""
+    """The fresh tables filled as a bulk load: their secondary indexes and the claims'
+    primary key dropped and their autovacuum off while the workers fill them (it would scan
+    them again and again), then the indexes and the key built one after the other (one
+    sorted build costs less than a million insertions into each; side by side they
+    contend), autovacuum back, statistics taken. The workers never look a claim up (each
+    keeps its own in memory, `IdempotentConsumer` `fresh`); what catches up before the
+    switch does, after the key is back. Against keeping the indexes, this took a third off
+    600,000 events' rebuild here."""
+    claims = f'"{schema}"."{processed_events.name}"'
     async with admin.begin() as conn:
         found = await conn.execute(
             text(
@@ -267,6 +272,14 @@ async def _bulk_load(
             {"schema": schema},
         )
         indexes = found.all()
+        keys = await conn.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = CAST(:claims AS regclass) AND contype = 'p'"
+            ),
+            {"claims": claims},
+        )
+        claims_key = keys.one()
         names = await conn.execute(
             text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"),
             {"schema": schema},
@@ -275,6 +288,7 @@ async def _bulk_load(
         tables = [f'"{schema}"."{table}"' for table in plain]
         for name, _definition in indexes:
             await conn.execute(text(f"DROP INDEX {name}"))
+        await conn.execute(text(f'ALTER TABLE {claims} DROP CONSTRAINT "{claims_key[0]}"'))
         for table in tables:
             await conn.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
     yield
@@ -284,6 +298,9 @@ async def _bulk_load(
         await conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
         for _name, definition in indexes:
             await conn.execute(text(definition))
+        await conn.execute(
+            text(f'ALTER TABLE {claims} ADD CONSTRAINT "{claims_key[0]}" {claims_key[1]}')
+        )
         for table in tables:
             await conn.execute(text(f"ALTER TABLE {table} RESET (autovacuum_enabled)"))
     # Statistics for what the reports filter and join on: not the activities' facts (a
