@@ -11,13 +11,17 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from shared.kafka_security import KafkaAccess
 
 
-async def create_topic(kafka: KafkaAccess, partitions: int = 3) -> str:
-    """A new topic of its own; 3 partitions, so per-key order is tested across partitions."""
+async def create_topic(
+    kafka: KafkaAccess, partitions: int = 3, configs: dict[str, str] | None = None
+) -> str:
+    """A new topic of its own; 3 partitions, so per-key order is tested across partitions;
+    `configs` are its topic settings (`max.message.bytes`, say)."""
     name = f"test.{uuid.uuid4().hex[:12]}"
     admin = AIOKafkaAdminClient(**kafka.aiokafka_options())
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(name, partitions, replication_factor=1)])
+        topic = NewTopic(name, partitions, replication_factor=1, topic_configs=configs or {})
+        await admin.create_topics([topic])
     finally:
         await admin.close()
     return name

@@ -18,10 +18,10 @@ from shared.devstack.processes import free_port
 from shared.envelope import Envelope
 from shared.eventstore import append
 from shared.health import STALLS
-from shared.outbox import OutboxRelay, relay_producer
+from shared.outbox import REFUSED_FOR_GOOD, OutboxRelay, relay_producer
 from shared.tables import outbox, outbox_parked, outbox_relay_state
 from tests.factories import new_event
-from tests.kafka_reading import read_records
+from tests.kafka_reading import create_topic, read_records
 
 EVENTS = 1_000
 COMMUNES = 20
@@ -297,3 +297,41 @@ async def test_one_relay_of_a_service_publishes_and_another_takes_over_when_it_s
     assert later == {f"/ketnghia/replica-{1 - leader}".encode()}
     published = REGISTRY.get_sample_value("ketnghia_outbox_published_total", {"topic": topic})
     assert (published or 0) - published_before == 60
+
+
+async def test_a_record_batch_kafka_refuses_is_sent_again_one_event_at_a_time(
+    engine: AsyncEngine, endpoints: Endpoints
+) -> None:
+    """A topic that takes messages of 100 KB at most: events of 30 KB each fit alone but
+    not four in a record batch, and one of 150 KB fits nowhere. The relay's batch is
+    refused, so it sends the events one at a time: the small ones are published, in
+    order, the large one is parked (each refusal a failure `run` retries after a pause,
+    with a new producer)."""
+    topic = await create_topic(endpoints.kafka(), partitions=1,
+                               configs={"max.message.bytes": "100000"})  # fmt: skip
+    sizes = [30_000, 30_000, 150_000, 30_000, 30_000]
+    async with engine.begin() as conn:
+        stored = await append(
+            conn, "stream-big", 0,
+            [new_event("commune-b", blob="x" * size) for size in sizes], topic=topic,
+        )  # fmt: skip
+    relay = OutboxRelay(
+        engine, lambda: relay_producer(endpoints.kafka(), "tests"), source="/ketnghia/tests"
+    )
+    failures = []
+    for _attempt in range(5):  # as `run` retries: the batch refused, then the large event
+        try:
+            await relay.drain()
+            break
+        except Exception as failure:
+            failures.append(type(failure))
+    await relay.close()
+
+    records = await read_records(endpoints.kafka(), topic, expected=4)
+    async with engine.connect() as conn:
+        parked = (await conn.execute(select(outbox_parked.c.position))).scalars().all()
+    small = [event for event, size in zip(stored, sizes, strict=True) if size < 100_000]
+    assert [dict(r.headers)["ce_id"] for r in records] == [str(e.event_id).encode() for e in small]
+    assert parked == [stored[2].position]
+    assert await outbox_size(engine) == 0
+    assert failures[0] in REFUSED_FOR_GOOD
