@@ -6,7 +6,8 @@ switching over when caught up.
    end now, and applied exactly as the live consumers apply them (same consumer names, so
    the live consumers find their events already claimed after the switch). The partitions
    are shared among forked worker processes, the tables filled as a bulk load (indexes
-   built after), and recordings read straight into their rows (`read_recording`).
+   built after, the province and commune totals counted after from the activity
+   versions), and recordings read straight into their rows (`read_recording`).
 3. Under the projection lock held exclusively (live batches wait), the rebuild reads up to
    the live consumers' positions if they moved meanwhile, then renames the live schema
    away and the fresh one into its place, and drops the old one.
@@ -30,8 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.reporting.adapters.tables import activity_versions
 from services.reporting.config import Settings
-from services.reporting.service_layer.projection import apply_events, read_recording
-from shared.consumer import IdempotentConsumer, apply_or_isolate, sort_out
+from services.reporting.service_layer.projection import (
+    apply_events,
+    count_totals,
+    fill_events,
+    read_recording,
+)
+from shared.consumer import IdempotentConsumer, Projector, apply_or_isolate, sort_out
 from shared.contract import validator
 from shared.db import create_engine
 from shared.migrations import upgrade
@@ -92,6 +98,7 @@ async def replay(
     `fresh`: nothing of these partitions is applied there yet, and no one else applies them
     meanwhile (see `IdempotentConsumer`)."""
     names = consumer_names(settings)
+    project = fill_events if fresh else apply_events  # fresh: `rebuild` counts the totals
     consumers = {
         topic: IdempotentConsumer(engine, name, log_events=False, fresh=fresh)
         for topic, name in names.items()
@@ -128,7 +135,7 @@ async def replay(
             done = not any(reached[p] < until[p] for p in places)
             for topic, records in buffered.items():
                 if records and (len(records) >= BATCH or done or not batches):
-                    await _apply(consumers[topic], records, progress)
+                    await _apply(consumers[topic], records, project, progress)
                     buffered[topic] = []
             if time.perf_counter() - last_report > 2:
                 report(progress)
@@ -342,7 +349,10 @@ async def _ends(settings: Settings) -> Positions:
 
 
 async def _apply(
-    consumer: IdempotentConsumer, records: Sequence[ConsumerRecord[Any, Any]], progress: Progress
+    consumer: IdempotentConsumer,
+    records: Sequence[ConsumerRecord[Any, Any]],
+    project: Projector[Any],
+    progress: Progress,
 ) -> None:
     """Apply what the live consumer applied; what it dead-lettered is skipped: poison, and
     an event the projection refused for good (found the same way, `apply_or_isolate`)."""
@@ -353,7 +363,7 @@ async def _apply(
     async def refused(_delivery: Any, _error: BaseException) -> None:
         progress.skipped += 1
 
-    progress.applied += await apply_or_isolate(consumer, usable, apply_events, refused)
+    progress.applied += await apply_or_isolate(consumer, usable, project, refused)
 
 
 async def rebuild(
@@ -380,6 +390,10 @@ async def rebuild(
             reached = await replay_in_workers(
                 settings, fresh, ends, workers or default_workers(settings, ends), progress, report
             )
+            progress.begin("đếm tổng / counting the totals")
+            report(progress)
+            async with engine.begin() as conn:
+                await count_totals(conn)
         if switch:
             await _switch(admin, engine, settings, reached, progress, report)
             fresh = live
