@@ -27,13 +27,14 @@ from sqlalchemy import func, select
 from bench.common import drop_schemas, percentiles, service_process, signed_client
 from services.activities.adapters.sheets import read_rows
 from services.activities.adapters.tables import known_assignments
-from services.activities.entrypoints.demo import import_and_wait
+from services.activities.demo import import_and_wait
 from services.activities.service_layer.imports import COLUMNS
 from services.registry.adapters.admin_dataset import load_dataset
-from services.registry.entrypoints.demo import HOI_NONG_DAN_BT, demo_assignment_id, load_demo
-from services.registry.entrypoints.demo import demo_unit_id as unit_id
+from services.registry.demo import load_demo
 from services.registry.service_layer.admin_units import load_admin_units
 from shared.db import create_engine
+from shared.demo_cases import HOI_NONG_DAN_BT, demo_assignment_id
+from shared.demo_cases import demo_unit_id as unit_id
 from shared.devstack import Endpoints, provided_endpoints
 from shared.kafka_security import KafkaAccess
 from shared.migrations import upgrade

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from bench.activities_throughput import HAM_CAN, prepare, wait_heard
 from bench.common import drop_schemas, issuer, service_process
-from services.registry.entrypoints.demo import HOI_NONG_DAN_BT
-from services.registry.entrypoints.demo import demo_unit_id as unit_id
+from shared.demo_cases import HOI_NONG_DAN_BT
+from shared.demo_cases import demo_unit_id as unit_id
 from shared.devstack import Endpoints, provided_endpoints
 from shared.devstack.signing import OPERATIONS
 from shared.migrations import upgrade

@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from bench.common import percentiles, service_process, signed_client
 from services.registry.adapters.admin_dataset import AdminDataset, load_dataset
-from services.registry.entrypoints.demo import load_demo
+from services.registry.demo import load_demo
 from services.registry.service_layer.admin_units import load_admin_units
 from services.registry.service_layer.projection import rebuild
 from shared.db import create_engine

@@ -29,9 +29,9 @@ import httpx
 
 from bench.activities_throughput import FIRST_DAY, activity, prepare, wait_heard
 from bench.common import percentiles, signed_client, three_services
-from services.activities.entrypoints.demo import import_and_wait
+from services.activities.demo import import_and_wait
 from services.activities.service_layer.imports import COLUMNS
-from services.registry.entrypoints.demo import HOI_NONG_DAN_BT
+from shared.demo_cases import HOI_NONG_DAN_BT
 from shared.devstack import Endpoints, provided_endpoints
 
 REPORT = "/reports/communes/pre-2025/23116"

@@ -33,7 +33,7 @@ from sqlalchemy import select, text
 
 from bench.activities_throughput import prepare, wait_heard
 from bench.common import issuer, percentiles, publish, signed_client, three_services
-from services.activities.entrypoints.demo import load_demo as load_activities
+from services.activities.demo import load_demo as load_activities
 from services.registry.adapters.tables import admin_units
 from services.web.adapters.oidc import Tokens
 from services.web.config import Settings

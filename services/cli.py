@@ -37,9 +37,11 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_fixed
 
 from shared import consistency
 from shared.auth import IdentityProviderUnavailable, Principal, Role, TokenVerifier, Unauthenticated
+from shared.demo_cases import CASES, demo_unit_id
 from shared.devstack.keycloak import (
     LOCAL_OPERATIONS_SECRET,
     OPERATIONS_CLIENT,
@@ -263,8 +265,6 @@ async def _verified(token: str) -> Principal:
 
 def demo_unit_names() -> dict[str, str]:
     """Sponsor-unit id → name, for the units of the demo cases."""
-    from services.registry.entrypoints.demo import CASES, demo_unit_id
-
     return {demo_unit_id(case.province, name): name for case in CASES for name in case.units}
 
 
@@ -425,8 +425,8 @@ def rebuild(
 def demo() -> None:
     """Nạp đơn vị hành chính và dữ liệu mẫu / load the units and the published cases."""
     use_local_stack()
-    from services.activities.entrypoints import demo as activities_demo
-    from services.registry.entrypoints import demo as registry_demo
+    from services.activities import demo as activities_demo
+    from services.registry import demo as registry_demo
     from services.registry.entrypoints import load_admin_units
 
     token = operations_token()
@@ -442,14 +442,21 @@ DONG_GIANG = "/reports/communes/pre-2025/23074"
 
 def guide(token: str) -> None:
     """Where to look, with the first report once the reporting service has caught up."""
-    for _attempt in range(240):
+
+    def caught_up() -> bool:
         report = _get("reporting", DONG_GIANG, {"year": 2024}, token).json()
         metrics = _get("reporting", "/metrics", {}, token).text
         behind = scraped(metrics).get("ketnghia_projection_lag_events", [])
-        caught_up = bool(behind) and not any(sample.value for sample in behind)
-        if report["totals"]["activities"] and report["commune"]["name"] and caught_up:
-            break
-        time.sleep(0.5)
+        counted = bool(report["totals"]["activities"] and report["commune"]["name"])
+        return counted and bool(behind) and not any(sample.value for sample in behind)
+
+    # up to 2 minutes; then the report is shown as far as it has got
+    Retrying(
+        retry=retry_if_result(lambda done: not done),
+        wait=wait_fixed(0.5),
+        stop=stop_after_attempt(240),
+        retry_error_callback=lambda _state: False,
+    )(caught_up)
     console.rule("Xã Đông Giang (Bình Thuận), 2024 — ketnghia report commune pre-2025 23074")
     show_report(DONG_GIANG, {"year": 2024}, token)
     console.rule("Xem tiếp / where to look")
@@ -500,7 +507,8 @@ def _follow_import(name: str, location: str, poll: float = 0.3) -> dict[str, Any
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(f"đang nhập {name} / importing")
-        while True:
+
+        def state() -> dict[str, Any]:
             answer: dict[str, Any] = _call("activities", "GET", location).json()
             progress.update(
                 task,
@@ -508,9 +516,13 @@ def _follow_import(name: str, location: str, poll: float = 0.3) -> dict[str, Any
                 f"{answer['recorded']:,}, đã có {answer['already_recorded']:,}, lỗi "
                 f"{answer['refused_rows']:,} / importing",
             )
-            if answer["status"] != "running":
-                return answer
-            time.sleep(poll)
+            return answer
+
+        following = Retrying(
+            retry=retry_if_result(lambda answer: answer["status"] == "running"),
+            wait=wait_fixed(poll),
+        )
+        return following(state)
 
 
 @app.command()

@@ -26,11 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.activities.adapters.tables import activities as activities_table
 from services.activities.adapters.tables import known_assignments
 from services.activities.config import Settings as ActivitiesSettings
-from services.activities.entrypoints.demo import load_demo as load_activities_demo
+from services.activities.demo import load_demo as load_activities_demo
 from services.activities.entrypoints.http import create_app as create_activities_app
 from services.registry.adapters.admin_dataset import AdminDataset, load_dataset
 from services.registry.config import Settings
-from services.registry.entrypoints.demo import Tally, load_demo
+from services.registry.demo import Tally, load_demo
 from services.registry.entrypoints.http import create_app
 from services.registry.service_layer.admin_units import load_admin_units, publish_lineage
 from services.registry.service_layer.projection import project

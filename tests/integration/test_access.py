@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.activities.entrypoints.demo import ACTIVITIES
-from services.registry.entrypoints.demo import (
+from services.activities.demo import ACTIVITIES
+from shared.demo_cases import (
     BHXH,
     HOI_NONG_DAN_BT,
     SO_CONG_THUONG,

@@ -11,8 +11,9 @@ import httpx
 
 from services.registry.adapters.admin_dataset import AdminDataset
 from services.registry.config import Settings
-from services.registry.entrypoints.demo import HOI_NONG_DAN_BT, Tally, demo_unit_id
+from services.registry.demo import Tally
 from shared.consistency import HEADER
+from shared.demo_cases import HOI_NONG_DAN_BT, demo_unit_id
 
 ROUNDS = 100
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.activities.config import Settings as ActivitiesSettings
-from services.activities.entrypoints.demo import load_demo as load_activities_demo
-from services.registry.entrypoints.demo import Tally
+from services.activities.demo import load_demo as load_activities_demo
+from services.registry.demo import Tally
 from shared.contract_docs import FOLDER
 from shared.kafka_security import KafkaAccess
 from shared.tables import events

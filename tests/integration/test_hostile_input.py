@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.registry.config import Settings
-from services.registry.entrypoints.demo import SO_CONG_THUONG, Tally, demo_assignment_id
+from services.registry.demo import Tally
 from shared.consistency import HEADER, MAX_EVENTS
+from shared.demo_cases import SO_CONG_THUONG, demo_assignment_id
 from shared.tables import events
 
 DONG_GIANG = demo_assignment_id("60", "commune", "23074")

@@ -23,9 +23,9 @@ from openpyxl import load_workbook
 from playwright.async_api import Browser, Page, async_playwright
 
 from services.registry.adapters.admin_dataset import AdminDataset
-from services.registry.entrypoints.demo import HOI_NONG_DAN_BT, SO_CONG_THUONG
 from services.web.config import Settings as WebSettings
 from services.web.entrypoints.http import create_app as create_web_app
+from shared.demo_cases import HOI_NONG_DAN_BT, SO_CONG_THUONG
 from shared.devstack.stack import WEB_PORT
 from tests.http import listening
 from tests.integration.test_access_keycloak import PASSWORDS, trust  # noqa: F401 - Keycloak's

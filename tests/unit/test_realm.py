@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from services.registry.entrypoints.demo import CASES, demo_unit_id
 from shared.auth import Role
+from shared.demo_cases import CASES, demo_unit_id
 from shared.devstack.stack import REALM_FILE, SERVICE_PORTS
 
 REALM: dict[str, Any] = json.loads(REALM_FILE.read_text())

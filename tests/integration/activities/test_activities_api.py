@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.activities.config import Settings as ActivitiesSettings
-from services.registry.entrypoints.demo import (
+from services.registry.demo import Tally
+from shared.demo_cases import (
     BHXH,
     HOI_NONG_DAN_BT,
     SO_CONG_THUONG,
-    Tally,
     demo_assignment_id,
     demo_unit_id,
 )

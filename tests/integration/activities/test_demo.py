@@ -5,8 +5,8 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.activities.entrypoints.demo import HAM_CAN, load_demo
-from services.registry.entrypoints.demo import Tally
+from services.activities.demo import HAM_CAN, load_demo
+from services.registry.demo import Tally
 from shared.tables import events
 
 

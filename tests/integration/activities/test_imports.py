@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.activities.adapters.tables import activities as activities_table
-from services.activities.entrypoints.demo import import_and_wait
+from services.activities.demo import import_and_wait
 from services.activities.service_layer.imports import (
     CHUNK,
     COLUMNS,
@@ -22,8 +22,9 @@ from services.activities.service_layer.imports import (
     run_import,
     start_import,
 )
-from services.registry.entrypoints.demo import HOI_NONG_DAN_BT, VKS_BT, Tally
+from services.registry.demo import Tally
 from shared.auth import Principal, Role
+from shared.demo_cases import HOI_NONG_DAN_BT, VKS_BT
 
 HEADERS = [column.header for column in COLUMNS]
 

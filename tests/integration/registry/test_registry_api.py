@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.registry.adapters.tables import READ_MODELS
 from services.registry.config import Settings
-from services.registry.entrypoints.demo import Tally, demo_id, load_demo
+from services.registry.demo import Tally, load_demo
 from services.registry.service_layer.projection import rebuild
+from shared.demo_cases import demo_id
 from shared.tables import events
 from tests.kafka_reading import read_records
 

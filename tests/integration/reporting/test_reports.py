@@ -21,17 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner, Result
 
 from services import cli
-from services.activities.entrypoints.demo import IMPORT_FILE
-from services.registry.entrypoints.demo import (
-    BHXH,
-    SO_CONG_THUONG,
-    demo_assignment_id,
-    demo_unit_id,
-)
+from services.activities.demo import IMPORT_FILE
 from services.reporting.adapters.tables import PROJECTIONS
 from services.reporting.config import Settings as ReportingSettings
 from services.reporting.service_layer.rebuild import consumer_names, rebuild
 from shared.auth import Role
+from shared.demo_cases import BHXH, SO_CONG_THUONG, demo_assignment_id, demo_unit_id
 from shared.devstack.processes import free_port
 from shared.devstack.signing import LocalIssuer, person
 from shared.envelope import Envelope

@@ -1,13 +1,14 @@
-"""`python -m services.activities.entrypoints.demo [URL]`: the published activities of
+"""`python -m services.activities.demo [URL]`: the published activities of
 `../shared/product.md`, recorded through the activities service's public API, after the
-registry's demo (`services.registry.entrypoints.demo`).
+registry's demo has recorded the cases they belong to (`shared.demo_cases`).
 
 - Đông Giang (through the API): at the signing on 30/9/2024, 15 bicycles worth 21,750,000
   VND for poor pupils and gifts for 10 policy families; the 2025 plan (Tết gifts in Q1,
   security cameras in Q2, cultural and sport exchanges, trainings).
-- Hàm Cần (through an import file, `demo/hoat-dong-ham-can-2024.csv`): the 2024 loans of
-  200,000,000 VND to 7 households, the pigeon-raising training, the road survey, the
-  cooperative advice, the gifts; the yearly commitment of a household economic project.
+- Hàm Cần (through an import file, `hoat-dong-ham-can-2024.csv` beside this module): the
+  2024 loans of 200,000,000 VND to 7 households, the pigeon-raising training, the road
+  survey, the cooperative advice, the gifts; the yearly commitment of a household economic
+  project.
 - Quảng Nam (through the API): Agribank's green-skin pomelo for 616 households of xã Lăng,
   3,710 pomelo and 300 guava trees, 39 breeding cows worth 757 million VND, 100 black pigs.
 
@@ -24,16 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tenacity import AsyncRetrying, RetryError, retry_if_result, stop_after_attempt, wait_fixed
 
-from services.registry.entrypoints.demo import (
-    AGRIBANK_QN,
-    SO_CONG_THUONG,
-    demo_assignment_id,
-    demo_unit_id,
-)
+from shared.demo_cases import AGRIBANK_QN, SO_CONG_THUONG, demo_assignment_id, demo_unit_id
 
 DEMO = uuid.UUID("7f0e9a8c-1d1b-4a56-b0f4-6b2d8e3c9a17")
-IMPORT_FILE = Path(__file__).parent.parent / "demo" / "hoat-dong-ham-can-2024.csv"
+IMPORT_FILE = Path(__file__).with_name("hoat-dong-ham-can-2024.csv")
 DONG_GIANG = demo_assignment_id("60", "commune", "23074")
 HAM_CAN = demo_assignment_id("60", "commune", "23116")
 LANG = demo_assignment_id("49", "commune", "20449")
@@ -123,19 +120,31 @@ PLANS = [
 ]  # fmt: skip
 
 
+NOT_HEARD_TRIES, NOT_HEARD_PAUSE = 60, 0.5  # about 30 s for the registry's events to arrive
+
+
+def _not_yet_heard(response: httpx.Response) -> bool:
+    return response.status_code == 422 and "not (yet) heard" in response.text
+
+
 async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any], key: str) -> int:
     """POST, waiting while the service has not yet heard of the registry's assignment."""
-    for _attempt in range(60):
-        response = await client.post(path, json=body, headers={"Idempotency-Key": key})
-        if response.status_code in (200, 201):
-            return 1 if "Idempotent-Replayed" not in response.headers else 0
-        if response.status_code == 409:  # already there
-            return 0
-        if response.status_code == 422 and "not (yet) heard" in response.text:
-            await asyncio.sleep(0.5)
-            continue
-        raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
-    raise RuntimeError("the activities service has not heard of the registry's demo")
+    waiting = AsyncRetrying(
+        retry=retry_if_result(_not_yet_heard),
+        wait=wait_fixed(NOT_HEARD_PAUSE),
+        stop=stop_after_attempt(NOT_HEARD_TRIES),
+    )
+    try:
+        response: httpx.Response = await waiting(
+            client.post, path, json=body, headers={"Idempotency-Key": key}
+        )
+    except RetryError as error:
+        raise RuntimeError("the activities service has not heard of the registry's demo") from error
+    if response.status_code in (200, 201):
+        return 1 if "Idempotent-Replayed" not in response.headers else 0
+    if response.status_code == 409:  # already there
+        return 0
+    raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
 
 
 async def import_and_wait(
@@ -148,13 +157,18 @@ async def import_and_wait(
     )
     if started.status_code != 202:
         raise RuntimeError(f"POST /imports: {started.status_code} {started.text[:500]}")
-    while True:
+
+    async def state() -> dict[str, Any]:
         answer: dict[str, Any] = (await client.get(started.headers["Location"])).json()
-        if answer["status"] == "failed":
-            raise RuntimeError(f"import {answer['import_id']} failed: {answer['failure']}")
-        if answer["status"] != "running":
-            return answer
-        await asyncio.sleep(poll)
+        return answer
+
+    following = AsyncRetrying(
+        retry=retry_if_result(lambda answer: answer["status"] == "running"), wait=wait_fixed(poll)
+    )
+    answer: dict[str, Any] = await following(state)
+    if answer["status"] == "failed":
+        raise RuntimeError(f"import {answer['import_id']} failed: {answer['failure']}")
+    return answer
 
 
 async def load_demo(client: httpx.AsyncClient) -> dict[str, Any]:
