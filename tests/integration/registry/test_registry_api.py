@@ -15,7 +15,13 @@ from services.registry.adapters.tables import READ_MODELS
 from services.registry.config import Settings
 from services.registry.demo import Tally, load_demo
 from services.registry.service_layer.projection import rebuild
-from shared.demo_cases import demo_id
+from shared.demo_cases import (
+    DIEN_BIEN_BODIES,
+    DIEN_BIEN_DONG_COMMUNES,
+    demo_assignment_id,
+    demo_id,
+    demo_unit_id,
+)
 from shared.tables import events
 from tests.kafka_reading import read_records
 
@@ -158,8 +164,14 @@ async def test_dien_bien_dong_has_ten_bodies_under_decision_2072(
     assert programme["legal_bases"][0]["number"] == "2072/QĐ-UBND"
     assert programme["legal_bases"][0]["issued_on"] == "2021-11-17"
     assert (programme["start_year"], programme["end_year"]) == (2021, 2025)
-    assert len(units) == 10
-    assert len(assignments) == 10
+    # the decision's ten bodies and their ten assignments (other tests may add units and
+    # assignments to the province: only the demo's are counted)
+    bodies = {demo_unit_id("11", name) for name in DIEN_BIEN_BODIES}
+    assert len(bodies) == 10
+    assert bodies <= {unit["id"] for unit in units}
+    theirs = {demo_assignment_id("11", "commune", code) for code in DIEN_BIEN_DONG_COMMUNES}
+    assert len(theirs) == 10
+    assert theirs <= {assignment["id"] for assignment in assignments}
 
 
 async def test_tam_ky_twins_with_a_district_and_two_border_communes(
