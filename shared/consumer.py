@@ -38,7 +38,7 @@ from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import Topic
 from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
-from sqlalchemy import ARRAY, Uuid, bindparam, func, literal, select
+from sqlalchemy import ARRAY, ColumnElement, Uuid, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DataError as SqlDataError
 from sqlalchemy.exc import (
@@ -105,9 +105,18 @@ FastReader = Callable[[Any], Delivery[Any] | None]
 and the validator. What it accepts, they must accept, with the same meaning."""
 
 
-PROJECTION_LOCK = func.hashtext(func.concat("projection:", func.current_schema()))
-"""Every apply holds it shared; a rebuild holds it exclusively while it switches schemas,
-so that no batch lands in the projections being replaced."""
+def projection_lock(schema: str | None = None) -> ColumnElement[int]:
+    """The key of the lock on a schema's projections (the connection's own schema when
+    `schema` is None). Every apply holds it shared; a rebuild holds it exclusively, naming
+    the live schema, while it switches schemas, so that no batch lands in the projections
+    being replaced. One builder for both: were the two keys to differ, the switch would
+    stop blocking live batches and nothing would say so."""
+    named = func.current_schema() if schema is None else literal(schema)
+    key: ColumnElement[int] = func.hashtext(func.concat("projection:", named))
+    return key
+
+
+PROJECTION_LOCK = projection_lock()
 
 
 def event_context(event: Any) -> dict[str, str]:

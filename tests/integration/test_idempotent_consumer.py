@@ -1,13 +1,13 @@
 import pytest
 import structlog
 from faststream.kafka import KafkaBroker
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from structlog.contextvars import merge_contextvars
 from structlog.testing import CapturingLogger, LogCapture
 
 from shared import consumer as consumer_module
-from shared.consumer import Delivery, IdempotentConsumer, each
+from shared.consumer import PROJECTION_LOCK, Delivery, IdempotentConsumer, each, projection_lock
 from shared.devstack import Endpoints
 from shared.envelope import Envelope, publish_envelope
 from tests.factories import envelope
@@ -128,3 +128,16 @@ async def test_each_applied_event_is_logged_with_its_correlation_id_and_province
     assert [(line["event_id"], line["correlation_id"], line["province"]) for line in applied] == [
         (str(event.id), str(event.correlationid), event.province) for event in sent
     ]
+
+
+async def test_the_rebuilds_lock_on_a_schema_is_the_one_its_consumers_hold(
+    engine: AsyncEngine, schema: str
+) -> None:
+    """The key a consumer takes shared (its own schema, `PROJECTION_LOCK`) is the key the
+    rebuild takes exclusively naming that schema, and another schema's key differs."""
+    async with engine.connect() as conn:
+        own = await conn.scalar(select(PROJECTION_LOCK))
+        named = await conn.scalar(select(projection_lock(schema)))
+        other = await conn.scalar(select(projection_lock(f"{schema}_rebuild")))
+    assert own == named
+    assert own != other

@@ -26,7 +26,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.reporting.adapters.tables import activity_versions
@@ -37,7 +37,13 @@ from services.reporting.service_layer.projection import (
     fill_events,
     read_recording,
 )
-from shared.consumer import IdempotentConsumer, Projector, apply_or_isolate, sort_out
+from shared.consumer import (
+    IdempotentConsumer,
+    Projector,
+    apply_or_isolate,
+    projection_lock,
+    sort_out,
+)
 from shared.contract import validator
 from shared.db import create_engine
 from shared.migrations import upgrade
@@ -418,8 +424,7 @@ async def _switch(
     report(progress)
     while True:
         async with admin.begin() as conn:
-            lock = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
-            await conn.execute(lock, {"key": f"projection:{live}"})
+            await conn.execute(select(func.pg_advisory_xact_lock(projection_lock(live))))
             rows = await conn.execute(
                 text(f'SELECT topic, partition, next_offset FROM "{live}".consumer_positions')
             )
