@@ -41,6 +41,7 @@ from shared.bounds import (
 )
 from shared.consumer import Poison, Validator
 from shared.envelope import Envelope
+from shared.events import ACTIVITY_EVENTS, PERIOD_EVENTS, PLAN_EVENTS, REGISTRY_EVENTS
 
 Edition = Literal["pre-2025", "2025"]
 Province = Annotated[str, Field(pattern=PROVINCE_CODE_PATTERN)]
@@ -269,7 +270,7 @@ class PeriodUnlocked(Data):
     by: Name
 
 
-REGISTRY = "vn.ketnghia.registry."
+REGISTRY = REGISTRY_EVENTS
 CONTRACT: dict[str, type[Data]] = {
     REGISTRY + "sponsor_unit.registered.v1": SponsorUnitRegistered,
     REGISTRY + "programme.created.v1": ProgrammeCreated,
@@ -283,13 +284,13 @@ CONTRACT: dict[str, type[Data]] = {
     REGISTRY + "assignment.member_left.v1": MemberLeft,
     REGISTRY + "assignment.target_succeeded.v1": TargetSucceeded,
     REGISTRY + "assignment.ended.v1": AssignmentEnded,
-    "vn.ketnghia.activity.recorded.v1": ActivityRecorded,
-    "vn.ketnghia.activity.corrected.v1": ActivityCorrected,
-    "vn.ketnghia.activity.voided.v1": ActivityVoided,
-    "vn.ketnghia.plan.created.v1": PlanCreated,
-    "vn.ketnghia.plan.commitment_added.v1": CommitmentAdded,
-    "vn.ketnghia.period.locked.v1": PeriodLocked,
-    "vn.ketnghia.period.unlocked.v1": PeriodUnlocked,
+    ACTIVITY_EVENTS + "recorded.v1": ActivityRecorded,
+    ACTIVITY_EVENTS + "corrected.v1": ActivityCorrected,
+    ACTIVITY_EVENTS + "voided.v1": ActivityVoided,
+    PLAN_EVENTS + "created.v1": PlanCreated,
+    PLAN_EVENTS + "commitment_added.v1": CommitmentAdded,
+    PERIOD_EVENTS + "locked.v1": PeriodLocked,
+    PERIOD_EVENTS + "unlocked.v1": PeriodUnlocked,
 }
 
 

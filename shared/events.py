@@ -8,6 +8,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+# The event types' namespaces, once: every type is `<namespace><name>.v<version>`.
+REGISTRY_EVENTS = "vn.ketnghia.registry."
+ACTIVITY_EVENTS = "vn.ketnghia.activity."
+PLAN_EVENTS = "vn.ketnghia.plan."
+PERIOD_EVENTS = "vn.ketnghia.period."
+
 
 @dataclass(frozen=True)
 class Event:

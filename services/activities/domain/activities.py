@@ -18,9 +18,9 @@ from shared.catalogue import (
     QUANTITY_UNITS,
 )
 from shared.errors import RuleViolation
-from shared.events import Event, unit_key
+from shared.events import ACTIVITY_EVENTS, Event, unit_key
 
-EVENT_PREFIX = "vn.ketnghia.activity."
+EVENT_PREFIX = ACTIVITY_EVENTS
 RECORDED = EVENT_PREFIX + "recorded.v1"
 CORRECTED = EVENT_PREFIX + "corrected.v1"
 VOIDED = EVENT_PREFIX + "voided.v1"

@@ -7,10 +7,10 @@ from datetime import date
 from typing import Any
 
 from shared.errors import Refused, RuleViolation
-from shared.events import Event
+from shared.events import PERIOD_EVENTS, Event
 
-LOCKED = "vn.ketnghia.period.locked.v1"
-UNLOCKED = "vn.ketnghia.period.unlocked.v1"
+LOCKED = PERIOD_EVENTS + "locked.v1"
+UNLOCKED = PERIOD_EVENTS + "unlocked.v1"
 
 
 class PeriodLocked(Refused):

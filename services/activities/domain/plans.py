@@ -8,10 +8,10 @@ from typing import Any
 from services.activities.domain.activities import Quantity
 from shared.catalogue import CATEGORIES, QUANTITY_UNITS
 from shared.errors import RuleViolation
-from shared.events import Event
+from shared.events import PLAN_EVENTS, Event
 
-PLAN_CREATED = "vn.ketnghia.plan.created.v1"
-COMMITMENT_ADDED = "vn.ketnghia.plan.commitment_added.v1"
+PLAN_CREATED = PLAN_EVENTS + "created.v1"
+COMMITMENT_ADDED = PLAN_EVENTS + "commitment_added.v1"
 
 
 @dataclass(frozen=True)

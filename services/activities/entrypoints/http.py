@@ -8,6 +8,7 @@ from services.activities.service_layer.registry_view import apply_registry_event
 from shared.bounds import MAX_UPLOAD_BYTES
 from shared.consumer import subscribe
 from shared.contract import declare_published, validator
+from shared.events import ACTIVITY_EVENTS, PERIOD_EVENTS, PLAN_EVENTS
 from shared.service import create_service_app
 
 
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     declare_published(
         parts.kafka,
         settings.activities_topic,
-        ("vn.ketnghia.activity.", "vn.ketnghia.plan.", "vn.ketnghia.period."),
+        (ACTIVITY_EVENTS, PLAN_EVENTS, PERIOD_EVENTS),
     )
     parts.include(activities.router)
     parts.include(imports.router)

@@ -21,9 +21,9 @@ from services.activities.adapters.tables import (
     known_units,
 )
 from shared.envelope import Envelope
-from shared.events import iso_day
+from shared.events import REGISTRY_EVENTS, iso_day
 
-REGISTRY = "vn.ketnghia.registry."
+REGISTRY = REGISTRY_EVENTS
 
 
 async def _unit_registered(conn: AsyncConnection, event: Envelope) -> None:

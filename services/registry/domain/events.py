@@ -4,7 +4,9 @@ The entity names are part of the published contract: consumers select on them. A
 changed shape is a new version.
 """
 
-NAMESPACE = "vn.ketnghia.registry"
+from shared.events import REGISTRY_EVENTS
+
+NAMESPACE = REGISTRY_EVENTS.removesuffix(".")
 
 
 def event_type(entity: str, name: str) -> str:

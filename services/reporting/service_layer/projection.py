@@ -49,10 +49,10 @@ from shared.consumer import Delivery
 from shared.contract import checker
 from shared.db import copy_records
 from shared.envelope import Attributes, Envelope
-from shared.events import iso_day
+from shared.events import ACTIVITY_EVENTS, PLAN_EVENTS, REGISTRY_EVENTS, iso_day
 
-REGISTRY = "vn.ketnghia.registry."
-ACTIVITY = "vn.ketnghia.activity."
+REGISTRY = REGISTRY_EVENTS
+ACTIVITY = ACTIVITY_EVENTS
 Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
 
 
@@ -457,8 +457,8 @@ HANDLERS: dict[str, Handler] = {
     REGISTRY + "assignment.member_left.v1": _left,
     REGISTRY + "assignment.target_succeeded.v1": _succeeded,
     REGISTRY + "assignment.ended.v1": _ended,
-    "vn.ketnghia.plan.created.v1": _plan,
-    "vn.ketnghia.plan.commitment_added.v1": _plan,
+    PLAN_EVENTS + "created.v1": _plan,
+    PLAN_EVENTS + "commitment_added.v1": _plan,
 }
 
 
