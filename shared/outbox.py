@@ -223,7 +223,8 @@ class OutboxRelay:
             while True:
                 more = batches is None or sent_batches < batches
                 after = flights[-1].batch[-1].position if flights else 0
-                flight = await self._send_next(after) if more else None
+                earlier = [answer for flown in flights for _, answer in flown.sent]
+                flight = await self._send_next(after, earlier) if more else None
                 if flight is not None:
                     flights.append(flight)
                     sent_batches += 1
@@ -242,13 +243,14 @@ class OutboxRelay:
         self.stall.passed()
         return left
 
-    async def _send_next(self, after: int) -> _Flight | None:
+    async def _send_next(self, after: int, earlier: list["asyncio.Future[Any]"]) -> _Flight | None:
         """Read the next batch after position `after` and send it; None when none is
         pending. Events go in record batches of the producer's size, one per partition
         (`send_batch`: a third less of the relay's time than a `send` each, here); an
         event larger than `ALONE_BYTES` (none the APIs' bounds let through), or one of a
         record batch Kafka refused, goes alone in a batch and is answered before the next
-        is sent, so that the producer's size check and Kafka's answer concern it alone."""
+        is sent, so that the producer's size check and Kafka's answer concern it alone
+        (`earlier`: the answers of the batches still in flight, which it waits for too)."""
         async with self._engine.connect() as conn:
             batch = await self._pending(conn, after)
             if not batch:
@@ -275,8 +277,9 @@ class OutboxRelay:
                     # alone in its record batch: what was sent before is answered first, and
                     # nothing is sent after it until it is answered (the producer would put
                     # the next events of its partition in the same batch)
-                    if flight.sent:
-                        await asyncio.wait([answer for _, answer in flight.sent])
+                    before = earlier + [answer for _, answer in flight.sent]
+                    if before:
+                        await asyncio.wait(before)
                     try:
                         answer = await producer.send(
                             outgoing.topic, value, key, partition=place[1], headers=headers
