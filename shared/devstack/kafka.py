@@ -22,6 +22,7 @@ import secrets
 import shutil
 import subprocess
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,7 +142,9 @@ class LocalKafka:
             )
         broker = KafkaProcess(process.pid, port, controller_port)
         try:
-            ready = self.wait_ready(self.access(port), timeout=90, pid=process.pid)
+            ready = self.wait_ready(
+                self.access(port), timeout=90, alive=lambda: process.poll() is None
+            )
         except KafkaRefused as refused:
             processes.stop(process.pid, str(self.config))
             raise StackError(
@@ -164,12 +167,15 @@ class LocalKafka:
     def stop(self, pid: int) -> None:
         processes.stop(pid, str(self.config))
 
-    def wait_ready(self, kafka: KafkaAccess, timeout: float, pid: int | None = None) -> bool:
-        """Poll with a real metadata request until it answers, the process exits, or
-        `timeout` passes; `KafkaRefused` at once if the broker refuses the login."""
+    def wait_ready(
+        self, kafka: KafkaAccess, timeout: float, alive: Callable[[], bool] | None = None
+    ) -> bool:
+        """Poll with a real metadata request until it answers, the process exits (`alive`
+        turns False), or `timeout` passes; `KafkaRefused` at once if the broker refuses
+        the login."""
 
         def answered() -> bool:
-            if pid is not None and not self.is_running(pid):
+            if alive is not None and not alive():
                 raise StackError("the broker process exited")
             return metadata_answers(kafka)
 

@@ -155,7 +155,7 @@ class LocalKeycloak:
             )  # fmt: skip
         server = KeycloakProcess(process.pid, port)
         try:
-            self._wait_started(server)
+            self._wait_started(server, process)
         except BaseException:
             self.stop(process.pid)
             raise
@@ -163,9 +163,9 @@ class LocalKeycloak:
             self._imported.write_text(self.realm_digest())
         return server
 
-    def _wait_started(self, server: KeycloakProcess) -> None:
+    def _wait_started(self, server: KeycloakProcess, process: subprocess.Popen[bytes]) -> None:
         def answered() -> bool:
-            if not self.is_running(server.pid):
+            if process.poll() is not None:
                 raise StackError("the Keycloak process exited")
             return discovery_answers(server.issuer)
 

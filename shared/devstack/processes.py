@@ -18,6 +18,7 @@ class StackError(RuntimeError):
 
 JAVA = "Java 17 or newer (e.g. apt-get install openjdk-17-jre-headless)"
 MAVEN = "Apache Maven (e.g. apt-get install maven)"
+EMPTY_CMDLINE_READS = 40  # 2 s
 
 
 def require(tool: str, needed_by: str, what: str) -> None:
@@ -65,8 +66,16 @@ def is_running(pid: int | None, marker: str) -> bool:
         return False
     try:
         process = psutil.Process(pid)
-        alive = process.status() != psutil.STATUS_ZOMBIE
-        return alive and marker in " ".join(process.cmdline())
+        for _ in range(EMPTY_CMDLINE_READS):
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return False
+            cmdline = process.cmdline()
+            if cmdline:
+                return marker in " ".join(cmdline)
+            # A JVM's command line reads empty for a moment while it starts (seen in 2 of
+            # 30 starts of `java`): read again rather than take it for another process.
+            time.sleep(0.05)
+        return False
     except psutil.Error:
         return False
 
