@@ -9,25 +9,31 @@ comes, so the totals never depend on arrival order.
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Integer,
+    Numeric,
+    Select,
     Table,
     Text,
     any_,
     bindparam,
     cast,
+    column,
     delete,
     exists,
     extract,
     func,
     select,
+    true,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.adapters.tables import (
@@ -35,7 +41,10 @@ from services.reporting.adapters.tables import (
     assignment_targets,
     assignments,
     commitments,
+    commune_beneficiaries,
+    commune_quantities,
     commune_totals,
+    commune_unit_totals,
     communes,
     leads,
     members,
@@ -48,6 +57,7 @@ from services.reporting.adapters.tables import (
 from shared.consumer import Delivery
 from shared.contract import checker
 from shared.db import copy_records
+from shared.editions import FROM_2025, PRE_2025
 from shared.envelope import Attributes, Envelope
 from shared.events import ACTIVITY_EVENTS, PLAN_EVENTS, REGISTRY_EVENTS, iso_day
 
@@ -162,9 +172,9 @@ async def _lineages(conn: AsyncConnection, events: list[Envelope]) -> None:
         data = event.data
         old, successors = data["old"]["code"], data["successors"]
         names.setdefault(
-            ("pre-2025", old),
+            (PRE_2025, old),
             {
-                "edition": "pre-2025",
+                "edition": PRE_2025,
                 "code": old,
                 "name": data["old_name"],
                 "province_code": data["old_province_code"],
@@ -172,9 +182,9 @@ async def _lineages(conn: AsyncConnection, events: list[Envelope]) -> None:
         )
         for s in successors:
             names.setdefault(
-                ("2025", s["code"]),
+                (FROM_2025, s["code"]),
                 {
-                    "edition": "2025",
+                    "edition": FROM_2025,
                     "code": s["code"],
                     "name": s["name"],
                     "province_code": s["province_code"],
@@ -266,41 +276,71 @@ def read_recording(record: Any) -> Delivery[Version] | None:
     )
 
 
-_PROVINCE, _EDITION, _CODE, _OCCURRED_ON, _CATEGORY, _VALUE = (
+_PROVINCE, _EDITION, _CODE, _OCCURRED_ON, _CATEGORY, _VALUE, _FACTS = (
     COLUMNS.index(name)
     for name in (
-        "province", "commune_edition", "commune_code", "occurred_on", "category", "value_vnd"
+        "province", "commune_edition", "commune_code", "occurred_on", "category", "value_vnd",
+        "facts",
     )
 )  # fmt: skip
 
 
+_FACTS_JSON = msgspec.json.Decoder(float_hook=Decimal)
+
+KEPT: tuple[tuple[Table, tuple[str, ...]], ...] = (
+    (commune_totals, ("edition", "code", "year", "quarter", "category")),
+    (commune_unit_totals, ("edition", "code", "year", "quarter", "sponsor_unit_id")),
+    (commune_quantities, ("edition", "code", "year", "quarter", "category", "unit")),
+    (commune_beneficiaries, ("edition", "code", "year", "quarter", "kind", "group")),
+    (province_totals, ("province", "year", "quarter", "category")),
+)
+"""The kept sums, each with its key; the communes' first, the province's last (see
+`Totals`). A row's two other columns are its measure and its number of activities."""
+
+
 class Totals:
-    """Changes to the province and commune totals gathered over a batch and written at its
+    """Changes to the province and commune sums gathered over a batch and written at its
     end, once, in key order: concurrent batches (a rebuild's workers) then take the rows'
     locks in one order, for the shortest time, and never deadlock. The communes first: a
     commune's rows are one partition's, so one worker's; the few province rows are every
     worker's, and their locks are held from their update to the commit."""
 
     def __init__(self) -> None:
-        self._sums: dict[tuple[Any, ...], list[int]] = {}  # province, year, quarter, category
-        self._communes: dict[tuple[Any, ...], list[int]] = {}  # edition, code, year, ...
+        self._sums: dict[Table, dict[tuple[Any, ...], list[Any]]] = {t: {} for t, _ in KEPT}
 
     def add(self, version: Version, sign: int) -> None:
         """Add (+1) or take away (-1) an activity version."""
         day = version[_OCCURRED_ON]
-        period = (day.year, (day.month - 1) // 3 + 1, version[_CATEGORY])
+        period = (day.year, (day.month - 1) // 3 + 1)
+        category = version[_CATEGORY]
+        commune = (version[_EDITION], version[_CODE], *period)
         value = sign * version[_VALUE]
-        _add(self._sums, (version[_PROVINCE], *period), value, sign)
-        _add(self._communes, (version[_EDITION], version[_CODE], *period), value, sign)
+        _add(self._sums[province_totals], (version[_PROVINCE], *period, category), value, sign)
+        _add(self._sums[commune_totals], (*commune, category), value, sign)
+        facts = version[_FACTS]  # JSON text as recorded, or the JSONB a version was read from
+        if isinstance(facts, str):
+            facts = _FACTS_JSON.decode(facts)
+        units = self._sums[commune_unit_totals]
+        for share in facts["contributions"]:
+            _add(units, (*commune, share["sponsor_unit_id"]), sign * share["value_vnd"], sign)
+        quantity = facts.get("quantity")
+        if quantity is not None:
+            key = (*commune, category, quantity["unit"])
+            amount = quantity["amount"]  # text as the contract writes it; a float from JSONB
+            amount = Decimal(str(amount) if isinstance(amount, float) else amount)
+            _add(self._sums[commune_quantities], key, sign * amount, sign)
+        people = self._sums[commune_beneficiaries]
+        for group in facts.get("beneficiaries") or ():
+            _add(people, (*commune, group["kind"], group["group"]), sign * group["count"], sign)
 
     async def write(self, conn: AsyncConnection) -> None:
-        if not self._sums:
+        if not self._sums[province_totals]:
             return
-        await _add_up(conn, commune_totals, ["edition", "code", "year", "quarter", "category"],
-                      sorted(self._communes.items()))  # fmt: skip
-        await _add_up(conn, province_totals, ["province", "year", "quarter", "category"],
-                      sorted(self._sums.items()))  # fmt: skip
-        self._sums, self._communes = {}, {}
+        for table, key in KEPT:
+            changed = self._sums[table]
+            if changed:
+                await _add_up(conn, table, list(key), sorted(changed.items()))
+            self._sums[table] = {}
 
 
 class Uncounted(Totals):
@@ -318,26 +358,64 @@ class Uncounted(Totals):
 
 
 async def count_totals(conn: AsyncConnection) -> None:
-    """The province and commune totals of empty tables counted from the activity versions,
-    as `Totals` keeps them: every version not voided gives its row (a row whose activities
-    were corrected away or voided stays, at zero), the versions in force add up into it."""
+    """The kept sums of empty tables counted from the activity versions (`counted_sums`)."""
+    for table, counted in counted_sums():
+        await conn.execute(insert(table).from_select([c.name for c in table.c], counted))
+
+
+def counted_sums() -> list[tuple[Table, Select[Any]]]:
+    """Each kept table's rows counted from the activity versions, as `Totals` keeps them:
+    every version not voided gives its rows (a row whose activities were corrected away
+    or voided stays, at zero), the versions in force add up into them."""
     a = activity_versions.c
     in_force = a.valid_to.is_(None)
     period = [
         cast(extract("year", a.occurred_on), Integer),
         cast(extract("quarter", a.occurred_on), Integer),
-        a.category,
     ]
-    sums = [func.coalesce(func.sum(a.value_vnd).filter(in_force), 0), func.count().filter(in_force)]
-    for table, place in (
-        (province_totals, [a.province]),
-        (commune_totals, [a.commune_edition, a.commune_code]),
-    ):
-        counted = select(*place, *period, *sums).where(~a.voided).group_by(*place, *period)
-        await conn.execute(insert(table).from_select([c.name for c in table.c], counted))
+    commune = [a.commune_edition, a.commune_code, *period]
+
+    def summed(measure: Any) -> list[Any]:
+        return [func.coalesce(func.sum(measure).filter(in_force), 0), func.count().filter(in_force)]
+
+    def counted(key: list[Any], measure: Any, *elements: Any) -> Select[Any]:
+        rows: Any = activity_versions
+        for element in elements:  # each of a version's contributions or groups
+            rows = rows.join(element, true())
+        return select(*key, *summed(measure)).select_from(rows).where(~a.voided).group_by(*key)
+
+    share = func.jsonb_array_elements(a.facts["contributions"]).table_valued(column("value", JSONB))
+    group = func.jsonb_array_elements(a.facts["beneficiaries"]).table_valued(column("value", JSONB))
+    unit = a.facts["quantity"]["unit"].astext
+    return [
+        (province_totals, counted([a.province, *period, a.category], a.value_vnd)),
+        (commune_totals, counted([*commune, a.category], a.value_vnd)),
+        (
+            commune_unit_totals,
+            counted(
+                [*commune, share.c.value["sponsor_unit_id"].astext],
+                cast(share.c.value["value_vnd"].astext, Numeric),
+                share,
+            ),
+        ),
+        (
+            commune_quantities,
+            counted(
+                [*commune, a.category, unit], cast(a.facts["quantity"]["amount"].astext, Numeric)
+            ).where(unit.is_not(None)),
+        ),
+        (
+            commune_beneficiaries,
+            counted(
+                [*commune, group.c.value["kind"].astext, group.c.value["group"].astext],
+                cast(group.c.value["count"].astext, BigInteger),
+                group,
+            ),
+        ),
+    ]
 
 
-def _add(sums: dict[Any, list[int]], key: tuple[Any, ...], value: int, sign: int) -> None:
+def _add(sums: dict[Any, list[Any]], key: tuple[Any, ...], value: Any, sign: int) -> None:
     """Add to one row's sums (a rebuild adds millions: no new list unless the row is new)."""
     row = sums.get(key)
     if row is None:
@@ -354,7 +432,8 @@ async def _add_up(
     list takes a parameter per value, and a rebuild's batch of 5,000 events touches more
     than 32,767 / 7 commune rows (PostgreSQL's limit); the statement is also the same
     whatever the number of rows, so it is compiled and prepared once."""
-    names = [*key, "value_vnd", "activities"]
+    measure = next(c.name for c in table.c if c.name not in key and c.name != "activities")
+    names = [*key, measure, "activities"]
     columns = zip(*((*k, v, n) for k, (v, n) in sums), strict=True)
     arrays = [
         bindparam(name, list(values), type_=ARRAY(table.c[name].type))
@@ -366,7 +445,7 @@ async def _add_up(
         upsert.on_conflict_do_update(
             index_elements=key,
             set_={
-                "value_vnd": table.c.value_vnd + upsert.excluded.value_vnd,
+                measure: table.c[measure] + upsert.excluded[measure],
                 "activities": table.c.activities + upsert.excluded.activities,
             },
         )

@@ -10,6 +10,7 @@ between several new ones is never divided: its figures stay with the old unit, l
 with its successors.
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     Select,
+    Table,
     and_,
     any_,
     cast,
@@ -42,7 +44,10 @@ from services.reporting.adapters.tables import (
     assignment_targets,
     assignments,
     commitments,
+    commune_beneficiaries,
+    commune_quantities,
     commune_totals,
+    commune_unit_totals,
     communes,
     leads,
     members,
@@ -52,10 +57,9 @@ from services.reporting.adapters.tables import (
 )
 from shared import provinces
 from shared.catalogue import BENEFICIARY_GROUPS, BENEFICIARY_KINDS, CATEGORIES
+from shared.editions import FROM_2025, PRE_2025
 from shared.errors import NotFound, RuleViolation
 from shared.tables import consumer_positions
-
-PRE_2025, FROM_2025 = "pre-2025", "2025"
 
 
 def _category(code: str) -> str:
@@ -130,19 +134,40 @@ async def commune_report(
         raise RuleViolation(
             "edition", "chỉ quy đổi sang đơn vị từ 2025 / map onto a 2025 commune", location="path"
         )
-    counted = _commune_activities(edition, code, scope).subquery("counted")
     name = await conn.scalar(
         select(communes.c.name).where(communes.c.edition == edition, communes.c.code == code)
     )
     report = {
         "commune": {"edition": edition, "code": code, "name": name},
         "scope": _scope(scope),
-        **await _figures(conn, counted),
+        **await _commune_figures(conn, edition, code, scope),
         "counted_up_to": await counted_up_to(conn),
     }
     if scope.mapped:
         report["split_predecessors"] = await _split_predecessors(conn, code, scope)
     return report
+
+
+def kept(scope: Scope) -> bool:
+    """Whether the kept sums answer for `scope`: activities in force now, of any programme,
+    every province's rows. Otherwise the activities are counted one by one."""
+    return scope.as_of is None and scope.programme_id is None and scope.provinces is None
+
+
+async def _commune_figures(
+    conn: AsyncConnection, edition: str, code: str, scope: Scope, *, count: bool = False
+) -> dict[str, Any]:
+    """The commune's figures: added up from the kept sums when the scope allows (`count`
+    makes it count the activities anyway, to hold the two equal in tests)."""
+    if count or not kept(scope):
+        return await _figures(conn, _commune_activities(edition, code, scope).subquery())
+
+    def place(t: Table) -> ColumnElement[bool]:
+        if scope.mapped:
+            return _maps_onto(t.c.edition, t.c.code, [code], successions.c.new_code == code)
+        return and_(t.c.edition == edition, t.c.code == code)
+
+    return await _kept_figures(conn, place, scope)
 
 
 def _commune_activities(edition: str, code: str, scope: Scope) -> Select[Any]:
@@ -169,8 +194,8 @@ async def _split_predecessors(
         .where(successions.c.new_code.is_(None), literal(code) == any_(successions.c.successors))
     )
     for old_code, successors, name in split:
-        counted = _commune_activities(PRE_2025, old_code, replace(scope, mapped=False))
-        totals = (await _figures(conn, counted.subquery()))["totals"]
+        as_recorded = replace(scope, mapped=False)
+        totals = (await _commune_figures(conn, PRE_2025, old_code, as_recorded))["totals"]
         if totals["activities"]:
             found.append(
                 {"old_code": old_code, "old_name": name, "successors": successors, **totals}
@@ -209,7 +234,7 @@ async def _figures(conn: AsyncConnection, counted: Any) -> dict[str, Any]:
         .join(share, literal(True))
         .outerjoin(sponsor_units, sponsor_units.c.id == unit_id)
         .group_by(unit_id, sponsor_units.c.name)
-        .order_by(sponsor_units.c.name)
+        .order_by(sponsor_units.c.name, unit_id)
     )
     unit = _text(c.facts, "quantity", "unit")
     by_quantity = await conn.execute(  # cows and pigs are both "con": never one number
@@ -227,18 +252,73 @@ async def _figures(conn: AsyncConnection, counted: Any) -> dict[str, Any]:
         .group_by(kind, who)
         .order_by(kind, who)
     )
+    return _shaped(totals, by_period, by_category, by_unit, by_quantity, by_beneficiaries)
+
+
+async def _kept_figures(
+    conn: AsyncConnection, place: Callable[[Table], ColumnElement[bool]], scope: Scope
+) -> dict[str, Any]:
+    """`_figures` added up from the kept sums of the communes `place` picks, in the scope's
+    year and quarter. A row whose activities were all corrected away or voided (kept, at
+    zero) is left out, as counting would leave it."""
+
+    def mine(t: Table) -> ColumnElement[bool]:
+        where = place(t)
+        if scope.year is not None:
+            where = and_(where, t.c.year == scope.year)
+        if scope.quarter is not None:
+            where = and_(where, t.c.quarter == scope.quarter)
+        return where
+
+    def summed(t: Table, *key: Any, measure: str = "value_vnd") -> Select[Any]:
+        n = func.sum(t.c.activities)
+        return select(*key, func.sum(t.c[measure]), n).where(mine(t)).group_by(*key).having(n > 0)
+
+    t, u, q, b = commune_totals, commune_unit_totals, commune_quantities, commune_beneficiaries
+    by_period = await conn.execute(summed(t, t.c.year, t.c.quarter).order_by(t.c.year, t.c.quarter))
+    by_category = (await conn.execute(summed(t, t.c.category).order_by(t.c.category))).all()
+    by_unit = await conn.execute(
+        summed(u, u.c.sponsor_unit_id, sponsor_units.c.name)
+        .outerjoin(sponsor_units, sponsor_units.c.id == u.c.sponsor_unit_id)
+        .order_by(sponsor_units.c.name, u.c.sponsor_unit_id)
+    )
+    by_quantity = await conn.execute(
+        summed(q, q.c.category, q.c.unit, measure="amount").order_by(q.c.category, q.c.unit)
+    )
+    people = b.c.kind, b.c["group"]
+    by_beneficiaries = await conn.execute(summed(b, *people, measure="count").order_by(*people))
+    totals = (sum(row[1] for row in by_category), sum(row[2] for row in by_category))
+    return _shaped(
+        totals,
+        by_period,
+        by_category,
+        by_unit,
+        (row[:3] for row in by_quantity),
+        (row[:3] for row in by_beneficiaries),
+    )
+
+
+def _shaped(
+    totals: Any,
+    by_period: Iterable[Any],
+    by_category: Iterable[Any],
+    by_unit: Iterable[Any],
+    by_quantity: Iterable[Any],
+    by_beneficiaries: Iterable[Any],
+) -> dict[str, Any]:
+    """The figures' one shape, from counted or kept rows."""
     return {
-        "totals": {"value_vnd": int(totals[0]), "activities": totals[1]},
+        "totals": {"value_vnd": int(totals[0]), "activities": int(totals[1])},
         "by_period": [
-            {"year": y, "quarter": q, "value_vnd": int(v), "activities": n}
+            {"year": y, "quarter": q, "value_vnd": int(v), "activities": int(n)}
             for y, q, v, n in by_period
         ],
         "by_category": [
-            {"category": k, "label": _category(k), "value_vnd": int(v), "activities": n}
+            {"category": k, "label": _category(k), "value_vnd": int(v), "activities": int(n)}
             for k, v, n in by_category
         ],
         "by_sponsor_unit": [
-            {"sponsor_unit_id": u, "name": name, "value_vnd": int(v), "activities": n}
+            {"sponsor_unit_id": u, "name": name, "value_vnd": int(v), "activities": int(n)}
             for u, name, v, n in by_unit
         ],
         "quantities": [
@@ -246,7 +326,7 @@ async def _figures(conn: AsyncConnection, counted: Any) -> dict[str, Any]:
                 "category": k,
                 "label": _category(k),
                 "unit": u,
-                "amount": format(amount.normalize(), "f"),
+                "amount": format(Decimal(amount).normalize(), "f"),
             }
             for k, u, amount in by_quantity
         ],
@@ -254,7 +334,7 @@ async def _figures(conn: AsyncConnection, counted: Any) -> dict[str, Any]:
             {
                 "kind": k,
                 "group": g,
-                "count": n,
+                "count": int(n),
                 "label": f"{BENEFICIARY_KINDS.get(k, k)} – {BENEFICIARY_GROUPS.get(g, g)}",
             }
             for k, g, n in by_beneficiaries
