@@ -53,6 +53,7 @@ from shared.devstack.keycloak import (
 )
 from shared.devstack.processes import StackError
 from shared.devstack.stack import REALM_FILE, SERVICE_PORTS, WEB_PORT, LocalStack, local_issuer
+from shared.editions import PRE_2025
 from shared.metrics import scraped
 
 app = typer.Typer(
@@ -437,7 +438,7 @@ def demo() -> None:
     users()
 
 
-DONG_GIANG = "/reports/communes/pre-2025/23074"
+DONG_GIANG = f"/reports/communes/{PRE_2025}/23074"
 
 
 def guide(token: str) -> None:

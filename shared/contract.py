@@ -40,10 +40,10 @@ from shared.bounds import (
     Year,
 )
 from shared.consumer import Poison, Validator
+from shared.editions import Edition
 from shared.envelope import Envelope
 from shared.events import ACTIVITY_EVENTS, PERIOD_EVENTS, PLAN_EVENTS, REGISTRY_EVENTS
 
-Edition = Literal["pre-2025", "2025"]
 Province = Annotated[str, Field(pattern=PROVINCE_CODE_PATTERN)]
 
 

@@ -28,6 +28,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryError, retry_if_result, stop_after_attempt, wait_fixed
 
 from shared.demo_cases import AGRIBANK_QN, SO_CONG_THUONG, demo_assignment_id, demo_unit_id
+from shared.editions import PRE_2025
 
 DEMO = uuid.UUID("7f0e9a8c-1d1b-4a56-b0f4-6b2d8e3c9a17")
 IMPORT_FILE = Path(__file__).with_name("hoat-dong-ham-can-2024.csv")
@@ -41,7 +42,7 @@ def activity(
 ) -> dict[str, Any]:
     body = {
         "assignment_id": assignment,
-        "commune": {"edition": "pre-2025", "code": commune},
+        "commune": {"edition": PRE_2025, "code": commune},
         "occurred_on": day,
         "sponsor_unit_id": demo_unit_id(province, unit),
         **facts,

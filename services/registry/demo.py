@@ -16,8 +16,7 @@ from typing import Any
 import httpx
 
 from shared.demo_cases import CASES, Case, demo_assignment_id, demo_id, demo_unit_id
-
-PRE_2025 = "pre-2025"
+from shared.editions import PRE_2025
 
 
 @dataclass

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from services.activities.domain.activities import Facts
+from shared.editions import FROM_2025, PRE_2025
 from shared.errors import RuleViolation
 
 REFORM_DAY = date(2025, 7, 1)  # the 2025 communes exist from this day; the old ones until it
@@ -78,8 +79,8 @@ class KnownAssignment:
         edition to record at instead."""
         day = facts.occurred_on
         code = _commune(facts.commune_edition, facts.commune_code, names)
-        if facts.commune_edition == "pre-2025" and day >= REFORM_DAY:
-            became = sorted(_commune(e, c, names) for e, c in self.communes if e == "2025")
+        if facts.commune_edition == PRE_2025 and day >= REFORM_DAY:
+            became = sorted(_commune(e, c, names) for e, c in self.communes if e == FROM_2025)
             instead = (
                 f"ghi vào xã {', '.join(became)} (2025) / record it at the 2025 commune "
                 f"{', '.join(became)}"
@@ -91,8 +92,8 @@ class KnownAssignment:
                 "commune_code",
                 f"xã {code} (trước 2025) không còn từ 01/7/2025, ngày {day:%d/%m/%Y}: {instead}",
             )
-        if facts.commune_edition == "2025" and day < REFORM_DAY:
-            came = sorted(_commune(e, c, names) for e, c in self.communes if e == "pre-2025")
+        if facts.commune_edition == FROM_2025 and day < REFORM_DAY:
+            came = sorted(_commune(e, c, names) for e, c in self.communes if e == PRE_2025)
             raise RuleViolation(
                 "commune_code",
                 f"xã {code} (2025) chỉ có từ 01/7/2025, ngày {day:%d/%m/%Y}: ghi vào xã "

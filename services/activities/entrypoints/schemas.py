@@ -10,7 +10,6 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from services.activities.domain.activities import (
-    EDITIONS,
     Beneficiaries,
     Contribution,
     Facts,
@@ -19,6 +18,7 @@ from services.activities.domain.activities import (
 from services.activities.domain.locks import Lock
 from services.activities.domain.plans import Commitment
 from shared.bounds import (
+    COMMUNE_CODE_PATTERN,
     DESCRIPTION_LENGTH,
     EVIDENCE_LENGTH,
     ID_LENGTH,
@@ -34,11 +34,12 @@ from shared.bounds import (
     Reason,
     Visible,
 )
+from shared.editions import EDITIONS
 from shared.errors import RuleViolation
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 Id = Annotated[str, Field(default_factory=lambda: str(uuid.uuid4()), pattern=UUID_PATTERN)]
-Code = Annotated[str, Field(pattern=r"^\d{2,5}$")]
+Code = Annotated[str, Field(pattern=COMMUNE_CODE_PATTERN)]
 Slug = Annotated[
     str,
     Field(

@@ -20,6 +20,7 @@ from services.activities.adapters.tables import (
     known_members,
     known_units,
 )
+from shared.editions import FROM_2025, PRE_2025
 from shared.envelope import Envelope
 from shared.events import REGISTRY_EVENTS, iso_day
 
@@ -116,8 +117,10 @@ async def _add_member(conn: AsyncConnection, assignment_id: str, member: dict[st
 def _names(event: Envelope) -> list[dict[str, str]]:
     """An old commune and what it became: the names of both, for the reasons of refusals."""
     data = event.data
-    names = [{"edition": "pre-2025", "code": data["old"]["code"], "name": data["old_name"]}]
-    names += [{"edition": "2025", "code": s["code"], "name": s["name"]} for s in data["successors"]]
+    names = [{"edition": PRE_2025, "code": data["old"]["code"], "name": data["old_name"]}]
+    names += [
+        {"edition": FROM_2025, "code": s["code"], "name": s["name"]} for s in data["successors"]
+    ]
     return names
 
 

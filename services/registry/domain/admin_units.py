@@ -8,12 +8,13 @@ identified by its edition and code, never by name or code alone.
 from dataclasses import dataclass
 from enum import StrEnum
 
+from shared import editions
 from shared.text import fold
 
 
 class Edition(StrEnum):
-    BEFORE_2025 = "pre-2025"  # 63 provinces, districts, ~10,000 communes
-    FROM_2025 = "2025"  # from 1 July 2025: 34 provinces, 3,321 communes, no districts
+    BEFORE_2025 = editions.PRE_2025  # 63 provinces, districts, ~10,000 communes
+    FROM_2025 = editions.FROM_2025  # from 1 July 2025: 34 provinces, 3,321 communes, no districts
 
 
 class Level(StrEnum):

@@ -34,7 +34,10 @@ async def children(
     return await admin_units.children(conn, edition, level, code)
 
 
-@router.get("/admin-units/2025/commune/{code}/predecessors", response_model=PredecessorsOut)
+@router.get(
+    f"/admin-units/{Edition.FROM_2025}/commune/{{code}}/predecessors",
+    response_model=PredecessorsOut,
+)
 async def predecessors(code: str, conn: Connection) -> dict[str, Any]:
     """Xã 2025 được hình thành từ những xã nào: the pre-2025 communes that went into 2025
     commune `code`, wholly (`whole`) or in part (`part`)."""

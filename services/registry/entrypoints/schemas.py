@@ -18,6 +18,7 @@ from services.registry.domain.communes import ClassificationKind, VillageKind
 from services.registry.domain.programmes import LegalBasis
 from services.registry.domain.sponsor_units import SponsorUnitKind
 from shared.bounds import (
+    COMMUNE_CODE_PATTERN,
     DESCRIPTION_LENGTH,
     ID_LENGTH,
     MAX_DISTRICT_COMMUNES,
@@ -31,7 +32,7 @@ Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_LENGTH), Visible
 ]
 Ref = Annotated[str, Field(max_length=ID_LENGTH)]
-Code = Annotated[str, StringConstraints(pattern=r"^\d{2,5}$")]
+Code = Annotated[str, StringConstraints(pattern=COMMUNE_CODE_PATTERN)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 
 

@@ -3,6 +3,8 @@
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from shared.editions import FROM_2025, PRE_2025
+
 VIETNAM = timezone(timedelta(hours=7), "ICT")  # no daylight saving
 
 
@@ -36,4 +38,4 @@ def day(value: date | datetime | str | None) -> str:
 
 
 def edition(value: str) -> str:
-    return {"pre-2025": "trước 01/7/2025", "2025": "từ 01/7/2025"}.get(value, value)
+    return {PRE_2025: "trước 01/7/2025", FROM_2025: "từ 01/7/2025"}.get(value, value)

@@ -12,13 +12,14 @@ from fastapi.responses import RedirectResponse, Response
 from services.web.adapters.services import ServiceError, Services
 from services.web.entrypoints.rendering import Signed, check_csrf, page, services_for
 from services.web.service_layer import views
-from shared.bounds import MAX_UPLOAD_BYTES
+from shared.bounds import COMMUNE_CODE_PATTERN, MAX_UPLOAD_BYTES, PROVINCE_CODE_PATTERN
+from shared.editions import EDITION_PATTERN, FROM_2025
 from shared.provinces import predecessors as provinces_2025
 
 router = APIRouter()
-Province = Annotated[str, Path(pattern=r"^[0-9]{2}$")]
-Edition = Annotated[str, Path(pattern=r"^(pre-2025|2025)$")]
-Code = Annotated[str, Path(pattern=r"^[0-9]{2,5}$")]
+Province = Annotated[str, Path(pattern=PROVINCE_CODE_PATTERN)]
+Edition = Annotated[str, Path(pattern=EDITION_PATTERN)]
+Code = Annotated[str, Path(pattern=COMMUNE_CODE_PATTERN)]
 Uuid = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
 LISTED = 500  # activities a page lists; its download has up to 10,000
 
@@ -89,7 +90,7 @@ async def commune(
     """Xã: who helps it on a day (across the reform), its figures and activities."""
     services = services_for(request, session)
     # an old commune is shown on its last day unless a day is asked
-    last = date.today() if edition == "2025" else min(date.today(), views.LAST_OLD_DAY)
+    last = date.today() if edition == FROM_2025 else min(date.today(), views.LAST_OLD_DAY)
     found = await views.commune(services, edition, code, on or last, year)
     return page(request, "commune.html", found)
 
@@ -158,7 +159,7 @@ async def void(
 async def record_form(
     request: Request,
     session: Signed,
-    province: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
+    province: Annotated[str | None, Query(pattern=PROVINCE_CODE_PATTERN)] = None,
 ) -> Response:
     """Ghi hoạt động: choose the commune and the unit by their names."""
     services = services_for(request, session)
@@ -198,7 +199,7 @@ async def import_sheet(
     session: Signed,
     file: Annotated[UploadFile, File()],
     csrf: Annotated[str, Form()] = "",
-    province: Annotated[str, Form(pattern=r"^[0-9]{2}$")] = "",
+    province: Annotated[str, Form(pattern=PROVINCE_CODE_PATTERN)] = "",
 ) -> Response:
     check_csrf(session, csrf)
     content = await file.read(MAX_UPLOAD_BYTES + 1)

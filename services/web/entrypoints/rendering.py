@@ -18,6 +18,7 @@ from services.web.domain import formatting
 from services.web.service_layer.sessions import Session, Sessions, same
 from shared.auth import IdentityProviderUnavailable, Role, TokenVerifier, Unauthenticated
 from shared.catalogue import BENEFICIARY_GROUPS, BENEFICIARY_KINDS, CATEGORIES, FUNDING_SOURCES
+from shared.editions import FROM_2025, PRE_2025
 
 COOKIE = "ketnghia_session"
 LOGIN_COOKIE = "ketnghia_login"
@@ -32,6 +33,7 @@ TEMPLATES.env.filters |= {
     "funding": lambda code: FUNDING_SOURCES.get(code, code),
     "urlquote": lambda text: quote(str(text), safe=""),
 }  # fmt: skip
+TEMPLATES.env.globals |= {"PRE_2025": PRE_2025, "FROM_2025": FROM_2025}
 ROLE_LABELS = {
     Role.NATIONAL_VIEWER: "Xem toàn quốc", Role.PROVINCE_COORDINATOR: "Điều phối viên tỉnh",
     Role.UNIT_CLERK: "Cán bộ đơn vị", Role.PROVINCE_AUDITOR: "Kiểm tra tỉnh",

@@ -13,6 +13,7 @@ from services.web.adapters.services import ServiceError, Services
 from services.web.entrypoints.pages import Province, Uuid
 from services.web.entrypoints.rendering import Signed, check_csrf, page, services_for
 from services.web.service_layer import views
+from shared.bounds import COMMUNE_CODE_PATTERN
 from shared.catalogue import CATEGORIES, SPONSOR_UNIT_KINDS
 
 router = APIRouter()
@@ -104,7 +105,7 @@ async def add_assignment(request: Request, session: Signed, province: Province) 
 async def succession(
     request: Request, session: Signed, province: Province, assignment_id: Uuid,
     version: Annotated[int, Form(ge=0)], csrf: Text = "",
-    successor_code: Annotated[str, Form(pattern=r"^([0-9]{2,5})?$")] = "",
+    successor_code: Annotated[str, Form(pattern=f"{COMMUNE_CODE_PATTERN}|^$")] = "",
 ) -> Response:  # fmt: skip
     check_csrf(session, csrf)
     body = {"successor_code": successor_code} if successor_code else {}

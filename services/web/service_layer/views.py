@@ -9,6 +9,7 @@ from typing import Any
 
 from services.web.adapters.services import ServiceError, Services
 from shared.auth import Principal
+from shared.editions import FROM_2025, PRE_2025
 
 LAST_OLD_DAY = date(2025, 6, 30)  # the pre-2025 communes' last day
 
@@ -51,8 +52,8 @@ async def commune(
     base = f"/communes/{edition}/{code}"
     lineage_path, key = (
         (f"/lineage/communes/{code}", "successors")
-        if edition == "pre-2025"
-        else (f"/admin-units/2025/commune/{code}/predecessors", "predecessors")
+        if edition == PRE_2025
+        else (f"/admin-units/{FROM_2025}/commune/{code}/predecessors", "predecessors")
     )
     helpers, lineage, report, activities = await asyncio.gather(
         services.get("registry", f"{base}/helpers", on=on.isoformat()),
@@ -72,7 +73,9 @@ async def setup(services: Services, province: str) -> dict[str, Any]:
     units = await services.get("registry", "/sponsor-units", province=province)
     assignments = await services.get("registry", "/assignments", province=province)
     try:
-        communes = await services.get("registry", f"/admin-units/2025/province/{province}/children")
+        communes = await services.get(
+            "registry", f"/admin-units/{FROM_2025}/province/{province}/children"
+        )
     except ServiceError as missing:
         if missing.status != 404:
             raise
@@ -96,7 +99,7 @@ async def record_form(services: Services, me: Principal, province: str | None) -
             continue
         for target in assignment["targets"]:
             name = target["name"] or target["code"]
-            edition = "trước 2025" if target["edition"] == "pre-2025" else "từ 01/7/2025"
+            edition = "trước 2025" if target["edition"] == PRE_2025 else "từ 01/7/2025"
             communes[f"{target['edition']}:{target['code']}"] = f"{name} ({edition})"
         for member in assignment["members"]:
             if not mine or member["sponsor_unit_id"] in mine:
