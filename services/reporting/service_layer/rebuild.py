@@ -398,8 +398,7 @@ async def rebuild(
             )
             progress.begin("đếm tổng / counting the totals")
             report(progress)
-            async with engine.begin() as conn:
-                await count_totals(conn)
+            await count_totals(engine)
         if switch:
             await _switch(admin, engine, settings, reached, progress, report)
             fresh = live
