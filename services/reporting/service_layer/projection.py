@@ -9,9 +9,10 @@ comes, so the totals never depend on arrival order.
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
+from uuid import UUID
 
 import msgspec
 from sqlalchemy import (
@@ -232,19 +233,39 @@ async def _add_target(
 
 
 # -- activities -----------------------------------------------------------------------------
-COLUMNS = [column.name for column in activity_versions.columns]
-Version = tuple[Any, ...]
-"""An `activity_versions` row, its values in `COLUMNS` order (as COPY takes them)."""
+class Version(NamedTuple):
+    """An `activity_versions` row, in its columns' order (as COPY takes it; a unit test
+    holds the two equal)."""
+
+    activity_id: str
+    version: int
+    valid_from: datetime
+    valid_to: datetime | None
+    event_id: UUID
+    province: str
+    assignment_id: str
+    commune_edition: str
+    commune_code: str
+    occurred_on: date
+    category: str
+    value_vnd: int
+    voided: bool
+    facts: str | dict[str, Any]  # JSON text as recorded; the JSONB of a row read back
+
+
+COLUMNS = Version._fields
 
 
 def _version(event: Envelope, facts: dict[str, Any], voided: bool) -> Version:
     """The version an event makes; `facts` are kept whole, as the event carried them."""
     commune = facts["commune"]
-    return (
-        event.subject, event.streamversion, event.time, None, event.id, event.province,
-        facts["assignment_id"], commune["edition"], commune["code"],
-        iso_day(facts["occurred_on"]), facts["category"], facts["value_vnd"], voided,
-        msgspec.json.encode(facts).decode(),
+    return Version(
+        activity_id=event.subject, version=event.streamversion, valid_from=event.time,
+        valid_to=None, event_id=event.id, province=event.province,
+        assignment_id=facts["assignment_id"], commune_edition=commune["edition"],
+        commune_code=commune["code"], occurred_on=date.fromisoformat(facts["occurred_on"]),
+        category=facts["category"], value_vnd=facts["value_vnd"], voided=voided,
+        facts=msgspec.json.encode(facts).decode(),
     )  # fmt: skip
 
 
@@ -267,23 +288,16 @@ def read_recording(record: Any) -> Delivery[Version] | None:
     except (msgspec.ValidationError, msgspec.DecodeError, ValueError):
         return None
     commune = data.commune
-    version = (
-        attributes.subject, int(attributes.streamversion), time, None, attributes.id,
-        attributes.province, data.assignment_id, commune.edition, commune.code,
-        data.occurred_on, data.category, data.value_vnd, False, facts,
+    version = Version(
+        activity_id=attributes.subject, version=int(attributes.streamversion), valid_from=time,
+        valid_to=None, event_id=attributes.id, province=attributes.province,
+        assignment_id=data.assignment_id, commune_edition=commune.edition,
+        commune_code=commune.code, occurred_on=data.occurred_on, category=data.category,
+        value_vnd=data.value_vnd, voided=False, facts=facts,
     )  # fmt: skip
     return Delivery(
         version, attributes.id, RECORDED, time, record.topic, record.partition, record.offset
     )
-
-
-_PROVINCE, _EDITION, _CODE, _OCCURRED_ON, _CATEGORY, _VALUE, _FACTS = (
-    COLUMNS.index(name)
-    for name in (
-        "province", "commune_edition", "commune_code", "occurred_on", "category", "value_vnd",
-        "facts",
-    )
-)  # fmt: skip
 
 
 _FACTS_JSON = msgspec.json.Decoder(float_hook=Decimal)
@@ -311,14 +325,14 @@ class Totals:
 
     def add(self, version: Version, sign: int) -> None:
         """Add (+1) or take away (-1) an activity version."""
-        day = version[_OCCURRED_ON]
+        day = version.occurred_on
         period = (day.year, (day.month - 1) // 3 + 1)
-        category = version[_CATEGORY]
-        commune = (version[_EDITION], version[_CODE], *period)
-        value = sign * version[_VALUE]
-        _add(self._sums[province_totals], (version[_PROVINCE], *period, category), value, sign)
+        category = version.category
+        commune = (version.commune_edition, version.commune_code, *period)
+        value = sign * version.value_vnd
+        _add(self._sums[province_totals], (version.province, *period, category), value, sign)
         _add(self._sums[commune_totals], (*commune, category), value, sign)
-        facts = version[_FACTS]  # JSON text as recorded, or the JSONB a version was read from
+        facts = version.facts
         if isinstance(facts, str):
             facts = _FACTS_JSON.decode(facts)
         units = self._sums[commune_unit_totals]
@@ -496,7 +510,7 @@ async def _amended(conn: AsyncConnection, event: Envelope, totals: Totals) -> No
     version = _version(event, facts, voided)
     await copy_records(conn, activity_versions.name, [version], COLUMNS)
     if not previous.voided:
-        totals.add(tuple(previous), -1)
+        totals.add(Version(*previous), -1)
     if not voided:
         totals.add(version, 1)
     await _apply_pending(conn, str(event.subject), totals)
@@ -607,7 +621,7 @@ async def _record_all(conn: AsyncConnection, versions: list[Version], totals: To
     pending = pending_activity_events.c
     if not await conn.scalar(select(exists().where(pending.activity_id.is_not(None)))):
         return  # nothing waits for an earlier version: the usual case, and a rebuild's
-    ids = bindparam("ids", [version[0] for version in versions], type_=ARRAY(Text))
+    ids = bindparam("ids", [version.activity_id for version in versions], type_=ARRAY(Text))
     waiting = await conn.execute(
         select(pending.activity_id).distinct().where(pending.activity_id == any_(ids))
     )
