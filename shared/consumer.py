@@ -424,9 +424,11 @@ async def _records_as_they_are(records: Any, original: Callable[[Any], Awaitable
     the handler runs; a message that fails it never reaches the handler, and the framework
     retries it hundreds of times a second. It reads copies without headers or bodies
     instead; the handler reads the records themselves (`sort_out`)."""
-    batch = records if isinstance(records, tuple) else (records,)
+    # aiokafka hands a batch subscriber a tuple; faststream's in-memory broker
+    # (`TestKafkaBroker`, the handler tests) a list
+    batch = tuple(records) if isinstance(records, list | tuple) else (records,)
     message = await original(tuple(replace(r, headers=[], value=b"") for r in batch))
-    message.raw_message = records
+    message.raw_message = batch
     return message
 
 
@@ -475,8 +477,9 @@ def _observe_lag(name: str, kafka_consumer: Any, batch: Sequence[Any]) -> None:
     newest = max(record.timestamp for record in batch) / 1000
     PROJECTION_LAG_SECONDS.labels(name).set(max(0.0, datetime.now(UTC).timestamp() - newest))
     behind = 0
+    highwater = getattr(kafka_consumer, "highwater", None)  # none in `TestKafkaBroker`'s fake
     for place, last in {(r.topic, r.partition): r.offset for r in batch}.items():
-        end = kafka_consumer.highwater(TopicPartition(*place))
+        end = highwater(TopicPartition(*place)) if highwater else None
         if end is not None:
             behind += max(0, end - last - 1)
     PROJECTION_LAG_EVENTS.labels(name).set(behind)
