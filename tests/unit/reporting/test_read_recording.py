@@ -51,7 +51,8 @@ def test_a_recording_read_fast_is_the_version_the_full_reading_makes() -> None:
         assert full is not None, data
         made = _version(full.event, full.event.data, False)
         assert fast.event._replace(facts="") == made._replace(facts="")
-        assert isinstance(fast.event.facts, str) and isinstance(made.facts, str)
+        assert isinstance(fast.event.facts, str)
+        assert isinstance(made.facts, str)
         assert json.loads(fast.event.facts) == json.loads(made.facts)  # the facts, whole
         assert (fast.id, fast.type, fast.time) == (full.id, full.type, full.time)
         assert (fast.topic, fast.partition, fast.offset) == ("ketnghia.activities", 2, 7)
