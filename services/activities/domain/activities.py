@@ -17,6 +17,7 @@ from shared.catalogue import (
     FUNDING_SOURCES,
     QUANTITY_UNITS,
 )
+from shared.editions import EDITIONS
 from shared.errors import RuleViolation
 from shared.events import ACTIVITY_EVENTS, Event, unit_key
 
@@ -24,7 +25,6 @@ EVENT_PREFIX = ACTIVITY_EVENTS
 RECORDED = EVENT_PREFIX + "recorded.v1"
 CORRECTED = EVENT_PREFIX + "corrected.v1"
 VOIDED = EVENT_PREFIX + "voided.v1"
-EDITIONS = ("pre-2025", "2025")
 
 
 @dataclass(frozen=True)
@@ -225,6 +225,15 @@ class Activity:
     voided: bool = False
     version: int = 0
     pending: list[Event] = field(default_factory=list)
+
+    @property
+    def stream_id(self) -> str:
+        return self.id
+
+    @property
+    def partition_key(self) -> str:
+        """Its commune as recorded: a correction keeps it, so its events stay in order."""
+        return self.facts.partition_key
 
     @classmethod
     def record(cls, activity_id: str, province: str, facts: Facts) -> "Activity":

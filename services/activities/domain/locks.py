@@ -38,6 +38,11 @@ class Lock:
         return f"{period}, {where}"
 
 
+def locks_stream(province: str) -> str:
+    """One stream per province, so that locking and unlocking are ordered."""
+    return f"locks:{province}"
+
+
 @dataclass
 class ProvinceLocks:
     """The locks of one province: one stream, so locking and unlocking are ordered."""
@@ -47,6 +52,21 @@ class ProvinceLocks:
     used: set[str] = field(default_factory=set)  # every lock id ever made, unlocked too
     version: int = 0
     pending: list[Event] = field(default_factory=list)
+
+    @property
+    def stream_id(self) -> str:
+        return locks_stream(self.province)
+
+    @property
+    def partition_key(self) -> str:
+        return f"province:{self.province}"
+
+    @classmethod
+    def from_events(cls, events: list[Event]) -> "ProvinceLocks":
+        locks = cls(events[0].data["province"])
+        for event in events:
+            locks.apply(event)
+        return locks
 
     def lock(self, lock: Lock) -> None:
         if lock.quarter is not None and lock.quarter not in (1, 2, 3, 4):

@@ -64,15 +64,24 @@ def plan_stream(assignment_id: str, year: int) -> str:
 class Plan:
     assignment_id: str
     year: int
+    province: str
     commitments: dict[str, Commitment] = field(default_factory=dict)
     version: int = 0
     pending: list[Event] = field(default_factory=list)
+
+    @property
+    def stream_id(self) -> str:
+        return plan_stream(self.assignment_id, self.year)
+
+    @property
+    def partition_key(self) -> str:
+        return f"assignment:{self.assignment_id}"
 
     @classmethod
     def create(
         cls, assignment_id: str, year: int, province: str, commitments: list[Commitment]
     ) -> "Plan":
-        plan = cls(assignment_id, year)
+        plan = cls(assignment_id, year, province)
         for index, commitment in enumerate(commitments):
             commitment.check(index)
         if len({c.id for c in commitments}) != len(commitments):
@@ -115,7 +124,7 @@ class Plan:
     @classmethod
     def from_events(cls, events: list[Event]) -> "Plan":
         created = events[0].data
-        plan = cls(created["assignment_id"], created["year"])
+        plan = cls(created["assignment_id"], created["year"], created["province"])
         for event in events:
             plan.apply(event)
         return plan

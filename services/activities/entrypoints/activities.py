@@ -19,7 +19,7 @@ from services.activities.entrypoints.answers import (
     PlanListed,
     PlanOut,
 )
-from services.activities.entrypoints.dependencies import IdempotencyKey, Recording, once
+from services.activities.entrypoints.dependencies import IdempotencyKey, Unit, once
 from services.activities.entrypoints.schemas import (
     ActivityIn,
     CommitmentIn,
@@ -33,6 +33,7 @@ from services.activities.entrypoints.schemas import (
 from services.activities.service_layer import access, commands, naming, queries
 from services.activities.service_layer.commands import NewActivity
 from shared import catalogue
+from shared.editions import PRE_2025
 from shared.errors import RuleViolation
 from shared.service import Caller, Connection, IfMatch, etag
 
@@ -57,16 +58,17 @@ async def catalogue_lists() -> dict[str, Any]:
 async def record(
     body: ActivityIn,
     request: Request,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        item = NewActivity(body.id, (await by_names(recorder.conn, body)).to_domain())
-        recorded = await commands.record_activity(recorder, caller, item)
+        item = NewActivity(body.id, (await by_names(conn, body)).to_domain())
+        recorded = await commands.record_activity(uow, caller, item)
         return 201, queries.describe(recorded)
 
-    return await once(request, recorder, key, run)
+    return await once(request, uow, conn, caller, key, run)
 
 
 Body = TypeVar("Body", bound=FactsIn)
@@ -112,7 +114,7 @@ async def list_activities(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
-    commune = (commune_edition or "pre-2025", commune_code) if commune_code else None
+    commune = (commune_edition or PRE_2025, commune_code) if commune_code else None
     await queries.require_list(conn, caller, province, assignment_id)
     return await queries.list_activities(
         conn,
@@ -152,19 +154,20 @@ async def correct(
     activity_id: str,
     body: CorrectionIn,
     request: Request,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     expected: IfMatch,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        facts = (await by_names(recorder.conn, body)).to_domain()
+        facts = (await by_names(conn, body)).to_domain()
         corrected = await commands.correct_activity(
-            recorder, caller, activity_id, expected, facts, body.reason
+            uow, caller, activity_id, expected, facts, body.reason
         )
         return 200, queries.describe(corrected)
 
-    return await once(request, recorder, key, run)
+    return await once(request, uow, conn, caller, key, run)
 
 
 @router.post(
@@ -174,16 +177,17 @@ async def void(
     activity_id: str,
     body: VoidIn,
     request: Request,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     expected: IfMatch,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        voided = await commands.void_activity(recorder, caller, activity_id, expected, body.reason)
+        voided = await commands.void_activity(uow, caller, activity_id, expected, body.reason)
         return 200, queries.describe(voided)
 
-    return await once(request, recorder, key, run)
+    return await once(request, uow, conn, caller, key, run)
 
 
 @router.post("/assignments/{assignment_id}/plans", status_code=201, response_model=PlanOut)
@@ -191,7 +195,8 @@ async def create_plan(
     assignment_id: str,
     body: PlanIn,
     request: Request,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -199,10 +204,10 @@ async def create_plan(
 
     async def run() -> tuple[int, Any]:
         promised = [c.to_domain() for c in body.commitments]
-        await commands.create_plan(recorder, caller, assignment_id, body.year, promised)
-        return 201, await queries.plan(recorder.conn, assignment_id, body.year)
+        await commands.create_plan(uow, caller, assignment_id, body.year, promised)
+        return 201, await queries.plan(conn, assignment_id, body.year)
 
-    return await once(request, recorder, key, run)
+    return await once(request, uow, conn, caller, key, run)
 
 
 @router.post(
@@ -213,17 +218,18 @@ async def add_commitment(
     year: int,
     body: CommitmentIn,
     request: Request,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     expected: IfMatch,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
         promise = body.to_domain()
-        await commands.add_commitment(recorder, caller, assignment_id, year, expected, promise)
-        return 201, await queries.plan(recorder.conn, assignment_id, year)
+        await commands.add_commitment(uow, caller, assignment_id, year, expected, promise)
+        return 201, await queries.plan(conn, assignment_id, year)
 
-    return await once(request, recorder, key, run)
+    return await once(request, uow, conn, caller, key, run)
 
 
 @router.get("/assignments/{assignment_id}/plans", response_model=list[PlanListed])
@@ -247,7 +253,8 @@ async def lock(
     province: str,
     body: LockIn,
     request: Request,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -255,10 +262,10 @@ async def lock(
     `by` defaults to the signed-in coordinator's name (the event names them anyway)."""
 
     async def run() -> tuple[int, Any]:
-        await commands.lock_period(recorder, caller, province, body.to_domain(caller.name))
-        return 201, await queries.find_lock(recorder.conn, province, body.id)
+        await commands.lock_period(uow, caller, province, body.to_domain(caller.name))
+        return 201, await queries.find_lock(conn, province, body.id)
 
-    return await once(request, recorder, key, run)
+    return await once(request, uow, conn, caller, key, run)
 
 
 @router.post("/provinces/{province}/locks/{lock_id}/unlock", response_model=LockOut)
@@ -267,16 +274,17 @@ async def unlock(
     lock_id: str,
     body: UnlockIn,
     request: Request,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
         by = body.by or caller.name
-        await commands.unlock_period(recorder, caller, province, lock_id, body.reason, by)
-        return 200, await queries.find_lock(recorder.conn, province, lock_id)
+        await commands.unlock_period(uow, caller, province, lock_id, body.reason, by)
+        return 200, await queries.find_lock(conn, province, lock_id)
 
-    return await once(request, recorder, key, run)
+    return await once(request, uow, conn, caller, key, run)
 
 
 @router.get("/provinces/{province}/locks", response_model=list[LockOut])

@@ -8,21 +8,21 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from services.activities.service_layer import idempotency
-from services.activities.service_layer.projection import project
-from shared.eventstore import Recorder
+from services.activities.service_layer.unit_of_work import ActivitiesUnit, unit_of_work
+from shared.auth import Principal
 from shared.service import Caller, Connection, CorrelationId, etag
 
 
-async def _recorder(
+async def _unit(
     request: Request, conn: Connection, correlation_id: CorrelationId, caller: Caller
-) -> Recorder:
+) -> ActivitiesUnit:
     topic = request.app.state.settings.activities_topic
-    return Recorder(conn, topic, correlation_id, project, caller.actor)
+    return unit_of_work(conn, topic, correlation_id, caller.actor)
 
 
-Recording = Annotated[Recorder, Depends(_recorder)]
-"""A recorder on a fresh connection, signing events with the caller as their actor; the
-route opens the transaction (`conn.begin()`)."""
+Unit = Annotated[ActivitiesUnit, Depends(_unit)]
+"""A unit of work on the request's connection (the route's `Connection`), signing events
+with the caller as their actor; the command handler opens its transaction."""
 
 IdempotencyKey = Annotated[
     str | None,
@@ -36,28 +36,30 @@ IdempotencyKey = Annotated[
 
 async def once(
     request: Request,
-    recorder: Recorder,
+    uow: ActivitiesUnit,
+    conn: Connection,
+    caller: Principal,
     key: str | None,
     run: Callable[[], Awaitable[tuple[int, Any]]],
 ) -> JSONResponse:
-    """Run a write in one transaction; with an `Idempotency-Key`, a retry of the same
-    request (same method, path and body as sent) gets the first answer back, with the
-    header `Idempotent-Replayed: true`. The key is the caller's own (`idempotency.scoped`)."""
+    """Run a write; with an `Idempotency-Key`, a retry of the same request (same method,
+    path and body as sent) gets the first answer back, with the header
+    `Idempotent-Replayed: true`. The key is the caller's own (`idempotency.scoped`)."""
+    print_ = ""
     if key is not None:
-        if recorder.actor is None:
-            raise RuntimeError("an Idempotency-Key needs the caller it belongs to")
-        key = idempotency.scoped(recorder.actor.subject, key)
-    async with recorder.conn.begin():
-        if key is not None:
-            sent = (await request.body()).decode()
-            print_ = idempotency.fingerprint(request.method, request.url.path, sent)
-            kept = await idempotency.claim(recorder.conn, key, print_)
-            if kept is not None:
-                headers = {"Idempotent-Replayed": "true"}
-                return JSONResponse(kept.body, kept.status, headers=headers)
+        key = idempotency.scoped(caller.subject, key)
+        sent = (await request.body()).decode()
+        print_ = idempotency.fingerprint(request.method, request.url.path, sent)
+
+    async def answered() -> idempotency.Answer:
         status, answer = await run()
-        payload = jsonable_encoder(answer)
-        if key is not None:
-            await idempotency.remember(recorder.conn, key, idempotency.Answer(status, payload))
+        return idempotency.Answer(status, jsonable_encoder(answer))
+
+    answer, replayed = await idempotency.once(uow, conn, key, print_, answered)
+    if replayed:
+        return JSONResponse(answer.body, answer.status, headers={"Idempotent-Replayed": "true"})
+    payload = answer.body
     version = payload.get("version") if isinstance(payload, dict) else None
-    return JSONResponse(payload, status, headers={"ETag": etag(version)} if version else None)
+    return JSONResponse(
+        payload, answer.status, headers={"ETag": etag(version)} if version else None
+    )

@@ -19,7 +19,7 @@ from services.activities.service_layer.imports import (
 )
 from shared import catalogue
 from shared.answers import ActorOut
-from shared.bounds import MAX_UPLOAD_BYTES
+from shared.bounds import MAX_UPLOAD_BYTES, PROVINCE_CODE_PATTERN
 from shared.errors import RuleViolation
 from shared.jobs import Jobs
 from shared.progress import Meter
@@ -98,7 +98,9 @@ async def import_activities(
     response: Response,
     correlation_id: CorrelationId,
     caller: Caller,
-    province: Annotated[str, Query(pattern=r"^\d{2}$", description="mã tỉnh / province code")],
+    province: Annotated[
+        str, Query(pattern=PROVINCE_CODE_PATTERN, description="mã tỉnh / province code")
+    ],
     file: Annotated[UploadFile, File(description=".xlsx or .csv, the template's columns")],
 ) -> dict[str, Any]:
     """Nhập hoạt động từ tệp: answers 202 once the file's header is read, and the import

@@ -7,6 +7,7 @@ so no caller can ever be handed another's answer."""
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.activities.adapters.tables import idempotency_keys
 from shared.errors import RuleViolation
+from shared.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -60,3 +62,24 @@ async def remember(conn: AsyncConnection, key: str, answer: Answer) -> None:
         .where(idempotency_keys.c.key == key)
         .values(status=answer.status, body=answer.body)
     )
+
+
+async def once(
+    uow: UnitOfWork,
+    conn: AsyncConnection,
+    key: str | None,
+    print_: str,
+    run: Callable[[], Awaitable[Answer]],
+) -> tuple[Answer, bool]:
+    """Run a write (whose handler joins this unit) and, with a key, keep its answer, all in
+    one transaction: a retry gets the first answer back (and True) and records nothing.
+    `conn` is the unit's connection."""
+    async with uow:
+        if key is not None:
+            kept = await claim(conn, key, print_)
+            if kept is not None:
+                return kept, True
+        answer = await run()
+        if key is not None:
+            await remember(conn, key, answer)
+    return answer, False

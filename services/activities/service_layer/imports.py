@@ -34,11 +34,11 @@ from services.activities.domain.activities import Beneficiaries, Contribution, F
 from services.activities.domain.assignments import REFORM_DAY
 from services.activities.service_layer import access, commands
 from services.activities.service_layer.commands import NewActivity
-from services.activities.service_layer.projection import project
+from services.activities.service_layer.unit_of_work import ActivitiesUnit, unit_of_work
 from shared import catalogue, provinces
 from shared.auth import Forbidden, Principal
+from shared.editions import FROM_2025, PRE_2025
 from shared.errors import NotFound, RuleViolation
-from shared.eventstore import Recorder
 from shared.progress import Progress, no_progress
 from shared.spreadsheets import Cell
 from shared.text import fold
@@ -194,11 +194,11 @@ def _choice(value: Cell, key: str) -> str:
 def _edition(value: Cell, day: date) -> str:
     text = fold(_text(value))
     if not text:  # codes as they stood on the day
-        return "pre-2025" if day < REFORM_DAY else "2025"
-    if text in ("truoc 2025", "pre-2025", "cu"):
-        return "pre-2025"
-    if text in ("2025", "tu 2025", "moi"):
-        return "2025"
+        return PRE_2025 if day < REFORM_DAY else FROM_2025
+    if text in ("truoc 2025", PRE_2025, "cu"):
+        return PRE_2025
+    if text in (FROM_2025, "tu 2025", "moi"):
+        return FROM_2025
     raise BadCell("edition", f"{_text(value)!r}: ghi 'trước 2025' hoặc '2025'")
 
 
@@ -403,10 +403,11 @@ async def run_import(
         while (prepared := await following) is not None:
             following = asyncio.create_task(_prepared(engine, job, chunk, seen))
             report.rows += len(prepared.rows)
-            async with engine.begin() as conn:
-                recorder = Recorder(conn, job.topic, job.correlation_id, project, job.caller.actor)
-                await _record(recorder, job.caller, prepared, report)
-                await conn.execute(_counted(job.id, report))
+            async with engine.connect() as conn:
+                uow = unit_of_work(conn, job.topic, job.correlation_id, job.caller.actor)
+                async with uow:
+                    await _record(uow, job.caller, prepared, report)
+                    await conn.execute(_counted(job.id, report))
             progress(report.rows, 0)
     except UnreadableSheet as unreadable:
         await _finish(engine, job.id, report, FAILED, str(unreadable))
@@ -540,16 +541,15 @@ async def _prepare(
 
 
 async def _record(
-    recorder: Recorder, caller: Principal, prepared: Prepared, report: Report
+    uow: ActivitiesUnit, caller: Principal, prepared: Prepared, report: Report
 ) -> None:
     """Record the chunk's new activities that pass the checks of the moment, in the
-    recorder's transaction; the rest are counted as already recorded or refused."""
-    conn = recorder.conn
+    unit's transaction; the rest are counted as already recorded or refused."""
     candidates = prepared.candidates
-    already = await commands.existing(conn, [item.id for _row, item in candidates])
+    already = await uow.activities.taken([item.id for _row, item in candidates])
     fresh = [(row, item) for row, item in candidates if item.id not in already]
     report.already_recorded += len(candidates) - len(fresh)
-    checked = await commands.check_activities(conn, [item for _row, item in fresh], caller)
+    checked = await commands.check_activities(uow.reads, [item for _row, item in fresh], caller)
     good = []
     for index, (row, item) in enumerate(fresh):
         problem = checked.problems.get(index)
@@ -562,7 +562,7 @@ async def _record(
         else:
             row.fail("occurred_on", str(problem))
     if good:
-        await commands.record_checked(recorder, good, checked.provinces)
+        await commands.record_checked(uow, good, checked.provinces)
     report.recorded += len(good)
     report.errors += [error for row in prepared.rows for error in row.errors]
 

@@ -24,6 +24,7 @@ from shared.errors import RuleViolation
 from shared.events import Event, unit_key
 
 EVENT_PREFIX = event_type("assignment", "")
+ASSIGNMENT_CREATED = EVENT_PREFIX + "created.v1"
 DISTRICTS_END = date(2025, 6, 30)  # the last day of districts: 1 July 2025 abolished them
 
 
@@ -359,6 +360,14 @@ class Assignment:
     def recorded_target(self) -> Target:
         """The target as the assignment was made; its events keep this Kafka key."""
         return self.former_targets[0] if self.former_targets else self.target
+
+    @property
+    def stream_id(self) -> str:
+        return self.id
+
+    @property
+    def partition_key(self) -> str:
+        return self.recorded_target.partition_key
 
 
 def continued_id(district_assignment_id: str, commune_code: str) -> str:

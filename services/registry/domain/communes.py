@@ -4,15 +4,15 @@
 A commune is always named by its edition and code (`CommuneRef`), never by name.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from services.registry.domain.admin_units import Edition
+from services.registry.domain.admin_units import Edition, Level
 from services.registry.domain.events import event_type
 from shared.errors import RuleViolation
-from shared.events import Event
+from shared.events import Event, unit_key
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,10 @@ class CommuneRef:
 
     def data(self) -> dict[str, str]:
         return {"edition": self.edition, "code": self.code}
+
+    @property
+    def partition_key(self) -> str:
+        return unit_key(Level.COMMUNE, self.edition, self.code)
 
 
 class VillageKind(StrEnum):
@@ -34,29 +38,56 @@ class VillageKind(StrEnum):
     TO_DAN_PHO = "tổ dân phố"
 
 
-@dataclass(frozen=True)
+VILLAGE_REGISTERED = event_type("village", "registered.v1")
+CLASSIFIED = event_type("commune", "classified.v1")
+
+
+@dataclass
 class Village:
     id: str
     province: str
     commune: CommuneRef
     kind: VillageKind
     name: str  # "Bản Huổi Sáy", as the commune names it
+    version: int = 0
+    pending: list[Event] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise RuleViolation("name", "thiếu tên thôn, bản / the village's name is missing")
 
-    def registered(self) -> Event:
-        return Event(
-            event_type("village", "registered.v1"),
-            {
-                "village_id": self.id,
-                "province": self.province,
-                "commune": self.commune.data(),
-                "kind": self.kind,
-                "name": self.name.strip(),
-            },
+    @property
+    def stream_id(self) -> str:
+        return self.id
+
+    @property
+    def partition_key(self) -> str:
+        """Its commune's key: one commune's events stay in order."""
+        return self.commune.partition_key
+
+    def register(self) -> None:
+        self.pending.append(
+            Event(
+                VILLAGE_REGISTERED,
+                {
+                    "village_id": self.id,
+                    "province": self.province,
+                    "commune": self.commune.data(),
+                    "kind": self.kind,
+                    "name": self.name.strip(),
+                },
+            )
         )
+        self.version += 1
+
+    @classmethod
+    def from_events(cls, events: list[Event]) -> "Village":
+        data = events[0].data
+        commune = CommuneRef(Edition(data["commune"]["edition"]), data["commune"]["code"])
+        village = cls(data["village_id"], data["province"], commune, VillageKind(data["kind"]),
+                      data["name"])  # fmt: skip
+        village.version = len(events)
+        return village
 
 
 class ClassificationKind(StrEnum):
@@ -114,7 +145,7 @@ class Classification:
     def recorded(self) -> Event:
         value = str(self.value) if isinstance(self.value, Decimal) else self.value
         return Event(
-            event_type("commune", "classified.v1"),
+            CLASSIFIED,
             {
                 "province": self.province,
                 "commune": self.commune.data(),
@@ -124,3 +155,37 @@ class Classification:
                 "source": self.source.strip(),
             },
         )
+
+
+@dataclass
+class CommuneClassifications:
+    """A commune's classifications, one stream: they only accumulate (a later one of a
+    kind supersedes from its own date), so a new one needs no caller's version."""
+
+    commune: CommuneRef
+    province: str  # of the events it decides: the province that classifies
+    version: int = 0
+    pending: list[Event] = field(default_factory=list)
+
+    @property
+    def stream_id(self) -> str:
+        return classifications_stream(self.commune)
+
+    @property
+    def partition_key(self) -> str:
+        return self.commune.partition_key
+
+    def classify(self, classification: Classification) -> None:
+        self.province = classification.province
+        self.pending.append(classification.recorded())
+        self.version += 1
+
+    @classmethod
+    def from_events(cls, events: list[Event]) -> "CommuneClassifications":
+        data = events[-1].data
+        commune = CommuneRef(Edition(data["commune"]["edition"]), data["commune"]["code"])
+        return cls(commune, data["province"], version=len(events))
+
+
+def classifications_stream(commune: CommuneRef) -> str:
+    return f"classifications-{commune.edition}-{commune.code}"

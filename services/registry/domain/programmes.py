@@ -2,8 +2,9 @@
 behind it."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from services.registry.domain.events import event_type
 from shared.errors import RuleViolation
@@ -62,7 +63,11 @@ class Period:
         return f"{self.start_year}-{self.end_year}"
 
 
-@dataclass(frozen=True)
+PROGRAMME_CREATED = event_type("programme", "created.v1")
+LEGAL_BASIS_ADDED = event_type("programme", "legal_basis_added.v1")
+
+
+@dataclass
 class Programme:
     """A province's twinning programme for a period, on the strength of its legal bases."""
 
@@ -72,14 +77,24 @@ class Programme:
     period: Period
     scope: str  # which communes and villages it covers, in the decision's words
     legal_bases: tuple[LegalBasis, ...] = ()
+    version: int = 0
+    pending: list[Event] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise RuleViolation("name", "thiếu tên chương trình / the programme's name is missing")
 
-    def created(self) -> Event:
-        return Event(
-            event_type("programme", "created.v1"),
+    @property
+    def stream_id(self) -> str:
+        return self.id
+
+    @property
+    def partition_key(self) -> str:
+        return self.province
+
+    def create(self) -> None:
+        self._record(
+            PROGRAMME_CREATED,
             {
                 "programme_id": self.id,
                 "province": self.province,
@@ -90,16 +105,42 @@ class Programme:
             },
         )
 
-    def legal_basis_added(self, basis: LegalBasis) -> Event:
+    def add_legal_basis(self, basis: LegalBasis) -> None:
         """A later decision amends or extends the programme; the earlier ones stay."""
         if basis.number in {known.number for known in self.legal_bases}:
             raise RuleViolation(
                 "number", f"văn bản {basis.number} đã có / the programme already cites it"
             )
-        return Event(
-            event_type("programme", "legal_basis_added.v1"),
-            {"programme_id": self.id, "legal_basis": legal_basis_data(basis)},
+        self._record(
+            LEGAL_BASIS_ADDED, {"programme_id": self.id, "legal_basis": legal_basis_data(basis)}
         )
+
+    def _record(self, event_type: str, data: dict[str, Any]) -> None:
+        event = Event(event_type, data)
+        self.apply(event)
+        self.pending.append(event)
+
+    def apply(self, event: Event) -> None:
+        if event.type == LEGAL_BASIS_ADDED:
+            self.legal_bases += (legal_basis(event.data["legal_basis"]),)
+        elif event.type != PROGRAMME_CREATED:
+            raise ValueError(f"unknown programme event {event.type}")
+        self.version += 1
+
+    @classmethod
+    def from_events(cls, events: list[Event]) -> "Programme":
+        created = events[0].data
+        programme = cls(
+            created["programme_id"],
+            created["province"],
+            created["name"],
+            Period(**created["period"]),
+            created["scope"],
+            tuple(legal_basis(data) for data in created["legal_bases"]),
+        )
+        for event in events:
+            programme.apply(event)
+        return programme
 
 
 def period_data(period: Period) -> dict[str, int]:

@@ -1,7 +1,7 @@
 """Sponsor units: the provincial bodies, organisations and enterprises that twin with
 communes (cơ quan, đơn vị, tổ chức, doanh nghiệp kết nghĩa)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from services.registry.domain.events import event_type
@@ -18,13 +18,18 @@ class SponsorUnitKind(StrEnum):
     LOCAL_GOVERNMENT = "local_government"
 
 
-@dataclass(frozen=True)
+UNIT_REGISTERED = event_type("sponsor_unit", "registered.v1")
+
+
+@dataclass
 class SponsorUnit:
     id: str
     province: str
     name: str  # "Sở Công Thương tỉnh Bình Thuận"
     kind: SponsorUnitKind
     parent_id: str | None = None  # e.g. a bank branch under its bank
+    version: int = 0
+    pending: list[Event] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -34,14 +39,33 @@ class SponsorUnit:
                 "parent_id", "đơn vị không thể là cấp trên của chính nó / its own parent"
             )
 
-    def registered(self) -> Event:
-        return Event(
-            event_type("sponsor_unit", "registered.v1"),
-            {
-                "sponsor_unit_id": self.id,
-                "province": self.province,
-                "name": self.name.strip(),
-                "kind": self.kind,
-                "parent_id": self.parent_id,
-            },
+    @property
+    def stream_id(self) -> str:
+        return self.id
+
+    @property
+    def partition_key(self) -> str:
+        return self.province
+
+    def register(self) -> None:
+        self.pending.append(
+            Event(
+                UNIT_REGISTERED,
+                {
+                    "sponsor_unit_id": self.id,
+                    "province": self.province,
+                    "name": self.name.strip(),
+                    "kind": self.kind,
+                    "parent_id": self.parent_id,
+                },
+            )
         )
+        self.version += 1
+
+    @classmethod
+    def from_events(cls, events: list[Event]) -> "SponsorUnit":
+        data = events[0].data
+        kind = SponsorUnitKind(data["kind"])
+        unit = cls(data["sponsor_unit_id"], data["province"], data["name"], kind, data["parent_id"])
+        unit.version = len(events)
+        return unit

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 
 from services.registry.domain.assignments import Assignment
 from services.registry.entrypoints.answers import AssignmentEventOut, AssignmentOut, LeadOfYearOut
-from services.registry.entrypoints.dependencies import Recording
+from services.registry.entrypoints.dependencies import Unit
 from services.registry.entrypoints.schemas import (
     AssignmentIn,
     AssignmentListed,
@@ -26,9 +26,9 @@ from services.registry.entrypoints.schemas import (
 )
 from services.registry.service_layer import access, commands, queries
 from services.registry.service_layer.commands import NewAssignment
+from services.registry.service_layer.unit_of_work import RegistryUnit
 from shared import eventstore
 from shared.auth import Principal
-from shared.eventstore import Recorder
 from shared.service import Caller, Connection, IfMatch, etag
 
 router = APIRouter(prefix="/assignments", tags=["Phân công giúp đỡ (assignments)"])
@@ -36,7 +36,7 @@ router = APIRouter(prefix="/assignments", tags=["Phân công giúp đỡ (assign
 
 @router.post("", status_code=201, response_model=AssignmentOut)
 async def create_assignment(
-    body: AssignmentIn, recorder: Recording, caller: Caller, response: Response
+    body: AssignmentIn, uow: Unit, conn: Connection, caller: Caller, response: Response
 ) -> dict[str, Any]:
     new = NewAssignment(
         id=body.id,
@@ -46,9 +46,8 @@ async def create_assignment(
         members=[member.to_domain() for member in body.members],
         leads=dict(body.leads),
     )
-    async with recorder.conn.begin():
-        await commands.create_assignment(recorder, caller, new)
-    return await _assignment(recorder.conn, new.id, response)
+    await commands.create_assignment(uow, caller, new)
+    return await _assignment(conn, new.id, response)
 
 
 @router.get("", response_model=list[AssignmentListed])
@@ -103,13 +102,15 @@ async def assign_lead(
     assignment_id: str,
     year: Year,
     body: LeadIn,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     expected: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
     return await _change(
-        recorder,
+        uow,
+        conn,
         caller,
         assignment_id,
         expected,
@@ -122,15 +123,15 @@ async def assign_lead(
 async def join(
     assignment_id: str,
     body: MembershipIn,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     expected: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
-    async with recorder.conn.begin():
-        membership = body.to_domain()
-        await commands.join_assignment(recorder, caller, assignment_id, expected, membership)
-    return await _assignment(recorder.conn, assignment_id, response)
+    membership = body.to_domain()
+    await commands.join_assignment(uow, caller, assignment_id, expected, membership)
+    return await _assignment(conn, assignment_id, response)
 
 
 @router.post("/{assignment_id}/members/{unit_id}/leave", response_model=AssignmentOut)
@@ -138,13 +139,15 @@ async def leave(
     assignment_id: str,
     unit_id: str,
     body: LeaveIn,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     expected: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
     return await _change(
-        recorder,
+        uow,
+        conn,
         caller,
         assignment_id,
         expected,
@@ -157,25 +160,26 @@ async def leave(
 async def continue_on_successor(
     assignment_id: str,
     body: SuccessionIn,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     expected: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
     """Tiếp tục trên xã mới sau sắp xếp 01/7/2025: the target commune was merged, the
     assignment continues on its successor and keeps the old commune in its history."""
-    async with recorder.conn.begin():
-        await commands.continue_on_successor(
-            recorder, caller, assignment_id, expected, body.successor_code, body.reason
-        )
-    return await _assignment(recorder.conn, assignment_id, response)
+    await commands.continue_on_successor(
+        uow, caller, assignment_id, expected, body.successor_code, body.reason
+    )
+    return await _assignment(conn, assignment_id, response)
 
 
 @router.post("/{assignment_id}/continuation", status_code=201, response_model=AssignmentOut)
 async def continue_district(
     assignment_id: str,
     body: ContinuationIn,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     expected: IfMatch,
     response: Response,
@@ -183,24 +187,25 @@ async def continue_district(
     """Tiếp tục phân công giúp huyện trên các xã mới: districts ended on 30 June 2025; the
     district's assignment ends that day and one assignment per named 2025 commune begins
     on 1 July with the members of that day (`continued_by` lists them)."""
-    async with recorder.conn.begin():
-        await commands.continue_district(
-            recorder, caller, assignment_id, expected, body.communes, body.reason
-        )
-    return await _assignment(recorder.conn, assignment_id, response)
+    await commands.continue_district(
+        uow, caller, assignment_id, expected, body.communes, body.reason
+    )
+    return await _assignment(conn, assignment_id, response)
 
 
 @router.post("/{assignment_id}/end", response_model=AssignmentOut)
 async def end(
     assignment_id: str,
     body: EndIn,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     expected: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
     return await _change(
-        recorder,
+        uow,
+        conn,
         caller,
         assignment_id,
         expected,
@@ -210,16 +215,16 @@ async def end(
 
 
 async def _change(
-    recorder: Recorder,
+    uow: RegistryUnit,
+    conn: Connection,
     caller: Principal,
     assignment_id: str,
     expected: int | None,
     response: Response,
     change: Callable[[Assignment], None],
 ) -> dict[str, Any]:
-    async with recorder.conn.begin():
-        await commands.change_assignment(recorder, caller, assignment_id, expected, change)
-    return await _assignment(recorder.conn, assignment_id, response)
+    await commands.change_assignment(uow, caller, assignment_id, expected, change)
+    return await _assignment(conn, assignment_id, response)
 
 
 async def _assignment(conn: Connection, assignment_id: str, response: Response) -> dict[str, Any]:

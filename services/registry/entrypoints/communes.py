@@ -13,7 +13,7 @@ from services.registry.entrypoints.answers import (
     VillageOut,
     VillageRegistered,
 )
-from services.registry.entrypoints.dependencies import Recording
+from services.registry.entrypoints.dependencies import Unit
 from services.registry.entrypoints.schemas import ClassificationIn, Code, VillageIn
 from services.registry.service_layer import access, commands, queries
 from shared.service import Caller, Connection
@@ -47,11 +47,10 @@ async def helpers(
 
 @router.post("/villages", status_code=201, response_model=VillageRegistered)
 async def register_village(
-    edition: Edition, code: CommuneCode, body: VillageIn, recorder: Recording, caller: Caller
+    edition: Edition, code: CommuneCode, body: VillageIn, uow: Unit, caller: Caller
 ) -> dict[str, Any]:
     village = Village(body.id, body.province, CommuneRef(edition, code), body.kind, body.name)
-    async with recorder.conn.begin():
-        await commands.register_village(recorder, caller, village)
+    await commands.register_village(uow, caller, village)
     return {"id": village.id, **body.model_dump(exclude={"id"})}
 
 
@@ -65,7 +64,8 @@ async def classify(
     edition: Edition,
     code: CommuneCode,
     body: ClassificationIn,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
 ) -> list[dict[str, Any]]:
     """Ghi một phân loại của xã, có ngày hiệu lực và nguồn; returns all of the commune's."""
@@ -77,9 +77,8 @@ async def classify(
         body.effective_on,
         body.source,
     )
-    async with recorder.conn.begin():
-        await commands.classify_commune(recorder, caller, classification)
-    return await queries.classifications(recorder.conn, edition, code)
+    await commands.classify_commune(uow, caller, classification)
+    return await queries.classifications(conn, edition, code)
 
 
 @router.get("/classifications", response_model=list[ClassificationOut])

@@ -4,18 +4,18 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.registry.service_layer.projection import project
-from shared.eventstore import Recorder
+from services.registry.service_layer.unit_of_work import RegistryUnit, unit_of_work
 from shared.service import Caller, Connection, CorrelationId
 
 
-async def _recorder(
+async def _unit(
     request: Request, conn: Connection, correlation_id: CorrelationId, caller: Caller
-) -> Recorder:
+) -> RegistryUnit:
     topic = request.app.state.settings.registry_topic
-    return Recorder(conn, topic, correlation_id, project, caller.actor)
+    return unit_of_work(conn, topic, correlation_id, caller.actor)
 
 
-Recording = Annotated[Recorder, Depends(_recorder)]
-"""A recorder on a fresh connection, signing events with the caller as their actor; the
-route opens the transaction (`conn.begin()`)."""
+Unit = Annotated[RegistryUnit, Depends(_unit)]
+"""A unit of work on the request's connection (the route's `Connection`, which reads the
+answer after the command), signing events with the caller as their actor; the command
+handler opens its transaction."""

@@ -13,7 +13,7 @@ from services.registry.entrypoints.answers import (
     SponsorUnitOut,
     UnitTargetOut,
 )
-from services.registry.entrypoints.dependencies import Recording
+from services.registry.entrypoints.dependencies import Unit
 from services.registry.entrypoints.schemas import Code, LegalBasisIn, ProgrammeIn, SponsorUnitIn
 from services.registry.service_layer import access, commands, queries
 from shared.service import Caller, Connection, IfMatch, etag
@@ -23,12 +23,11 @@ router = APIRouter(tags=["Đơn vị kết nghĩa, chương trình (sponsor unit
 
 @router.post("/sponsor-units", status_code=201, response_model=SponsorUnitOut)
 async def register_sponsor_unit(
-    body: SponsorUnitIn, recorder: Recording, caller: Caller
+    body: SponsorUnitIn, uow: Unit, conn: Connection, caller: Caller
 ) -> dict[str, Any]:
     unit = SponsorUnit(body.id, body.province, body.name, body.kind, body.parent_id)
-    async with recorder.conn.begin():
-        await commands.register_sponsor_unit(recorder, caller, unit)
-    return await queries.find_sponsor_unit(recorder.conn, unit.id)
+    await commands.register_sponsor_unit(uow, caller, unit)
+    return await queries.find_sponsor_unit(conn, unit.id)
 
 
 @router.get("/sponsor-units", response_model=list[SponsorUnitOut])
@@ -57,7 +56,7 @@ async def targets_of_unit(
 
 @router.post("/programmes", status_code=201, response_model=ProgrammeOut)
 async def create_programme(
-    body: ProgrammeIn, recorder: Recording, caller: Caller, response: Response
+    body: ProgrammeIn, uow: Unit, conn: Connection, caller: Caller, response: Response
 ) -> dict[str, Any]:
     programme = Programme(
         body.id,
@@ -67,9 +66,8 @@ async def create_programme(
         body.scope,
         tuple(basis.to_domain() for basis in body.legal_bases),
     )
-    async with recorder.conn.begin():
-        await commands.create_programme(recorder, caller, programme)
-    return await _programme(recorder.conn, programme.id, response)
+    await commands.create_programme(uow, caller, programme)
+    return await _programme(conn, programme.id, response)
 
 
 @router.get("/programmes", response_model=list[ProgrammeOut])
@@ -91,16 +89,16 @@ async def get_programme(
 async def add_legal_basis(
     programme_id: str,
     body: LegalBasisIn,
-    recorder: Recording,
+    uow: Unit,
+    conn: Connection,
     caller: Caller,
     expected: IfMatch,
     response: Response,
 ) -> dict[str, Any]:
     """Thêm văn bản (sửa đổi, bổ sung): a later decision amends the programme."""
-    async with recorder.conn.begin():
-        basis = body.to_domain()
-        await commands.add_legal_basis(recorder, caller, programme_id, basis, expected)
-    return await _programme(recorder.conn, programme_id, response)
+    basis = body.to_domain()
+    await commands.add_legal_basis(uow, caller, programme_id, basis, expected)
+    return await _programme(conn, programme_id, response)
 
 
 @router.get("/programmes/{programme_id}/assignments", response_model=list[ProgrammeAssignmentOut])

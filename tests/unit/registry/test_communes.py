@@ -53,7 +53,9 @@ def test_a_value_that_does_not_fit_its_kind_is_refused(
 
 
 def test_a_village_is_recorded_under_its_commune() -> None:
-    event = Village("v1", "60", DONG_GIANG, VillageKind.THON, " Thôn 1 ").registered()
+    village = Village("v1", "60", DONG_GIANG, VillageKind.THON, " Thôn 1 ")
+    village.register()
+    [event] = village.pending
     assert event.data["commune"] == {"edition": "pre-2025", "code": "23074"}
     assert event.data["name"] == "Thôn 1"
     with pytest.raises(RuleViolation, match="name"):
@@ -68,8 +70,14 @@ def test_a_sponsor_unit_cannot_be_its_own_parent() -> None:
 
 def test_a_programme_cites_each_document_once() -> None:
     programme = Programme("p", "11", "Điện Biên Đông", Period(2021, 2025), "", (DECISION_2072,))
-    assert programme.created().data["legal_bases"][0]["number"] == "2072/QĐ-UBND"
+    programme.create()
+    assert programme.pending[0].data["legal_bases"][0]["number"] == "2072/QĐ-UBND"
     with pytest.raises(RuleViolation, match="already cites"):
-        programme.legal_basis_added(DECISION_2072)
+        programme.add_legal_basis(DECISION_2072)
     amended = LegalBasis("15/QĐ-UBND", date(2023, 1, 9), "UBND tỉnh Điện Biên")
-    assert programme.legal_basis_added(amended).data["legal_basis"]["number"] == "15/QĐ-UBND"
+    programme.add_legal_basis(amended)
+    assert programme.pending[1].data["legal_basis"]["number"] == "15/QĐ-UBND"
+    rebuilt = Programme.from_events(programme.pending)
+    assert (rebuilt.legal_bases, rebuilt.version) == ((DECISION_2072, amended), 2)
+    with pytest.raises(RuleViolation, match="already cites"):
+        rebuilt.add_legal_basis(amended)
