@@ -6,6 +6,8 @@ each took effect, so that a report can be asked "as of" a moment; the current ve
 has `valid_to` NULL.
 """
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -176,61 +178,50 @@ province_totals = Table(
     Column("activities", Integer, nullable=False),
 )
 
-commune_totals = Table(
+
+def _kept_per_commune(name: str, *columns: Column[Any]) -> Table:
+    """Sums kept per commune as recorded, year and quarter: `columns` are the rest of the
+    key and the measure; every row also counts its activities, so that a row whose
+    activities were all corrected away or voided (kept, at zero) is left out of a report."""
+    return Table(
+        name,
+        metadata,
+        Column("edition", Text, primary_key=True),
+        Column("code", Text, primary_key=True),
+        Column("year", SmallInteger, primary_key=True),
+        Column("quarter", SmallInteger, primary_key=True),
+        *columns,
+        Column("activities", Integer, nullable=False),
+    )
+
+
+# The province's totals per commune: what a 2025 province's figures add up, mapped, over
+# the communes that went into it (thousands of rows, not every activity).
+commune_totals = _kept_per_commune(
     "commune_totals",
-    metadata,
-    # The same per commune as recorded: what a 2025 province's figures add up, mapped,
-    # over the communes that went into it (thousands of rows, not every activity).
-    Column("edition", Text, primary_key=True),
-    Column("code", Text, primary_key=True),
-    Column("year", SmallInteger, primary_key=True),
-    Column("quarter", SmallInteger, primary_key=True),
     Column("category", Text, primary_key=True),
     Column("value_vnd", Numeric(38, 0), nullable=False),
-    Column("activities", Integer, nullable=False),
 )
 
-# The rest of a commune report kept the same way, per commune as recorded and period:
-# what its sponsor units gave, the quantities, the people who benefited. The report adds
-# these few rows up instead of unpacking every activity's facts (a commune of the
-# 3,000,000-event benchmark has 1,500). Each row counts its activities, so a row whose
-# activities were all corrected away or voided (kept, at zero) is left out of a report.
-commune_unit_totals = Table(
+# The rest of a commune report kept the same way: what its sponsor units gave, the
+# quantities, the people who benefited. The report adds these few rows up instead of
+# unpacking every activity's facts (a commune of the 3,000,000-event benchmark has 1,500).
+commune_unit_totals = _kept_per_commune(
     "commune_unit_totals",
-    metadata,
-    Column("edition", Text, primary_key=True),
-    Column("code", Text, primary_key=True),
-    Column("year", SmallInteger, primary_key=True),
-    Column("quarter", SmallInteger, primary_key=True),
     Column("sponsor_unit_id", Text, primary_key=True),
     Column("value_vnd", Numeric(38, 0), nullable=False),  # the unit's shares
-    Column("activities", Integer, nullable=False),
 )
-
-commune_quantities = Table(
+commune_quantities = _kept_per_commune(
     "commune_quantities",
-    metadata,
-    Column("edition", Text, primary_key=True),
-    Column("code", Text, primary_key=True),
-    Column("year", SmallInteger, primary_key=True),
-    Column("quarter", SmallInteger, primary_key=True),
     Column("category", Text, primary_key=True),
     Column("unit", Text, primary_key=True),  # cows and pigs are both "con": never one number
     Column("amount", Numeric, nullable=False),
-    Column("activities", Integer, nullable=False),
 )
-
-commune_beneficiaries = Table(
+commune_beneficiaries = _kept_per_commune(
     "commune_beneficiaries",
-    metadata,
-    Column("edition", Text, primary_key=True),
-    Column("code", Text, primary_key=True),
-    Column("year", SmallInteger, primary_key=True),
-    Column("quarter", SmallInteger, primary_key=True),
     Column("kind", Text, primary_key=True),
     Column("group", Text, primary_key=True),
     Column("count", BigInteger, nullable=False),
-    Column("activities", Integer, nullable=False),
 )
 
 PROJECTIONS = (
