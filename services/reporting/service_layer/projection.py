@@ -31,11 +31,12 @@ from sqlalchemy import (
     exists,
     extract,
     func,
+    literal_column,
     select,
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.reporting.adapters.tables import (
@@ -409,33 +410,50 @@ def counted_sums() -> list[tuple[Table, Select[Any]]]:
             rows = rows.join(element, true())
         return select(*key, *summed(measure)).select_from(rows).where(~a.voided).group_by(*key)
 
-    share = func.jsonb_array_elements(a.facts["contributions"]).table_valued(column("value", JSONB))
-    group = func.jsonb_array_elements(a.facts["beneficiaries"]).table_valued(column("value", JSONB))
-    unit = a.facts["quantity"]["unit"].astext
+    # Each version's facts unpacked once into typed columns (`jsonb_to_record[set]`):
+    # reading them key by key took twice as long for the quantities.
+    # A JSON null (no quantity) reads as none: the functions refuse it.
+    def typed(function: Any, name: str, *columns: Any) -> Any:
+        return function.table_valued(*columns).render_derived(name=name, with_types=True)
+
+    def fact(key: str) -> Any:
+        return func.nullif(a.facts[key], literal_column("'null'::jsonb"))
+
+    share = typed(
+        func.jsonb_to_recordset(fact("contributions")),
+        "share",
+        column("sponsor_unit_id", Text),
+        column("value_vnd", Numeric),
+    )
+    quantity = typed(
+        func.jsonb_to_record(fact("quantity")),
+        "quantity",
+        column("amount", Numeric),
+        column("unit", Text),
+    )
+    group = typed(
+        func.jsonb_to_recordset(fact("beneficiaries")),
+        "people",
+        column("kind", Text),
+        column("group", Text),
+        column("count", BigInteger),
+    )
     return [
         (province_totals, counted([a.province, *period, a.category], a.value_vnd)),
         (commune_totals, counted([*commune, a.category], a.value_vnd)),
         (
             commune_unit_totals,
-            counted(
-                [*commune, share.c.value["sponsor_unit_id"].astext],
-                cast(share.c.value["value_vnd"].astext, Numeric),
-                share,
-            ),
+            counted([*commune, share.c.sponsor_unit_id], share.c.value_vnd, share),
         ),
         (
             commune_quantities,
-            counted(
-                [*commune, a.category, unit], cast(a.facts["quantity"]["amount"].astext, Numeric)
-            ).where(unit.is_not(None)),
+            counted([*commune, a.category, quantity.c.unit], quantity.c.amount, quantity).where(
+                quantity.c.unit.is_not(None)
+            ),
         ),
         (
             commune_beneficiaries,
-            counted(
-                [*commune, group.c.value["kind"].astext, group.c.value["group"].astext],
-                cast(group.c.value["count"].astext, BigInteger),
-                group,
-            ),
+            counted([*commune, group.c.kind, group.c["group"]], group.c["count"], group),
         ),
     ]
 

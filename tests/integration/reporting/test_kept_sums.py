@@ -95,7 +95,7 @@ def facts(draw: random.Random, activity_id: str) -> dict[str, Any]:
             for unit, value in zip(shares, values, strict=True)
         ],
         "funding_source": "own_budget",
-        **({"quantity": quantity} if quantity else {}),
+        **({"quantity": quantity} if quantity else draw.choice([{}, {"quantity": None}])),
         "beneficiaries": people,
     }
 
