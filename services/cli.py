@@ -20,8 +20,6 @@ stack's.
 """
 
 import asyncio
-import csv
-import io
 import json
 import os
 import shutil
@@ -30,15 +28,26 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import httpx
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_fixed
 
+from services.reporting.entrypoints import exports
+from services.reporting.entrypoints.answers import (
+    CommuneReport,
+    CountedUpTo,
+    CoverageReport,
+    PlansReport,
+    ProvinceSummary,
+    SponsorUnitReport,
+)
+from services.reporting.entrypoints.exports import Export
 from shared import consistency
 from shared.auth import IdentityProviderUnavailable, Principal, Role, TokenVerifier, Unauthenticated
 from shared.demo_cases import CASES, demo_unit_id
@@ -55,6 +64,7 @@ from shared.devstack.processes import StackError
 from shared.devstack.stack import REALM_FILE, SERVICE_PORTS, WEB_PORT, LocalStack, local_issuer
 from shared.editions import PRE_2025
 from shared.metrics import scraped
+from shared.spreadsheets import Cell, neutralised
 
 app = typer.Typer(
     help="Kết nghĩa: báo cáo, nạp dữ liệu, dựng lại, trạng thái / "
@@ -289,44 +299,62 @@ def users() -> None:
 
 
 # -- reports ------------------------------------------------------------------------------
-def show_report(path: str, params: dict[str, Any], token: str | None = None) -> None:
-    """The report's heading from its JSON, its figures from its CSV export (the same table
-    a province opens in Excel)."""
-    report = _get("reporting", path, params, token).json()
-    table = _get("reporting", path, {**params, "format": "csv"}, token).text
-    heading = [f"{k}: {_flat(v)}" for k, v in report.items() if k != "totals" and _is_heading(v)]
-    console.print("\n".join(heading), soft_wrap=True)
-    console.print(_table(table))
-    console.print(
-        f"đếm đến / counted up to: {_positions(report.get('counted_up_to', []))}", soft_wrap=True
-    )
+Shown = TypeVar(
+    "Shown", CommuneReport, ProvinceSummary, CoverageReport, PlansReport, SponsorUnitReport
+)
 
 
-def _is_heading(value: Any) -> bool:
-    return not isinstance(value, list) and (
-        not isinstance(value, dict) or all(not isinstance(v, list | dict) for v in value.values())
-    )
+def show_report(
+    path: str, params: dict[str, Any], export: Export[Shown], token: str | None = None
+) -> None:
+    """The report's JSON read into its model (the reporting service's answers): its plain
+    fields as the heading, its figures as the table its CSV export holds (the same table a
+    province opens in Excel)."""
+    report = export.read_json(_get("reporting", path, params, token).content)
+    console.print("\n".join(_heading(report)), soft_wrap=True)
+    console.print(_table(export.headers, export.rows(report)))
+    console.print(f"đếm đến / counted up to: {_positions(report.counted_up_to)}", soft_wrap=True)
 
 
-def _flat(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
-    return str(value)
+def _heading(report: BaseModel) -> list[str]:
+    """The report's fields given in its JSON that hold no list (what it is about, in which
+    scope), in the model's order, each as its JSON writes it; the totals are the table's."""
+    lines = []
+    for name in type(report).model_fields:
+        value = getattr(report, name)
+        if name == "totals" or name not in report.model_fields_set or isinstance(value, list):
+            continue
+        if not isinstance(value, BaseModel):
+            lines.append(f"{name}: {value}")
+            continue
+        given = value.model_dump(mode="json", exclude_unset=True)
+        if not any(isinstance(v, list | dict) for v in given.values()):
+            lines.append(
+                f"{name}: " + ", ".join(f"{k}={v}" for k, v in given.items() if v is not None)
+            )
+    return lines
 
 
-def _positions(positions: list[dict[str, Any]]) -> str:
+def _positions(positions: list[CountedUpTo]) -> str:
     if not positions:
         return "chưa có sự kiện nào / no events yet"
-    return ", ".join(f"{p['topic']}[{p['partition']}]@{p['next_offset']}" for p in positions)
+    return ", ".join(f"{p.topic}[{p.partition}]@{p.next_offset}" for p in positions)
 
 
-def _table(content: str) -> Table:
-    header, *rows = list(csv.reader(io.StringIO(content.lstrip("\ufeff"))))
-    money = [index for index, title in enumerate(header) if "VND" in title]
-    table = Table(*header, show_lines=False)
+def _table(headers: list[str], rows: list[list[Cell]]) -> Table:
+    money = {index for index, title in enumerate(headers) if "VND" in title}
+    table = Table(*headers, show_lines=False)
     for row in rows:
-        table.add_row(*(_vnd(c) if i in money and c else c for i, c in enumerate(row)))
+        cells = [_cell(cell) for cell in row]
+        table.add_row(*(_vnd(c) if i in money and c else c for i, c in enumerate(cells)))
     return table
+
+
+def _cell(cell: Cell) -> str:
+    """A cell as the CSV export writes it (nothing for none; text that could start a
+    formula behind a `'`)."""
+    shown = neutralised(cell)
+    return "" if shown is None else str(shown)
 
 
 def _vnd(cell: str) -> str:
@@ -353,7 +381,9 @@ def commune_report(
     as_of: AsOf = None,
 ) -> None:
     """Xã × giai đoạn / a commune over the programme period."""
-    show_report(f"/reports/communes/{edition}/{code}", _scope(year, quarter, mapped, as_of))
+    show_report(
+        f"/reports/communes/{edition}/{code}", _scope(year, quarter, mapped, as_of), exports.COMMUNE
+    )
 
 
 @report_app.command("province")
@@ -361,25 +391,37 @@ def province_report(
     province: str, year: Year = None, mapped: Mapped = False, as_of: AsOf = None
 ) -> None:
     """Tổng hợp tỉnh / the province summary."""
-    show_report(f"/reports/provinces/{province}/summary", _scope(year, None, mapped, as_of))
+    show_report(
+        f"/reports/provinces/{province}/summary",
+        _scope(year, None, mapped, as_of),
+        exports.PROVINCE,
+    )
 
 
 @report_app.command("coverage")
 def coverage_report(province: str, year: RequiredYear, quarter: Quarter = None) -> None:
     """Xã được phân công chưa có hoạt động / assigned communes without activity."""
-    show_report(f"/reports/provinces/{province}/coverage", _scope(year, quarter, False, None))
+    show_report(
+        f"/reports/provinces/{province}/coverage",
+        _scope(year, quarter, False, None),
+        exports.COVERAGE,
+    )
 
 
 @report_app.command("plans")
 def plans_report(province: str, year: RequiredYear) -> None:
     """Kế hoạch và thực hiện / plan versus actual."""
-    show_report(f"/reports/provinces/{province}/plans", _scope(year, None, False, None))
+    show_report(
+        f"/reports/provinces/{province}/plans", _scope(year, None, False, None), exports.PLANS
+    )
 
 
 @report_app.command("sponsor-unit")
 def sponsor_unit_report(unit_id: str, year: Year = None) -> None:
     """Đơn vị: đã làm gì, ở đâu / what a sponsor unit did, where."""
-    show_report(f"/reports/sponsor-units/{unit_id}", _scope(year, None, False, None))
+    show_report(
+        f"/reports/sponsor-units/{unit_id}", _scope(year, None, False, None), exports.SPONSOR_UNIT
+    )
 
 
 # -- operations ---------------------------------------------------------------------------
@@ -445,10 +487,12 @@ def guide(token: str) -> None:
     """Where to look, with the first report once the reporting service has caught up."""
 
     def caught_up() -> bool:
-        report = _get("reporting", DONG_GIANG, {"year": 2024}, token).json()
+        report = exports.COMMUNE.read_json(
+            _get("reporting", DONG_GIANG, {"year": 2024}, token).content
+        )
         metrics = _get("reporting", "/metrics", {}, token).text
         behind = scraped(metrics).get("ketnghia_projection_lag_events", [])
-        counted = bool(report["totals"]["activities"] and report["commune"]["name"])
+        counted = bool(report.totals.activities and report.commune.name)
         return counted and bool(behind) and not any(sample.value for sample in behind)
 
     # up to 2 minutes; then the report is shown as far as it has got
@@ -459,7 +503,7 @@ def guide(token: str) -> None:
         retry_error_callback=lambda _state: False,
     )(caught_up)
     console.rule("Xã Đông Giang (Bình Thuận), 2024 — ketnghia report commune pre-2025 23074")
-    show_report(DONG_GIANG, {"year": 2024}, token)
+    show_report(DONG_GIANG, {"year": 2024}, exports.COMMUNE, token)
     console.rule("Xem tiếp / where to look")
     lines = [f"{name:<11} {service_url(name)}/docs   /readyz   /metrics" for name in SERVICE_PORTS]
     me = "ketnghia" if shutil.which("ketnghia") else os.path.relpath(sys.argv[0])

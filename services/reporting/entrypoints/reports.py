@@ -9,19 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from services.reporting.entrypoints.answers import (
-    CommuneReport,
-    CoverageReport,
-    DistrictReport,
-    DrilledActivity,
-    PlansReport,
-    ProvinceSummary,
-    SponsorUnitReport,
-)
-from services.reporting.service_layer import access, exports, reports
+from services.reporting.entrypoints import exports
+from services.reporting.entrypoints.exports import Export
+from services.reporting.service_layer import access, reports
 from services.reporting.service_layer.reports import Scope
 from shared.service import Caller, Snapshot
-from shared.spreadsheets import Cell, content_disposition, write_csv, write_workbook
+from shared.spreadsheets import content_disposition, write_csv, write_workbook
 
 router = APIRouter(prefix="/reports", tags=["Báo cáo (reports)"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -33,13 +26,14 @@ FILES: dict[int | str, dict[str, Any]] = {
 }
 """A report answers JSON (its response model; keys it gives only sometimes stay absent:
 `response_model_exclude_unset`), or with `?format=csv|xlsx` a file: a `Response` of its
-own, which FastAPI passes without checking it against the model."""
+own, which FastAPI passes without checking it against the model (the file's rows are
+built from the report read into that model: `exports.Export`)."""
 
 
-def report_route(path: str, model: Any) -> Callable[[Any], Any]:
-    """A report's route: JSON answered as `model`, or a file (`FILES`)."""
+def report_route(path: str, export: Export[Any]) -> Callable[[Any], Any]:
+    """A report's route: JSON answered as the export's model, or a file (`FILES`)."""
     return router.get(
-        path, response_model=model, response_model_exclude_unset=True, responses=FILES
+        path, response_model=export.shape, response_model_exclude_unset=True, responses=FILES
     )
 
 
@@ -66,25 +60,19 @@ async def _scope(
 ReportScope = Annotated[Scope, Depends(_scope)]
 
 
-def _answer(
-    report: Any,
-    form: Format,
-    name: str,
-    headers: list[str],
-    table: Callable[[Any], list[list[Cell]]],
-) -> Any:
+def _answer(report: object, form: Format, name: str, export: Export[Any]) -> Any:
     if form == Format.JSON:
-        return report
-    rows = table(report)
+        return report  # FastAPI checks it against the route's model
+    rows = export.rows(export.read(report))
     if form == Format.CSV:
-        content, media = write_csv(headers, rows), "text/csv; charset=utf-8"
+        content, media = write_csv(export.headers, rows), "text/csv; charset=utf-8"
     else:
-        content, media = write_workbook(headers, rows, title=name), XLSX
+        content, media = write_workbook(export.headers, rows, title=name), XLSX
     disposition = content_disposition(f"{name}.{form}")
     return Response(content, media_type=media, headers={"Content-Disposition": disposition})
 
 
-@report_route("/communes/{edition}/{code}", CommuneReport)
+@report_route("/communes/{edition}/{code}", exports.COMMUNE)
 async def commune(
     edition: str,
     code: str,
@@ -98,10 +86,10 @@ async def commune(
     provinces = await access.readable_commune(conn, caller, edition, code)
     scope = replace(scope, provinces=provinces)
     report = await reports.commune_report(conn, edition, code, scope)
-    return _answer(report, format, f"xa-{code}", exports.FIGURE_HEADERS, exports.figures)
+    return _answer(report, format, f"xa-{code}", exports.COMMUNE)
 
 
-@report_route("/communes/{edition}/{code}/activities", list[DrilledActivity])
+@report_route("/communes/{edition}/{code}/activities", exports.ACTIVITIES)
 async def commune_activities(
     edition: str,
     code: str,
@@ -117,10 +105,10 @@ async def commune_activities(
     scope = replace(scope, provinces=provinces)
     listed = await reports.drill_down(conn, edition, code, scope, category, limit)
     name = f"hoat-dong-xa-{code}"
-    return _answer(listed, format, name, exports.ACTIVITY_HEADERS, exports.activities)
+    return _answer(listed, format, name, exports.ACTIVITIES)
 
 
-@report_route("/provinces/{province}/summary", ProvinceSummary)
+@report_route("/provinces/{province}/summary", exports.PROVINCE)
 async def province_summary(
     province: str,
     conn: Snapshot,
@@ -131,10 +119,10 @@ async def province_summary(
     """Tổng hợp tỉnh: units and communes twinned, value per year and category, leads."""
     access.require_read_province(caller, province)
     report = await reports.province_summary(conn, province, scope)
-    return _answer(report, format, f"tinh-{province}", exports.FIGURE_HEADERS, exports.figures)
+    return _answer(report, format, f"tinh-{province}", exports.PROVINCE)
 
 
-@report_route("/provinces/{province}/activities", list[DrilledActivity])
+@report_route("/provinces/{province}/activities", exports.ACTIVITIES)
 async def province_activities(
     province: str,
     conn: Snapshot,
@@ -149,10 +137,10 @@ async def province_activities(
     access.require_read_province(caller, province)
     listed = await reports.province_drill_down(conn, province, scope, category, limit)
     name = f"hoat-dong-tinh-{province}"
-    return _answer(listed, format, name, exports.ACTIVITY_HEADERS, exports.activities)
+    return _answer(listed, format, name, exports.ACTIVITIES)
 
 
-@report_route("/provinces/{province}/districts/{code}", DistrictReport)
+@report_route("/provinces/{province}/districts/{code}", exports.DISTRICT)
 async def district(
     province: str,
     code: str,
@@ -165,12 +153,10 @@ async def district(
     sponsor unit and the commune each activity was recorded at."""
     access.require_read_province(caller, province)
     report = await reports.district_report(conn, province, code, scope)
-    return _answer(
-        report, format, f"huyen-{province}-{code}", exports.FIGURE_HEADERS, exports.figures
-    )
+    return _answer(report, format, f"huyen-{province}-{code}", exports.DISTRICT)
 
 
-@report_route("/provinces/{province}/coverage", CoverageReport)
+@report_route("/provinces/{province}/coverage", exports.COVERAGE)
 async def coverage(
     province: str,
     conn: Snapshot,
@@ -181,12 +167,10 @@ async def coverage(
     """Xã được phân công nhưng chưa có hoạt động trong năm (quý)."""
     access.require_read_province(caller, province)
     report = await reports.coverage(conn, province, scope)
-    return _answer(
-        report, format, f"bao-phu-{province}", exports.COVERAGE_HEADERS, exports.coverage
-    )
+    return _answer(report, format, f"bao-phu-{province}", exports.COVERAGE)
 
 
-@report_route("/provinces/{province}/plans", PlansReport)
+@report_route("/provinces/{province}/plans", exports.PLANS)
 async def plans(
     province: str,
     conn: Snapshot,
@@ -197,10 +181,10 @@ async def plans(
     """Kế hoạch và thực hiện: each commitment, and whether an activity fulfilled it."""
     access.require_read_province(caller, province)
     report = await reports.plan_versus_actual(conn, province, scope)
-    return _answer(report, format, f"ke-hoach-{province}", exports.PLAN_HEADERS, exports.plans)
+    return _answer(report, format, f"ke-hoach-{province}", exports.PLANS)
 
 
-@report_route("/sponsor-units/{unit_id}", SponsorUnitReport)
+@report_route("/sponsor-units/{unit_id}", exports.SPONSOR_UNIT)
 async def sponsor_unit(
     unit_id: str,
     conn: Snapshot,
@@ -211,4 +195,4 @@ async def sponsor_unit(
     """Đơn vị: what it did, where, per year; the years assigned without activity."""
     await access.require_read_unit(conn, caller, unit_id)
     report = await reports.sponsor_unit_report(conn, unit_id, scope)
-    return _answer(report, format, "don-vi", exports.UNIT_HEADERS, exports.sponsor_unit)
+    return _answer(report, format, "don-vi", exports.SPONSOR_UNIT)
