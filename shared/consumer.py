@@ -36,8 +36,8 @@ import asyncpg
 import structlog
 from aiokafka import TopicPartition
 from faststream import AckPolicy
-from faststream.kafka import Topic
-from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaBroker, Topic
+from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy import ARRAY, ColumnElement, Uuid, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DataError as SqlDataError
@@ -360,7 +360,7 @@ BATCH_WAIT_MS = 25
 
 
 def subscribe(
-    kafka: KafkaRouter,
+    kafka: KafkaBroker,
     engine: AsyncEngine,
     *,
     topic: str,
@@ -438,7 +438,7 @@ async def _not_decoded(message: Any) -> list[Any]:
 
 
 async def _dead_letter(
-    kafka: KafkaRouter,
+    kafka: KafkaBroker,
     topic: str | None,
     consumer: str,
     record: Any,
@@ -470,7 +470,7 @@ async def _dead_letter(
         "dlq_consumer": consumer,
         "dlq_origin": f"{record.topic}/{record.partition}/{record.offset}",
     }
-    await kafka.broker.publish(record.value or b"", topic, key=record.key, headers=headers)
+    await kafka.publish(record.value or b"", topic, key=record.key, headers=headers)
 
 
 def _observe_lag(name: str, kafka_consumer: Any, batch: Sequence[Any]) -> None:

@@ -75,7 +75,7 @@ def asyncapi() -> dict[str, str]:
             kafka_sasl_password="not-a-secret",  # the document declares the scheme only
         )
         app = importlib.import_module(f"services.{service}.entrypoints.http").create_app(settings)
-        document = app.state.kafka.schema.to_specification().to_jsonable()
+        document = app.state.asyncapi.to_specification().to_jsonable()
         content = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         written[f"asyncapi.{service}.json"] = content
     return written

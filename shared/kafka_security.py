@@ -104,7 +104,7 @@ class KafkaAccess:
         return options
 
     def faststream_options(self) -> dict[str, Any]:
-        """Keyword arguments of faststream's `KafkaBroker` and `KafkaRouter`; the security
+        """Keyword arguments of faststream's `KafkaBroker`; the security
         object also declares the scheme in the AsyncAPI document (without the secret)."""
         security: BaseSecurity | None = None
         if self.uses_sasl:

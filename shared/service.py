@@ -1,5 +1,9 @@
-"""The common frame of every service's HTTP app: logging, the Kafka router and broker,
-the outbox relay, `/healthz`, `/readyz`, `/metrics` and request metrics.
+"""The common frame of every service's HTTP app: logging, the Kafka broker, the outbox
+relay, `/healthz`, `/readyz`, `/metrics` and request metrics.
+
+The broker is faststream's plain `KafkaBroker`, started and stopped by the app's lifespan:
+faststream's FastAPI integration (`faststream.kafka.fastapi`) is deprecated, and nothing
+here needs FastAPI's dependency injection in a consumer.
 
 A service's `entrypoints/http.py` calls `create_service_app()` and adds its own routes.
 """
@@ -10,7 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -22,8 +26,9 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from faststream.kafka.fastapi import KafkaRouter
+from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -46,7 +51,7 @@ from shared.eventstore import ConcurrencyConflict
 from shared.guard import BoundedRequests
 from shared.health import health_router
 from shared.jobs import Jobs
-from shared.kafka_security import KafkaAccess, KafkaUnreachable
+from shared.kafka_security import KafkaUnreachable
 from shared.logs import configure_logging
 from shared.metrics import observe_request
 from shared.outbox import OutboxRelay, relay_producer
@@ -62,7 +67,7 @@ class ServiceParts:
 
     app: FastAPI
     engine: AsyncEngine
-    kafka: KafkaRouter
+    kafka: KafkaBroker
     relay: OutboxRelay
     jobs: Jobs
 
@@ -88,19 +93,17 @@ def create_service_app(
     )
     client_id = f"ketnghia-{settings.service_name}"
     prometheus = KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name)
-    kafka = KafkaRouter(
+    kafka = KafkaBroker(
         **settings.kafka.faststream_options(),
-        lifespan=_login_checked(settings.kafka),
         client_id=client_id,
         middlewares=[prometheus],
-        # No AsyncAPI pages from faststream: its page loads scripts from a CDN, and it adds
-        # `POST /asyncapi/try`, which publishes any message to any topic with the service's
-        # Kafka credentials and no sign-in. The document itself is `GET /asyncapi.json`.
-        schema_url=None,
         # faststream's per-message lines go through the JSON logging, not its own handler.
         logger=logging.getLogger(f"ketnghia.{settings.service_name}.kafka"),
-        include_in_schema=True,
     )
+    # The AsyncAPI document only, as `GET /asyncapi.json`: no faststream pages (they load
+    # scripts from a CDN; its `POST /asyncapi/try` would publish any message to any topic
+    # with the service's credentials and no sign-in).
+    asyncapi = AsyncAPI(kafka, title=f"ketnghia {settings.service_name}", version="1")
     relay = OutboxRelay(
         engine,
         lambda: relay_producer(settings.kafka, client_id),
@@ -110,22 +113,32 @@ def create_service_app(
         listen=settings.outbox_listen,
     )
     stop_relay = asyncio.Event()
-    relay_task: list[asyncio.Task[None]] = []
     jobs = Jobs()
 
-    @kafka.after_startup
-    async def start_relay(_app: FastAPI) -> None:
-        relay_task.append(asyncio.create_task(relay.run(stop_relay), name="outbox-relay"))
-
-    @kafka.on_broker_shutdown
-    async def stop(_app: FastAPI) -> None:
-        await jobs.stop()  # before the relay: what a job records still gets published
-        stop_relay.set()
-        await asyncio.gather(*relay_task, return_exceptions=True)
-        await engine.dispose()
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # A refused login fails the start with a message naming the user (the clients
+        # themselves would only say "Unable to bootstrap").
+        with contextlib.suppress(KafkaUnreachable):  # the broker's own start reports it
+            await settings.kafka.check()
+        await kafka.start()
+        relay_task = asyncio.create_task(relay.run(stop_relay), name="outbox-relay")
+        try:
+            yield
+        finally:
+            await jobs.stop()  # before the relay: what a job records still gets published
+            stop_relay.set()
+            await asyncio.gather(relay_task, return_exceptions=True)
+            await kafka.stop()
+            await engine.dispose()
 
     app = FastAPI(
-        title=title, description=description, docs_url=None, redoc_url=None, responses=PROBLEMS
+        title=title,
+        description=description,
+        docs_url=None,
+        redoc_url=None,
+        responses=PROBLEMS,
+        lifespan=lifespan,
     )
     serve_docs(app)
     app.state.engine = engine
@@ -137,10 +150,9 @@ def create_service_app(
         leeway_seconds=settings.auth_leeway_seconds,
     )
     app.state.settings = settings
-    app.state.kafka = kafka  # for the AsyncAPI document (`shared.contract_docs`)
-    app.include_router(kafka)
-    app.add_api_route("/asyncapi.json", _asyncapi(kafka), include_in_schema=False)
-    app.include_router(health_router(engine, kafka.broker))
+    app.state.asyncapi = asyncapi  # for the published documents (`shared.contract_docs`)
+    app.add_api_route("/asyncapi.json", _asyncapi(asyncapi), include_in_schema=False)
+    app.include_router(health_router(engine, kafka))
     app.add_api_route("/metrics", metrics, include_in_schema=False)
     app.state.consumed_topics = frozenset(settings.consumed_topics)
     app.add_middleware(RequestFrame)
@@ -168,21 +180,6 @@ def serve_docs(app: FastAPI) -> None:
         )
 
     app.add_api_route("/docs", docs, include_in_schema=False)
-
-
-def _login_checked(
-    kafka: KafkaAccess,
-) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Before the Kafka clients start: a refused login fails the start with a message
-    naming the user (the clients themselves would only say "Unable to bootstrap")."""
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        with contextlib.suppress(KafkaUnreachable):  # the clients' own start reports it
-            await kafka.check()
-        yield
-
-    return lifespan
 
 
 async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:
@@ -243,10 +240,10 @@ CorrelationId = Annotated[uuid.UUID, Depends(_correlation_id)]
 """The request's correlation id, which the events it causes carry."""
 
 
-def _asyncapi(kafka: KafkaRouter) -> Callable[[], Awaitable[JSONResponse]]:
+def _asyncapi(document: AsyncAPI) -> Callable[[], Awaitable[JSONResponse]]:
     async def asyncapi() -> JSONResponse:
         """The service's AsyncAPI document: the topics it publishes and consumes."""
-        return JSONResponse(kafka.schema.to_specification().to_jsonable())
+        return JSONResponse(document.to_specification().to_jsonable())
 
     return asyncapi
 

@@ -48,7 +48,7 @@ def test_the_asyncapi_document_declares_scram_and_carries_no_secret() -> None:
         kafka_sasl_password=password,
     )
     app = create_app(settings)
-    document = app.state.kafka.schema.to_specification().to_jsonable()
+    document = app.state.asyncapi.to_specification().to_jsonable()
     text = json.dumps(document)
 
     assert password not in text

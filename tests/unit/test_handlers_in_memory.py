@@ -20,8 +20,8 @@ from uuid import UUID
 
 import pytest
 from aiokafka import ConsumerRecord
-from faststream.kafka import TestKafkaBroker
-from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 from shared.consumer import subscribe
@@ -61,7 +61,7 @@ class _Claims:
 class _Service:
     """A consumer as a service subscribes it, and what it did."""
 
-    router: KafkaRouter
+    broker: KafkaBroker
     database: _Claims
     applied: list[Envelope] = field(default_factory=list)
     dead: list[ConsumerRecord[bytes, bytes]] = field(default_factory=list)
@@ -84,15 +84,15 @@ class _Service:
 @pytest.fixture
 def service(monkeypatch: pytest.MonkeyPatch) -> _Service:
     monkeypatch.setitem(STALLS, CONSUMER, Stall(CONSUMER))  # none outlives the test
-    router = KafkaRouter("localhost:9092", schema_url=None)
-    found = _Service(router, _Claims())
+    broker = KafkaBroker("localhost:9092")
+    found = _Service(broker, _Claims())
     subscribe(
-        router, found.database,  # type: ignore[arg-type]
+        broker, found.database,  # type: ignore[arg-type]
         topic=TOPIC, name=CONSUMER, project=found.project,
         validate=validator(), dead_letters=DEAD_LETTERS,
     )  # fmt: skip
 
-    @router.subscriber(DEAD_LETTERS)
+    @broker.subscriber(DEAD_LETTERS)
     async def read_dead_letter(message: KafkaMessage) -> None:
         found.dead.append(message.raw_message)
 
@@ -101,7 +101,7 @@ def service(monkeypatch: pytest.MonkeyPatch) -> _Service:
 
 @asynccontextmanager
 async def running(service: _Service) -> AsyncIterator[Any]:
-    async with TestKafkaBroker(service.router.broker) as broker:
+    async with TestKafkaBroker(service.broker) as broker:
         yield broker
 
 
@@ -160,7 +160,7 @@ def _as_record(offset: int, envelope: Envelope) -> ConsumerRecord[bytes, bytes]:
 async def _deliver(service: _Service, *records: ConsumerRecord[bytes, bytes]) -> None:
     """Hand the subscriber one batch of records, as a poll of the topic returns them
     (the in-memory broker's own `publish_batch` gives every message the same headers)."""
-    [subscriber] = [s for s in service.router.broker.subscribers if isinstance(s, BatchSubscriber)]
+    [subscriber] = [s for s in service.broker.subscribers if isinstance(s, BatchSubscriber)]
     await subscriber.process_message(list(records))
 
 
