@@ -2,17 +2,22 @@
 pydantic models. Consumers validate what they read against it (an event that fails goes to
 the dead-letter topic); the JSON Schemas other agencies read are generated from it.
 
+The domains decide these models (an `Event` holds one; its type follows from the model's
+class, `CONTRACT` read both ways), the event store writes them as JSON (`to_json`) and
+reads them back (`parse`), and the consumers dispatch on their classes.
+
 A type's shape never changes silently: a new shape is a new version (`...v2`), added here
 beside the old one.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
-from faststream.kafka.fastapi import KafkaRouter
+from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bounds import (
@@ -155,6 +160,8 @@ class MemberLeft(Data):
 
 
 class TargetSucceeded(Data):
+    model_config = ConfigDict(validate_by_name=True)  # `from_=` in Python, "from" in JSON
+
     to: Target
     reason: Reason
     from_: Target = Field(alias="from")
@@ -293,8 +300,35 @@ CONTRACT: dict[str, type[Data]] = {
     PERIOD_EVENTS + "unlocked.v1": PeriodUnlocked,
 }
 
+EVENT_TYPES: dict[type[Data], str] = {model: name for name, model in CONTRACT.items()}
+"""`CONTRACT` the other way: each model's event type (each model is one type's alone)."""
 
-def declare_published(kafka: KafkaRouter, topic: str, prefixes: tuple[str, ...]) -> None:
+
+@dataclass(frozen=True)
+class Event:
+    """A fact a domain decided: its data is one of the contract's models, and its type is
+    that model's, so no event can carry the data of another type."""
+
+    data: Data
+
+    @property
+    def type(self) -> str:
+        return EVENT_TYPES[type(self.data)]
+
+
+def to_json(data: Data) -> dict[str, Any]:
+    """The data as JSON carries it (the event store, Kafka): dates and decimals as text,
+    `from` by its alias, and only the fields the producer set, so a field added compatibly
+    stays out of the events that never had it, as before the models were the payloads."""
+    return data.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+def parse(event_type: str, data: Any) -> Data:
+    """Stored or received JSON data as its type's model (validated: `ValidationError`)."""
+    return CONTRACT[event_type].model_validate(data)
+
+
+def declare_published(kafka: KafkaBroker, topic: str, prefixes: tuple[str, ...]) -> None:
     """Describe in the service's AsyncAPI document what it publishes on `topic` (the
     outbox relay publishes; this only documents): the data of every type it may carry."""
     models = tuple(model for name, model in CONTRACT.items() if name.startswith(prefixes))

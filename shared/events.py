@@ -1,26 +1,17 @@
 """The vocabulary of events every service's domain speaks, with no I/O.
 
-A domain decides `Event`s (a versioned CloudEvents type and its JSON data); the service
-layer stores them with `shared.eventstore` and the outbox publishes them.
+A domain decides `shared.contract.Event`s (one of the contract's models, whose class names
+its versioned CloudEvents type); the service layer stores them with `shared.eventstore`
+and the outbox publishes them.
 """
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 # The event types' namespaces, once: every type is `<namespace><name>.v<version>`.
 REGISTRY_EVENTS = "vn.ketnghia.registry."
 ACTIVITY_EVENTS = "vn.ketnghia.activity."
 PLAN_EVENTS = "vn.ketnghia.plan."
 PERIOD_EVENTS = "vn.ketnghia.period."
-
-
-@dataclass(frozen=True)
-class Event:
-    """A recorded fact; `type` is its versioned CloudEvents type."""
-
-    type: str
-    data: dict[str, Any]
 
 
 def unit_key(level: str, edition: str, code: str) -> str:

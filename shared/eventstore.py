@@ -7,8 +7,9 @@ the command's own writes, its events and their publication stand or fall togethe
 import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
@@ -20,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import consistency
 from shared.auth import Actor
+from shared.contract import Data, Event, parse, to_json
 from shared.db import copy_records
 from shared.envelope import Envelope, actor_attributes
-from shared.events import Event
 from shared.tables import events, outbox
 
 OUTBOX_CHANNEL = func.concat("outbox:", func.current_schema())
@@ -56,6 +57,8 @@ class NewEvent:
     event_id: UUID = field(default_factory=uuid4)
     occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     actor: Actor | None = None  # who made the change; None for the system's own loaders
+    decided: Data | None = field(default=None, repr=False, compare=False)
+    """The model `data` was written from, when a command decided it (see `StoredEvent`)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,14 @@ class StoredEvent:
     correlation_id: UUID
     occurred_at: datetime
     actor: Actor | None = None
+    decided: Data | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def payload(self) -> Data:
+        """The data as its contract model: the one the command decided, when this process
+        stored it (an import's projection reads its thousands without parsing them back),
+        else read from the stored JSON."""
+        return self.decided if self.decided is not None else parse(self.type, self.data)
 
     @classmethod
     def from_row(cls, row: RowMapping) -> "StoredEvent":
@@ -209,8 +220,13 @@ async def _insert(
         .returning(*STORED_COLUMNS),
         rows,
     )
+    decided = {
+        event.event_id: event.decided for _stream, _expected, new in streams for event in new
+    }
+    read = (StoredEvent.from_row(row._mapping) for row in result)
     stored = sorted(
-        (StoredEvent.from_row(row._mapping) for row in result), key=lambda e: e.position
+        (replace(event, decided=decided[event.event_id]) for event in read),
+        key=lambda e: e.position,
     )
     if len(stored) < len(rows):
         await _raise_conflict(conn, streams, stored)
@@ -233,7 +249,7 @@ async def _copy(
     stored = [
         StoredEvent(next(positions), event.event_id, stream_id, expected + offset, event.type,
                     event.province, event.partition_key, event.data, event.correlation_id,
-                    event.occurred_at, event.actor)
+                    event.occurred_at, event.actor, event.decided)
         for stream_id, expected, new in streams
         for offset, event in enumerate(new, start=1)
     ]  # fmt: skip
@@ -351,7 +367,8 @@ class Recorder:
                     NewEvent(
                         event_id=next(ids),
                         type=event.type,
-                        data=event.data,
+                        data=to_json(event.data),  # the one serialisation
+                        decided=event.data,
                         province=stream.province,
                         partition_key=key,
                         correlation_id=self.correlation_id,

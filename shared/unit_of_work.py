@@ -26,7 +26,7 @@ from typing import Generic, Protocol, Self, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
-from shared.events import Event
+from shared.contract import Data, Event
 from shared.eventstore import Decided, Recorder, load_stream
 from shared.tables import events
 
@@ -71,11 +71,14 @@ class EventStore(Protocol):
 
 class Repository(Generic[A]):
     """The aggregates of one kind: rebuilt from their streams, saved as new events.
-    `created` is the type a stream of this kind starts with; another stream of the same
+    `created` is the model a stream of this kind starts with; another stream of the same
     id is not one of them (the registry's ids share one namespace)."""
 
     def __init__(
-        self, store: EventStore, rebuild: Callable[[list[Event]], A], created: str | None = None
+        self,
+        store: EventStore,
+        rebuild: Callable[[list[Event]], A],
+        created: type[Data] | None = None,
     ) -> None:
         self.store = store
         self.rebuild = rebuild
@@ -83,7 +86,7 @@ class Repository(Generic[A]):
 
     async def load(self, stream_id: str) -> A | None:
         history = await self.store.load(stream_id)
-        if not history or (self.created is not None and history[0].type != self.created):
+        if not history or (self.created is not None and type(history[0].data) is not self.created):
             return None
         return self.rebuild(history)
 
@@ -148,7 +151,8 @@ class PostgresEvents:
         self._transaction: AsyncTransaction | None = None
 
     async def load(self, stream_id: str) -> list[Event]:
-        return [Event(event.type, event.data) for event in await load_stream(self.conn, stream_id)]
+        """The stream's events as the contract's models, read back from their JSON."""
+        return [Event(event.payload) for event in await load_stream(self.conn, stream_id)]
 
     async def taken(self, stream_ids: Sequence[str]) -> set[str]:
         if not stream_ids:

@@ -5,7 +5,7 @@ version is `ConcurrencyConflict`; a rolled-back unit leaves nothing)."""
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from shared.events import Event
+from shared.contract import Event
 from shared.eventstore import ConcurrencyConflict, Decided
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from shared import bounds
+from shared import bounds, contract
 from shared.catalogue import (
     BENEFICIARY_GROUPS,
     BENEFICIARY_KINDS,
@@ -17,14 +17,16 @@ from shared.catalogue import (
     FUNDING_SOURCES,
     QUANTITY_UNITS,
 )
+from shared.contract import (
+    ActivityCorrected,
+    ActivityFacts,
+    ActivityRecorded,
+    ActivityVoided,
+    Event,
+)
 from shared.editions import EDITIONS
 from shared.errors import RuleViolation
-from shared.events import ACTIVITY_EVENTS, Event, unit_key
-
-EVENT_PREFIX = ACTIVITY_EVENTS
-RECORDED = EVENT_PREFIX + "recorded.v1"
-CORRECTED = EVENT_PREFIX + "corrected.v1"
-VOIDED = EVENT_PREFIX + "voided.v1"
+from shared.events import unit_key
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,43 @@ class Facts:
                 "the units' shares must add up to the value",
             )
 
+    def recorded(self, activity_id: str, province: str) -> ActivityRecorded:
+        return ActivityRecorded(activity_id=activity_id, province=province, **self._contract())
+
+    def corrected(self, activity_id: str, reason: str) -> ActivityCorrected:
+        return ActivityCorrected(activity_id=activity_id, reason=reason, **self._contract())
+
+    def _contract(self) -> dict[str, Any]:
+        """The facts as the contract's `ActivityFacts` fields, in its models."""
+        quantity = self.quantity
+        return {
+            "assignment_id": self.assignment_id,
+            "commune": contract.Commune(edition=self.commune_edition, code=self.commune_code),
+            "village_id": self.village_id,
+            "occurred_on": self.occurred_on,
+            "category": self.category,
+            "description": self.description.strip(),
+            "value_vnd": self.value_vnd,
+            "contributions": [
+                contract.Contribution(sponsor_unit_id=c.sponsor_unit_id, value_vnd=c.value_vnd)
+                for c in self.contributions
+            ],
+            "funding_source": self.funding_source,
+            "quantity": (
+                contract.Quantity(amount=quantity.amount, unit=quantity.unit) if quantity else None
+            ),
+            "beneficiaries": [
+                contract.Beneficiaries(count=b.count, kind=b.kind, group=b.group)
+                for b in self.beneficiaries
+            ],
+            "evidence": list(self.evidence),
+            "commitment_id": self.commitment_id,
+        }
+
     def data(self) -> dict[str, Any]:
+        """The facts in their JSON form, as the API shows them and as an imported row's id
+        is made of (written out rather than dumped from the model: an import computes it
+        for every row; a unit test holds the two equal)."""
         return {
             "assignment_id": self.assignment_id,
             "commune": {"edition": self.commune_edition, "code": self.commune_code},
@@ -191,30 +229,29 @@ class Facts:
         }
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> "Facts":
-        quantity = data.get("quantity")
+    def of(cls, data: ActivityFacts) -> "Facts":
+        """The facts a recording or correction carries."""
+        quantity = data.quantity
         return cls(
-            assignment_id=data["assignment_id"],
-            commune_edition=data["commune"]["edition"],
-            commune_code=data["commune"]["code"],
-            village_id=data.get("village_id"),
-            occurred_on=date.fromisoformat(data["occurred_on"]),
-            category=data["category"],
-            description=data["description"],
-            value_vnd=data["value_vnd"],
-            contributions=tuple(Contribution(**c) for c in data["contributions"]),
-            funding_source=data["funding_source"],
-            quantity=Quantity(Decimal(quantity["amount"]), quantity["unit"]) if quantity else None,
-            beneficiaries=tuple(Beneficiaries(**b) for b in data["beneficiaries"]),
-            evidence=tuple(data["evidence"]),
-            commitment_id=data.get("commitment_id"),
+            assignment_id=data.assignment_id,
+            commune_edition=data.commune.edition,
+            commune_code=data.commune.code,
+            village_id=data.village_id,
+            occurred_on=data.occurred_on,
+            category=data.category,
+            description=data.description,
+            value_vnd=data.value_vnd,
+            contributions=tuple(
+                Contribution(c.sponsor_unit_id, c.value_vnd) for c in data.contributions
+            ),
+            funding_source=data.funding_source,
+            quantity=Quantity(quantity.amount, quantity.unit) if quantity else None,
+            beneficiaries=tuple(
+                Beneficiaries(b.count, b.kind, b.group) for b in data.beneficiaries
+            ),
+            evidence=tuple(data.evidence),
+            commitment_id=data.commitment_id,
         )
-
-
-def recorded_key(event: Event) -> str:
-    """The Kafka key of a recording: its commune as recorded."""
-    commune = event.data["commune"]
-    return unit_key("commune", commune["edition"], commune["code"])
 
 
 @dataclass
@@ -238,9 +275,7 @@ class Activity:
     @classmethod
     def record(cls, activity_id: str, province: str, facts: Facts) -> "Activity":
         activity = cls(activity_id, province, facts)
-        activity._record(
-            RECORDED, {"activity_id": activity_id, "province": province, **facts.data()}
-        )
+        activity._record(facts.recorded(activity_id, province))
         return activity
 
     def correct(self, facts: Facts, reason: str) -> None:
@@ -256,40 +291,38 @@ class Activity:
             )
         if facts == self.facts:
             raise RuleViolation("facts", "nội dung sửa không có gì mới / nothing changed")
-        self._record(CORRECTED, {"activity_id": self.id, "reason": reason.strip(), **facts.data()})
+        self._record(facts.corrected(self.id, reason.strip()))
 
     def void(self, reason: str) -> None:
         self._check_not_voided()
         _check_reason(reason)
-        self._record(VOIDED, {"activity_id": self.id, "reason": reason.strip()})
+        self._record(ActivityVoided(activity_id=self.id, reason=reason.strip()))
 
     def _check_not_voided(self) -> None:
         if self.voided:
             raise RuleViolation("activity", "hoạt động đã bị hủy / the activity is void")
 
-    def _record(self, event_type: str, data: dict[str, Any]) -> None:
-        event = Event(event_type, data)
+    def _record(self, data: contract.Data) -> None:
+        event = Event(data)
         self.apply(event)
         self.pending.append(event)
 
     def apply(self, event: Event) -> None:
-        if event.type in (RECORDED, CORRECTED):
-            self.facts = Facts.from_data(event.data)
-        elif event.type == VOIDED:
-            self.voided = True
-        else:
-            raise ValueError(f"unknown activity event {event.type}")
+        match event.data:
+            case ActivityRecorded() | ActivityCorrected() as facts:
+                self.facts = Facts.of(facts)
+            case ActivityVoided():
+                self.voided = True
+            case _:
+                raise ValueError(f"unknown activity event {event.type}")
         self.version += 1
 
     @classmethod
     def from_events(cls, events: list[Event]) -> "Activity":
-        first = events[0]
-        if first.type != RECORDED:
+        first = events[0].data
+        if not isinstance(first, ActivityRecorded):
             raise ValueError("an activity's history starts with its recording")
-        activity = cls(
-            first.data["activity_id"], first.data["province"], Facts.from_data(first.data)
-        )
-        activity.version = 0
+        activity = cls(first.activity_id, first.province, Facts.of(first))
         for event in events:
             activity.apply(event)
         return activity

@@ -4,13 +4,10 @@ until an explicit, recorded unlock."""
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
+from shared import contract
+from shared.contract import Event
 from shared.errors import Refused, RuleViolation
-from shared.events import PERIOD_EVENTS, Event
-
-LOCKED = PERIOD_EVENTS + "locked.v1"
-UNLOCKED = PERIOD_EVENTS + "unlocked.v1"
 
 
 class PeriodLocked(Refused):
@@ -63,7 +60,10 @@ class ProvinceLocks:
 
     @classmethod
     def from_events(cls, events: list[Event]) -> "ProvinceLocks":
-        locks = cls(events[0].data["province"])
+        first = events[0].data
+        if not isinstance(first, contract.PeriodLocked):
+            raise ValueError("a province's locks begin with a lock")
+        locks = cls(first.province)
         for event in events:
             locks.apply(event)
         return locks
@@ -77,7 +77,18 @@ class ProvinceLocks:
             raise RuleViolation(
                 "id", f"mã khóa {lock.id} đã dùng trong tỉnh / the lock id is already used"
             )
-        self._record(LOCKED, {"province": self.province, **_lock_data(lock)})
+        commune = lock.commune
+        self._record(
+            contract.PeriodLocked(
+                province=self.province,
+                lock_id=lock.id,
+                year=lock.year,
+                quarter=lock.quarter,
+                commune=contract.Commune(edition=commune[0], code=commune[1]) if commune else None,
+                reason=lock.reason.strip(),
+                by=lock.by.strip(),
+            )
+        )
 
     def unlock(self, lock_id: str, reason: str, by: str) -> None:
         if lock_id not in self.active:
@@ -85,8 +96,7 @@ class ProvinceLocks:
         if not reason.strip() or not by.strip():
             raise RuleViolation("reason", "mở khóa cần lý do và người mở / reason and who unlocks")
         self._record(
-            UNLOCKED,
-            {"province": self.province, "lock_id": lock_id, "reason": reason, "by": by},
+            contract.PeriodUnlocked(province=self.province, lock_id=lock_id, reason=reason, by=by)
         )
 
     def check(self, commune: tuple[str, str], day: date) -> None:
@@ -97,37 +107,26 @@ class ProvinceLocks:
                     f"the period is locked (lock {lock.id}): unlock it first"
                 )
 
-    def _record(self, event_type: str, data: dict[str, Any]) -> None:
-        event = Event(event_type, data)
+    def _record(self, data: contract.Data) -> None:
+        event = Event(data)
         self.apply(event)
         self.pending.append(event)
 
     def apply(self, event: Event) -> None:
-        data = event.data
-        if event.type == LOCKED:
-            commune = data["commune"]
-            self.used.add(data["lock_id"])
-            self.active[data["lock_id"]] = Lock(
-                data["lock_id"],
-                data["year"],
-                data["quarter"],
-                (commune["edition"], commune["code"]) if commune else None,
-                data["reason"],
-                data["by"],
-            )
-        elif event.type == UNLOCKED:
-            del self.active[data["lock_id"]]
-        else:
-            raise ValueError(f"unknown lock event {event.type}")
+        match event.data:
+            case contract.PeriodLocked() as locked:
+                commune = locked.commune
+                self.used.add(locked.lock_id)
+                self.active[locked.lock_id] = Lock(
+                    locked.lock_id,
+                    locked.year,
+                    locked.quarter,
+                    (commune.edition, commune.code) if commune else None,
+                    locked.reason,
+                    locked.by,
+                )
+            case contract.PeriodUnlocked() as unlocked:
+                del self.active[unlocked.lock_id]
+            case _:
+                raise ValueError(f"unknown lock event {event.type}")
         self.version += 1
-
-
-def _lock_data(lock: Lock) -> dict[str, Any]:
-    return {
-        "lock_id": lock.id,
-        "year": lock.year,
-        "quarter": lock.quarter,
-        "commune": {"edition": lock.commune[0], "code": lock.commune[1]} if lock.commune else None,
-        "reason": lock.reason.strip(),
-        "by": lock.by.strip(),
-    }

@@ -2,16 +2,13 @@
 so plan versus actual is reportable."""
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from services.activities.domain.activities import Quantity
+from shared import contract
 from shared.catalogue import CATEGORIES, QUANTITY_UNITS
+from shared.contract import CommitmentAdded, CommitmentData, Event, PlanCreated
 from shared.errors import RuleViolation
-from shared.events import PLAN_EVENTS, Event
-
-PLAN_CREATED = PLAN_EVENTS + "created.v1"
-COMMITMENT_ADDED = PLAN_EVENTS + "commitment_added.v1"
 
 
 @dataclass(frozen=True)
@@ -23,7 +20,9 @@ class Commitment:
     planned_value_vnd: int | None = None  # what the unit means to spend
     planned_quantity: Quantity | None = None  # and to give: 20 con, 3 km...
 
-    def data(self) -> dict[str, Any]:
+    def fields(self) -> dict[str, Any]:
+        """As the contract's `CommitmentData` fields; what was not planned stays out (the
+        plans recorded before the planned value and quantity were added lack them)."""
         found: dict[str, Any] = {
             "commitment_id": self.id,
             "description": self.description.strip(),
@@ -32,10 +31,23 @@ class Commitment:
         }
         if self.planned_value_vnd is not None:
             found["planned_value_vnd"] = self.planned_value_vnd
-        if self.planned_quantity is not None:
-            found["planned_quantity"] = {"amount": str(self.planned_quantity.amount),
-                                         "unit": self.planned_quantity.unit}  # fmt: skip
+        if (quantity := self.planned_quantity) is not None:
+            found["planned_quantity"] = contract.Quantity(
+                amount=quantity.amount, unit=quantity.unit
+            )
         return found
+
+    @classmethod
+    def of(cls, data: CommitmentData) -> "Commitment":
+        quantity = data.planned_quantity
+        return cls(
+            data.commitment_id,
+            data.description,
+            data.category,
+            data.quarter,
+            data.planned_value_vnd,
+            Quantity(quantity.amount, quantity.unit) if quantity else None,
+        )
 
     def check(self, index: int) -> None:
         where = f"commitments.{index}"
@@ -87,13 +99,12 @@ class Plan:
         if len({c.id for c in commitments}) != len(commitments):
             raise RuleViolation("commitments", "mã cam kết bị trùng / a commitment id twice")
         plan._record(
-            PLAN_CREATED,
-            {
-                "assignment_id": assignment_id,
-                "year": year,
-                "province": province,
-                "commitments": [c.data() for c in commitments],
-            },
+            PlanCreated(
+                assignment_id=assignment_id,
+                year=year,
+                province=province,
+                commitments=[CommitmentData(**c.fields()) for c in commitments],
+            )
         )
         return plan
 
@@ -102,41 +113,31 @@ class Plan:
         if commitment.id in self.commitments:
             raise RuleViolation("commitment_id", "mã cam kết đã có / already in the plan")
         self._record(
-            COMMITMENT_ADDED,
-            {"assignment_id": self.assignment_id, "year": self.year, **commitment.data()},
+            CommitmentAdded(assignment_id=self.assignment_id, year=self.year, **commitment.fields())
         )
 
-    def _record(self, event_type: str, data: dict[str, Any]) -> None:
-        event = Event(event_type, data)
+    def _record(self, data: contract.Data) -> None:
+        event = Event(data)
         self.apply(event)
         self.pending.append(event)
 
     def apply(self, event: Event) -> None:
-        if event.type == PLAN_CREATED:
-            for data in event.data["commitments"]:
-                self.commitments[data["commitment_id"]] = _commitment(data)
-        elif event.type == COMMITMENT_ADDED:
-            self.commitments[event.data["commitment_id"]] = _commitment(event.data)
-        else:
-            raise ValueError(f"unknown plan event {event.type}")
+        match event.data:
+            case PlanCreated(commitments=commitments):
+                for data in commitments:
+                    self.commitments[data.commitment_id] = Commitment.of(data)
+            case CommitmentAdded() as added:
+                self.commitments[added.commitment_id] = Commitment.of(added)
+            case _:
+                raise ValueError(f"unknown plan event {event.type}")
         self.version += 1
 
     @classmethod
     def from_events(cls, events: list[Event]) -> "Plan":
         created = events[0].data
-        plan = cls(created["assignment_id"], created["year"], created["province"])
+        if not isinstance(created, PlanCreated):
+            raise ValueError("a plan's history starts with its creation")
+        plan = cls(created.assignment_id, created.year, created.province)
         for event in events:
             plan.apply(event)
         return plan
-
-
-def _commitment(data: dict[str, Any]) -> Commitment:
-    quantity = data.get("planned_quantity")
-    return Commitment(
-        data["commitment_id"],
-        data["description"],
-        data["category"],
-        data["quarter"],
-        data.get("planned_value_vnd"),
-        Quantity(Decimal(quantity["amount"]), quantity["unit"]) if quantity else None,
-    )

@@ -8,12 +8,13 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.activities.adapters.reads import SqlReads
-from services.activities.domain.activities import RECORDED, Activity
+from services.activities.domain.activities import Activity
 from services.activities.domain.assignments import KnownAssignment
 from services.activities.domain.locks import ProvinceLocks
-from services.activities.domain.plans import PLAN_CREATED, Plan
+from services.activities.domain.plans import Plan
 from services.activities.service_layer.projection import project
 from shared.auth import Actor
+from shared.contract import ActivityRecorded, PlanCreated
 from shared.eventstore import Recorder
 from shared.unit_of_work import EventStore, PostgresEvents, Repository, UnitOfWork
 
@@ -38,8 +39,8 @@ class Reads(Protocol):
 class ActivitiesUnit(UnitOfWork):
     def __init__(self, store: EventStore, reads: Reads) -> None:
         super().__init__(store)
-        self.activities = Repository(store, Activity.from_events, RECORDED)
-        self.plans = Repository(store, Plan.from_events, PLAN_CREATED)
+        self.activities = Repository(store, Activity.from_events, ActivityRecorded)
+        self.plans = Repository(store, Plan.from_events, PlanCreated)
         self.locks = Repository(store, ProvinceLocks.from_events)
         self.reads = reads
 

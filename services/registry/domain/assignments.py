@@ -12,19 +12,26 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from services.registry.domain.admin_units import Edition, Level
-from services.registry.domain.events import event_type
 from services.registry.domain.programmes import (
     LegalBasis,
     Period,
     legal_basis,
     legal_basis_data,
     period_data,
+    period_of,
+)
+from shared import contract
+from shared.contract import (
+    AssignmentCreated,
+    AssignmentEnded,
+    Event,
+    LeadAssigned,
+    MemberLeft,
+    TargetSucceeded,
 )
 from shared.errors import RuleViolation
-from shared.events import Event, unit_key
+from shared.events import unit_key
 
-EVENT_PREFIX = event_type("assignment", "")
-ASSIGNMENT_CREATED = EVENT_PREFIX + "created.v1"
 DISTRICTS_END = date(2025, 6, 30)  # the last day of districts: 1 July 2025 abolished them
 
 
@@ -118,20 +125,19 @@ class Assignment:
         staged = {m.sponsor_unit_id: m for m in members}
         for year, unit in leads.items():
             assignment._check_lead(year, unit, staged)
-        continued = {"continues": continues} if continues else {}
+        continued: dict[str, Any] = {"continues": continues} if continues else {}
         assignment._record(
-            "created.v1",
-            {
-                **continued,
-                "assignment_id": assignment_id,
-                "programme_id": programme_id,
-                "period": period_data(period),
-                "province": province,
-                "target": _target_data(target),
-                "legal_basis": legal_basis_data(legal_basis) if legal_basis else None,
-                "members": [_membership_data(m) for m in members],
-                "leads": {str(year): unit for year, unit in sorted(leads.items())},
-            },
+            AssignmentCreated(
+                **continued,  # added compatibly: the other assignments' events lack it
+                assignment_id=assignment_id,
+                programme_id=programme_id,
+                period=period_data(period),
+                province=province,
+                target=_target_data(target),
+                legal_basis=legal_basis_data(legal_basis) if legal_basis else None,
+                members=[_membership_data(m) for m in members],
+                leads={str(year): unit for year, unit in sorted(leads.items())},
+            )
         )
         return assignment
 
@@ -139,14 +145,14 @@ class Assignment:
         self._check_not_ended()
         self._check_lead(year, sponsor_unit_id, self.members)
         if self.leads.get(year) != sponsor_unit_id:
-            self._record("lead_assigned.v1", {"year": year, "sponsor_unit_id": sponsor_unit_id})
+            self._record(LeadAssigned(year=year, sponsor_unit_id=sponsor_unit_id))
 
     def join(self, membership: Membership) -> None:
         self._check_not_ended()
         self._check_membership(membership)
         if membership.sponsor_unit_id in self.members:
             raise RuleViolation("sponsor_unit_id", "đơn vị đã là thành viên / already a member")
-        self._record("member_joined.v1", _membership_data(membership))
+        self._record(_membership_data(membership))
 
     def leave(self, sponsor_unit_id: str, left_on: date) -> None:
         self._check_not_ended()
@@ -165,9 +171,7 @@ class Assignment:
                 f"đơn vị còn chủ trì năm {led_later[0]}: chuyển chủ trì trước / "
                 f"the unit leads in {led_later[0]}: hand the lead over first",
             )
-        self._record(
-            "member_left.v1", {"sponsor_unit_id": sponsor_unit_id, "left_on": left_on.isoformat()}
-        )
+        self._record(MemberLeft(sponsor_unit_id=sponsor_unit_id, left_on=left_on))
 
     def continue_on(self, successor: Target, reason: str) -> None:
         """The target was merged by the 2025 reform: carry on with its successor, keeping
@@ -180,8 +184,9 @@ class Assignment:
                 "only a pre-2025 target continues on a 2025 unit",
             )
         self._record(
-            "target_succeeded.v1",
-            {"from": _target_data(self.target), "to": _target_data(successor), "reason": reason},
+            TargetSucceeded(
+                from_=_target_data(self.target), to=_target_data(successor), reason=reason
+            )
         )
 
     def continue_on_communes(self, communes: list[str], reason: str) -> list["Assignment"]:
@@ -237,7 +242,7 @@ class Assignment:
         if not reason.strip():
             raise RuleViolation("reason", "cần ghi lý do / the reason is missing")
         self._check_day("ended_on", ended_on)
-        self._record("ended.v1", {"ended_on": ended_on.isoformat(), "reason": reason.strip()})
+        self._record(AssignmentEnded(ended_on=ended_on, reason=reason.strip()))
 
     @property
     def active(self) -> bool:
@@ -305,48 +310,47 @@ class Assignment:
             )
 
     # -- events ---------------------------------------------------------------------
-    def _record(self, name: str, data: dict[str, Any]) -> None:
-        event = Event(f"{EVENT_PREFIX}{name}", data)
+    def _record(self, data: contract.Data) -> None:
+        event = Event(data)
         self.apply(event)
         self.pending.append(event)
 
     def apply(self, event: Event) -> None:
-        data = event.data
-        kind = event.type.removeprefix(EVENT_PREFIX)
-        if kind == "created.v1":
-            for membership in data["members"]:
-                self.members[membership["sponsor_unit_id"]] = _membership(membership)
-            self.leads = {int(year): unit for year, unit in data["leads"].items()}
-        elif kind == "lead_assigned.v1":
-            self.leads[data["year"]] = data["sponsor_unit_id"]
-        elif kind == "member_joined.v1":
-            self.members[data["sponsor_unit_id"]] = _membership(data)
-        elif kind == "member_left.v1":
-            current = self.members[data["sponsor_unit_id"]]
-            self.members[current.sponsor_unit_id] = Membership(
-                current.sponsor_unit_id, current.joined_on, date.fromisoformat(data["left_on"])
-            )
-        elif kind == "target_succeeded.v1":
-            self.former_targets.append(self.target)
-            self.target = _target(data["to"])
-        elif kind == "ended.v1":
-            self.ended_on = date.fromisoformat(data["ended_on"])
-        else:
-            raise ValueError(f"unknown assignment event {event.type}")
+        match event.data:
+            case AssignmentCreated() as created:
+                for membership in created.members:
+                    self.members[membership.sponsor_unit_id] = _membership(membership)
+                self.leads = {int(year): unit for year, unit in created.leads.items()}
+            case LeadAssigned() as lead:
+                self.leads[lead.year] = lead.sponsor_unit_id
+            case contract.Membership() as joined:
+                self.members[joined.sponsor_unit_id] = _membership(joined)
+            case MemberLeft() as left:
+                current = self.members[left.sponsor_unit_id]
+                self.members[current.sponsor_unit_id] = Membership(
+                    current.sponsor_unit_id, current.joined_on, left.left_on
+                )
+            case TargetSucceeded() as succeeded:
+                self.former_targets.append(self.target)
+                self.target = _target(succeeded.to)
+            case AssignmentEnded() as ended:
+                self.ended_on = ended.ended_on
+            case _:
+                raise ValueError(f"unknown assignment event {event.type}")
         self.version += 1
 
     @classmethod
     def from_events(cls, events: list[Event]) -> "Assignment":
-        if not events or not events[0].type.endswith(".created.v1"):
+        created = events[0].data if events else None
+        if not isinstance(created, AssignmentCreated):
             raise ValueError("an assignment's history starts with its creation")
-        created = events[0].data
-        basis = created["legal_basis"]
+        basis = created.legal_basis
         assignment = cls(
-            created["assignment_id"],
-            created["programme_id"],
-            Period(**created["period"]),
-            created["province"],
-            _target(created["target"]),
+            created.assignment_id,
+            created.programme_id,
+            period_of(created.period),
+            created.province,
+            _target(created.target),
             legal_basis(basis) if basis else None,
         )
         for event in events:
@@ -375,41 +379,37 @@ def continued_id(district_assignment_id: str, commune_code: str) -> str:
     return str(uuid5(NAMESPACE_URL, f"{district_assignment_id}/continued/{commune_code}"))
 
 
-def _target_data(target: Target) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "kind": target.kind,
-        "edition": target.edition,
-        "code": target.code,
-        "village_id": target.village_id,
-    }
-    if target.kind == TargetKind.DISTRICT:  # added compatibly: older events lack them
-        data |= {"name": target.name, "communes": list(target.communes)}
-    return data
+def _target_data(target: Target) -> contract.Target:
+    district: dict[str, Any] = {}
+    if target.kind == TargetKind.DISTRICT:  # added compatibly: other targets lack them
+        district = {"name": target.name, "communes": list(target.communes)}
+    return contract.Target(
+        kind=target.kind,
+        edition=target.edition,
+        code=target.code,
+        village_id=target.village_id,
+        **district,
+    )
 
 
-def _target(data: dict[str, Any]) -> Target:
+def _target(data: contract.Target) -> Target:
     return Target(
-        TargetKind(data["kind"]),
-        Edition(data["edition"]),
-        data["code"],
-        data.get("village_id"),
-        data.get("name"),
-        tuple(data.get("communes") or ()),
+        TargetKind(data.kind),
+        Edition(data.edition),
+        data.code,
+        data.village_id,
+        data.name,
+        tuple(data.communes or ()),
     )
 
 
-def _membership_data(membership: Membership) -> dict[str, str | None]:
-    return {
-        "sponsor_unit_id": membership.sponsor_unit_id,
-        "joined_on": membership.joined_on.isoformat(),
-        "left_on": membership.left_on.isoformat() if membership.left_on else None,
-    }
-
-
-def _membership(data: dict[str, Any]) -> Membership:
-    left = data.get("left_on")
-    return Membership(
-        data["sponsor_unit_id"],
-        date.fromisoformat(data["joined_on"]),
-        date.fromisoformat(left) if left else None,
+def _membership_data(membership: Membership) -> contract.Membership:
+    return contract.Membership(
+        sponsor_unit_id=membership.sponsor_unit_id,
+        joined_on=membership.joined_on,
+        left_on=membership.left_on,
     )
+
+
+def _membership(data: contract.Membership) -> Membership:
+    return Membership(data.sponsor_unit_id, data.joined_on, data.left_on)

@@ -10,9 +10,10 @@ from decimal import Decimal
 from enum import StrEnum
 
 from services.registry.domain.admin_units import Edition, Level
-from services.registry.domain.events import event_type
+from shared import contract
+from shared.contract import CommuneClassified, Event, VillageRegistered
 from shared.errors import RuleViolation
-from shared.events import Event, unit_key
+from shared.events import unit_key
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,12 @@ class CommuneRef:
     edition: Edition
     code: str
 
-    def data(self) -> dict[str, str]:
-        return {"edition": self.edition, "code": self.code}
+    def data(self) -> contract.Commune:
+        return contract.Commune(edition=self.edition, code=self.code)
+
+    @classmethod
+    def of(cls, data: contract.Commune) -> "CommuneRef":
+        return cls(Edition(data.edition), data.code)
 
     @property
     def partition_key(self) -> str:
@@ -36,10 +41,6 @@ class VillageKind(StrEnum):
     LANG = "làng"
     AP = "ấp"
     TO_DAN_PHO = "tổ dân phố"
-
-
-VILLAGE_REGISTERED = event_type("village", "registered.v1")
-CLASSIFIED = event_type("commune", "classified.v1")
 
 
 @dataclass
@@ -68,14 +69,13 @@ class Village:
     def register(self) -> None:
         self.pending.append(
             Event(
-                VILLAGE_REGISTERED,
-                {
-                    "village_id": self.id,
-                    "province": self.province,
-                    "commune": self.commune.data(),
-                    "kind": self.kind,
-                    "name": self.name.strip(),
-                },
+                VillageRegistered(
+                    village_id=self.id,
+                    province=self.province,
+                    commune=self.commune.data(),
+                    kind=self.kind,
+                    name=self.name.strip(),
+                )
             )
         )
         self.version += 1
@@ -83,9 +83,10 @@ class Village:
     @classmethod
     def from_events(cls, events: list[Event]) -> "Village":
         data = events[0].data
-        commune = CommuneRef(Edition(data["commune"]["edition"]), data["commune"]["code"])
-        village = cls(data["village_id"], data["province"], commune, VillageKind(data["kind"]),
-                      data["name"])  # fmt: skip
+        if not isinstance(data, VillageRegistered):
+            raise ValueError("a village's history starts with its registration")
+        commune = CommuneRef.of(data.commune)
+        village = cls(data.village_id, data.province, commune, VillageKind(data.kind), data.name)
         village.version = len(events)
         return village
 
@@ -143,17 +144,15 @@ class Classification:
             )
 
     def recorded(self) -> Event:
-        value = str(self.value) if isinstance(self.value, Decimal) else self.value
         return Event(
-            CLASSIFIED,
-            {
-                "province": self.province,
-                "commune": self.commune.data(),
-                "kind": self.kind,
-                "value": value,
-                "effective_on": self.effective_on.isoformat(),
-                "source": self.source.strip(),
-            },
+            CommuneClassified(
+                province=self.province,
+                commune=self.commune.data(),
+                kind=self.kind,
+                value=self.value,  # a decimal travels as text, never as a float
+                effective_on=self.effective_on,
+                source=self.source.strip(),
+            )
         )
 
 
@@ -183,8 +182,9 @@ class CommuneClassifications:
     @classmethod
     def from_events(cls, events: list[Event]) -> "CommuneClassifications":
         data = events[-1].data
-        commune = CommuneRef(Edition(data["commune"]["edition"]), data["commune"]["code"])
-        return cls(commune, data["province"], version=len(events))
+        if not isinstance(data, CommuneClassified):
+            raise ValueError(f"not a classification: {events[-1].type}")
+        return cls(CommuneRef.of(data.commune), data.province, version=len(events))
 
 
 def classifications_stream(commune: CommuneRef) -> str:

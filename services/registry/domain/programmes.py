@@ -4,11 +4,10 @@ behind it."""
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
-from services.registry.domain.events import event_type
+from shared import contract
+from shared.contract import Event, LegalBasisAdded, ProgrammeCreated
 from shared.errors import RuleViolation
-from shared.events import Event
 
 # "2072/QĐ-UBND", "417-TB/TU", "12-KH/BDVTU": a number, then the document kind and issuer.
 DOCUMENT_NUMBER = re.compile(r"^\d{1,5}[/-][A-ZĐ]{1,10}([/-][A-ZĐ]{1,10}){0,3}$")
@@ -63,10 +62,6 @@ class Period:
         return f"{self.start_year}-{self.end_year}"
 
 
-PROGRAMME_CREATED = event_type("programme", "created.v1")
-LEGAL_BASIS_ADDED = event_type("programme", "legal_basis_added.v1")
-
-
 @dataclass
 class Programme:
     """A province's twinning programme for a period, on the strength of its legal bases."""
@@ -94,15 +89,14 @@ class Programme:
 
     def create(self) -> None:
         self._record(
-            PROGRAMME_CREATED,
-            {
-                "programme_id": self.id,
-                "province": self.province,
-                "name": self.name.strip(),
-                "period": period_data(self.period),
-                "scope": self.scope,
-                "legal_bases": [legal_basis_data(basis) for basis in self.legal_bases],
-            },
+            ProgrammeCreated(
+                programme_id=self.id,
+                province=self.province,
+                name=self.name.strip(),
+                period=period_data(self.period),
+                scope=self.scope,
+                legal_bases=[legal_basis_data(basis) for basis in self.legal_bases],
+            )
         )
 
     def add_legal_basis(self, basis: LegalBasis) -> None:
@@ -111,49 +105,52 @@ class Programme:
             raise RuleViolation(
                 "number", f"văn bản {basis.number} đã có / the programme already cites it"
             )
-        self._record(
-            LEGAL_BASIS_ADDED, {"programme_id": self.id, "legal_basis": legal_basis_data(basis)}
-        )
+        self._record(LegalBasisAdded(programme_id=self.id, legal_basis=legal_basis_data(basis)))
 
-    def _record(self, event_type: str, data: dict[str, Any]) -> None:
-        event = Event(event_type, data)
+    def _record(self, data: contract.Data) -> None:
+        event = Event(data)
         self.apply(event)
         self.pending.append(event)
 
     def apply(self, event: Event) -> None:
-        if event.type == LEGAL_BASIS_ADDED:
-            self.legal_bases += (legal_basis(event.data["legal_basis"]),)
-        elif event.type != PROGRAMME_CREATED:
-            raise ValueError(f"unknown programme event {event.type}")
+        match event.data:
+            case LegalBasisAdded(legal_basis=added):
+                self.legal_bases += (legal_basis(added),)
+            case ProgrammeCreated():
+                pass
+            case _:
+                raise ValueError(f"unknown programme event {event.type}")
         self.version += 1
 
     @classmethod
     def from_events(cls, events: list[Event]) -> "Programme":
         created = events[0].data
+        if not isinstance(created, ProgrammeCreated):
+            raise ValueError("a programme's history starts with its creation")
         programme = cls(
-            created["programme_id"],
-            created["province"],
-            created["name"],
-            Period(**created["period"]),
-            created["scope"],
-            tuple(legal_basis(data) for data in created["legal_bases"]),
+            created.programme_id,
+            created.province,
+            created.name,
+            period_of(created.period),
+            created.scope,
+            tuple(legal_basis(data) for data in created.legal_bases),
         )
         for event in events:
             programme.apply(event)
         return programme
 
 
-def period_data(period: Period) -> dict[str, int]:
-    return {"start_year": period.start_year, "end_year": period.end_year}
+def period_data(period: Period) -> contract.Period:
+    return contract.Period(start_year=period.start_year, end_year=period.end_year)
 
 
-def legal_basis_data(basis: LegalBasis) -> dict[str, str]:
-    return {
-        "number": basis.number,
-        "issued_on": basis.issued_on.isoformat(),
-        "issuer": basis.issuer,
-    }
+def period_of(data: contract.Period) -> Period:
+    return Period(data.start_year, data.end_year)
 
 
-def legal_basis(data: dict[str, str]) -> LegalBasis:
-    return LegalBasis(data["number"], date.fromisoformat(data["issued_on"]), data["issuer"])
+def legal_basis_data(basis: LegalBasis) -> contract.LegalBasis:
+    return contract.LegalBasis(number=basis.number, issued_on=basis.issued_on, issuer=basis.issuer)
+
+
+def legal_basis(data: contract.LegalBasis) -> LegalBasis:
+    return LegalBasis(data.number, data.issued_on, data.issuer)

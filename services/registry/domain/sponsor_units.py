@@ -4,9 +4,8 @@ communes (cơ quan, đơn vị, tổ chức, doanh nghiệp kết nghĩa)."""
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from services.registry.domain.events import event_type
+from shared.contract import Event, SponsorUnitRegistered
 from shared.errors import RuleViolation
-from shared.events import Event
 
 
 class SponsorUnitKind(StrEnum):
@@ -16,9 +15,6 @@ class SponsorUnitKind(StrEnum):
     BANK = "bank"
     ENTERPRISE = "enterprise"
     LOCAL_GOVERNMENT = "local_government"
-
-
-UNIT_REGISTERED = event_type("sponsor_unit", "registered.v1")
 
 
 @dataclass
@@ -50,14 +46,13 @@ class SponsorUnit:
     def register(self) -> None:
         self.pending.append(
             Event(
-                UNIT_REGISTERED,
-                {
-                    "sponsor_unit_id": self.id,
-                    "province": self.province,
-                    "name": self.name.strip(),
-                    "kind": self.kind,
-                    "parent_id": self.parent_id,
-                },
+                SponsorUnitRegistered(
+                    sponsor_unit_id=self.id,
+                    province=self.province,
+                    name=self.name.strip(),
+                    kind=self.kind,
+                    parent_id=self.parent_id,
+                )
             )
         )
         self.version += 1
@@ -65,7 +60,9 @@ class SponsorUnit:
     @classmethod
     def from_events(cls, events: list[Event]) -> "SponsorUnit":
         data = events[0].data
-        kind = SponsorUnitKind(data["kind"])
-        unit = cls(data["sponsor_unit_id"], data["province"], data["name"], kind, data["parent_id"])
+        if not isinstance(data, SponsorUnitRegistered):
+            raise ValueError("a sponsor unit's history starts with its registration")
+        kind = SponsorUnitKind(data.kind)
+        unit = cls(data.sponsor_unit_id, data.province, data.name, kind, data.parent_id)
         unit.version = len(events)
         return unit

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.registry.adapters.admin_dataset import AdminDataset
 from services.registry.adapters.tables import admin_units, commune_successions, dataset_loads
 from services.registry.domain.admin_units import Edition, Level, Succession, search_key
-from services.registry.domain.events import event_type
-from shared.events import Event, unit_key
+from shared.contract import Commune, Event, LineagePublished, Successor
+from shared.events import unit_key
 from shared.eventstore import Recorder
 from shared.progress import Progress, no_progress
 from shared.tables import events
@@ -164,26 +164,25 @@ async def publish_lineage(
     for old_code, successions in sorted(by_old.items()):
         old = names[(Edition.BEFORE_2025, Level.COMMUNE, old_code)]
         successors = [
-            {
-                "code": s.new_code,
-                "name": names[(Edition.FROM_2025, Level.COMMUNE, s.new_code)].name,
-                "province_code": names[
-                    (Edition.FROM_2025, Level.COMMUNE, s.new_code)
-                ].province_code,
-                "share": s.share,
-                "is_default": s.default,
-            }
+            Successor(
+                code=s.new_code,
+                name=names[(Edition.FROM_2025, Level.COMMUNE, s.new_code)].name,
+                province_code=names[(Edition.FROM_2025, Level.COMMUNE, s.new_code)].province_code,
+                share=s.share,
+                is_default=s.default,
+            )
             for s in sorted(successions, key=lambda s: (not s.default, s.new_code))
         ]
-        data = {
-            "dataset": dataset.version,
-            "old": {"edition": Edition.BEFORE_2025, "code": old_code},
-            "old_name": old.name,
-            "old_province_code": old.province_code,
-            "successors": successors,
-        }
+        event = Event(
+            LineagePublished(
+                dataset=dataset.version,
+                old=Commune(edition=Edition.BEFORE_2025, code=old_code),
+                old_name=old.name,
+                old_province_code=old.province_code,
+                successors=successors,
+            )
+        )
         stream = f"lineage:{old_code}"
-        event = Event(event_type("lineage", "published.v1"), data)
         by_province[old.province_code].append((stream, current.get(stream, 0), [event]))
     published, total = 0, sum(len(streams) for streams in by_province.values())
     for province, streams in by_province.items():
@@ -199,4 +198,5 @@ async def publish_lineage(
 
 
 def _old_commune_key(event: Event) -> str:
-    return unit_key(Level.COMMUNE, Edition.BEFORE_2025, event.data["old"]["code"])
+    assert isinstance(event.data, LineagePublished)
+    return unit_key(Level.COMMUNE, Edition.BEFORE_2025, event.data.old.code)

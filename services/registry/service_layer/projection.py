@@ -5,7 +5,8 @@ the event store; `rebuild` empties them and derives them again from the first ev
 which must give the same rows.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
+from functools import singledispatch
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -22,211 +23,226 @@ from services.registry.adapters.tables import (
     sponsor_units,
     villages,
 )
-from services.registry.domain.events import event_type
-from shared.events import iso_day
+from shared import contract
+from shared.contract import (
+    AssignmentCreated,
+    AssignmentEnded,
+    CommuneClassified,
+    LeadAssigned,
+    LegalBasisAdded,
+    LineagePublished,
+    MemberLeft,
+    ProgrammeCreated,
+    SponsorUnitRegistered,
+    TargetSucceeded,
+    VillageRegistered,
+    to_json,
+)
 from shared.eventstore import STORED_COLUMNS, StoredEvent
 from shared.tables import events
 
-EventProjector = Callable[[AsyncConnection, StoredEvent], Awaitable[None]]
+
+@singledispatch
+async def _project(data: contract.Data, conn: AsyncConnection, event: StoredEvent) -> None:
+    raise ValueError(f"no projection for {event.type}")
 
 
-async def _sponsor_unit_registered(conn: AsyncConnection, event: StoredEvent) -> None:
-    data = event.data
+@_project.register
+async def _sponsor_unit_registered(
+    data: SponsorUnitRegistered, conn: AsyncConnection, event: StoredEvent
+) -> None:
     await conn.execute(
         insert(sponsor_units).values(
-            id=data["sponsor_unit_id"],
-            province=data["province"],
-            name=data["name"],
-            kind=data["kind"],
-            parent_id=data["parent_id"],
+            id=data.sponsor_unit_id, province=data.province, name=data.name, kind=data.kind,
+            parent_id=data.parent_id,
         )
-    )
+    )  # fmt: skip
 
 
-async def _programme_created(conn: AsyncConnection, event: StoredEvent) -> None:
-    data = event.data
+@_project.register
+async def _programme_created(
+    data: ProgrammeCreated, conn: AsyncConnection, event: StoredEvent
+) -> None:
     await conn.execute(
         insert(programmes).values(
-            id=data["programme_id"],
-            province=data["province"],
-            name=data["name"],
-            start_year=data["period"]["start_year"],
-            end_year=data["period"]["end_year"],
-            scope=data["scope"],
-            legal_bases=data["legal_bases"],
-            version=event.version,
+            id=data.programme_id, province=data.province, name=data.name,
+            start_year=data.period.start_year, end_year=data.period.end_year, scope=data.scope,
+            legal_bases=[to_json(basis) for basis in data.legal_bases], version=event.version,
         )
-    )
+    )  # fmt: skip
 
 
-async def _legal_basis_added(conn: AsyncConnection, event: StoredEvent) -> None:
+@_project.register
+async def _legal_basis_added(
+    data: LegalBasisAdded, conn: AsyncConnection, event: StoredEvent
+) -> None:
     programme = programmes.c
     await conn.execute(
         update(programmes)
-        .where(programme.id == event.data["programme_id"])
+        .where(programme.id == data.programme_id)
         .values(
-            legal_bases=programme.legal_bases.concat([event.data["legal_basis"]]),
+            legal_bases=programme.legal_bases.concat([to_json(data.legal_basis)]),
             version=event.version,
         )
     )
 
 
-async def _village_registered(conn: AsyncConnection, event: StoredEvent) -> None:
-    data = event.data
+@_project.register
+async def _village_registered(
+    data: VillageRegistered, conn: AsyncConnection, event: StoredEvent
+) -> None:
     await conn.execute(
         insert(villages).values(
-            id=data["village_id"],
-            province=data["province"],
-            commune_edition=data["commune"]["edition"],
-            commune_code=data["commune"]["code"],
-            kind=data["kind"],
-            name=data["name"],
+            id=data.village_id, province=data.province, commune_edition=data.commune.edition,
+            commune_code=data.commune.code, kind=data.kind, name=data.name,
         )
-    )
+    )  # fmt: skip
 
 
-async def _commune_classified(conn: AsyncConnection, event: StoredEvent) -> None:
-    data = event.data
+@_project.register
+async def _commune_classified(
+    data: CommuneClassified, conn: AsyncConnection, event: StoredEvent
+) -> None:
     await conn.execute(
         insert(commune_classifications).values(
-            position=event.position,
-            province=data["province"],
-            commune_edition=data["commune"]["edition"],
-            commune_code=data["commune"]["code"],
-            kind=data["kind"],
-            value=data["value"],
-            effective_on=iso_day(data["effective_on"]),
-            source=data["source"],
+            position=event.position, province=data.province,
+            commune_edition=data.commune.edition, commune_code=data.commune.code,
+            kind=data.kind, value=to_json(data)["value"],  # a decimal as text, as it travels
+            effective_on=data.effective_on, source=data.source,
         )
-    )
+    )  # fmt: skip
 
 
-async def _assignment_created(conn: AsyncConnection, event: StoredEvent) -> None:
-    data = event.data
-    target = data["target"]
+@_project.register
+async def _assignment_created(
+    data: AssignmentCreated, conn: AsyncConnection, event: StoredEvent
+) -> None:
+    target = data.target
     await conn.execute(
         insert(assignments).values(
-            id=event.stream_id,
-            programme_id=data["programme_id"],
-            province=data["province"],
-            recorded_kind=target["kind"],
-            recorded_edition=target["edition"],
-            recorded_code=target["code"],
-            recorded_village_id=target["village_id"],
-            start_year=data["period"]["start_year"],
-            end_year=data["period"]["end_year"],
-            legal_basis=data["legal_basis"],
-            version=event.version,
-            continues=data.get("continues"),
+            id=event.stream_id, programme_id=data.programme_id, province=data.province,
+            recorded_kind=target.kind, recorded_edition=target.edition,
+            recorded_code=target.code, recorded_village_id=target.village_id,
+            start_year=data.period.start_year, end_year=data.period.end_year,
+            legal_basis=to_json(data.legal_basis) if data.legal_basis else None,
+            version=event.version, continues=data.continues,
         )
-    )
+    )  # fmt: skip
     await conn.execute(insert(assignment_targets).values(_target_row(event, 1, target)))
     await conn.execute(
         insert(assignment_members),
-        [_member_row(event.stream_id, member) for member in data["members"]],
+        [_member_row(event.stream_id, member) for member in data.members],
     )
-    if data["leads"]:
+    if data.leads:
         await conn.execute(
             insert(assignment_leads),
             [
                 {"assignment_id": event.stream_id, "year": int(year), "sponsor_unit_id": unit}
-                for year, unit in data["leads"].items()
+                for year, unit in data.leads.items()
             ],
         )
 
 
-async def _lead_assigned(conn: AsyncConnection, event: StoredEvent) -> None:
+@_project.register
+async def _lead_assigned(data: LeadAssigned, conn: AsyncConnection, event: StoredEvent) -> None:
     lead = assignment_leads.c
     await conn.execute(
         delete(assignment_leads).where(
-            lead.assignment_id == event.stream_id, lead.year == event.data["year"]
+            lead.assignment_id == event.stream_id, lead.year == data.year
         )
     )
     await conn.execute(
         insert(assignment_leads).values(
-            assignment_id=event.stream_id,
-            year=event.data["year"],
-            sponsor_unit_id=event.data["sponsor_unit_id"],
+            assignment_id=event.stream_id, year=data.year, sponsor_unit_id=data.sponsor_unit_id
         )
     )
 
 
-async def _member_joined(conn: AsyncConnection, event: StoredEvent) -> None:
-    await conn.execute(insert(assignment_members).values(_member_row(event.stream_id, event.data)))
+@_project.register
+async def _member_joined(
+    data: contract.Membership, conn: AsyncConnection, event: StoredEvent
+) -> None:
+    await conn.execute(insert(assignment_members).values(_member_row(event.stream_id, data)))
 
 
-async def _member_left(conn: AsyncConnection, event: StoredEvent) -> None:
+@_project.register
+async def _member_left(data: MemberLeft, conn: AsyncConnection, event: StoredEvent) -> None:
     member = assignment_members.c
     await conn.execute(
         update(assignment_members)
         .where(
             member.assignment_id == event.stream_id,
-            member.sponsor_unit_id == event.data["sponsor_unit_id"],
+            member.sponsor_unit_id == data.sponsor_unit_id,
         )
-        .values(left_on=iso_day(event.data["left_on"]))
+        .values(left_on=data.left_on)
     )
 
 
-async def _target_succeeded(conn: AsyncConnection, event: StoredEvent) -> None:
+@_project.register
+async def _target_succeeded(
+    data: TargetSucceeded, conn: AsyncConnection, event: StoredEvent
+) -> None:
     target = assignment_targets.c
     mine = target.assignment_id == event.stream_id
     seq = await conn.scalar(select(target.seq).where(mine, target.current))
     await conn.execute(update(assignment_targets).where(mine).values(current=False))
-    row = _target_row(event, (seq or 0) + 1, event.data["to"])
-    await conn.execute(insert(assignment_targets).values(row))
-
-
-async def _assignment_ended(conn: AsyncConnection, event: StoredEvent) -> None:
     await conn.execute(
-        update(assignments)
-        .where(assignments.c.id == event.stream_id)
-        .values(ended_on=iso_day(event.data["ended_on"]))
+        insert(assignment_targets).values(_target_row(event, (seq or 0) + 1, data.to))
     )
 
 
-def _member_row(assignment_id: str, member: dict[str, Any]) -> dict[str, Any]:
+@_project.register
+async def _assignment_ended(
+    data: AssignmentEnded, conn: AsyncConnection, event: StoredEvent
+) -> None:
+    await conn.execute(
+        update(assignments)
+        .where(assignments.c.id == event.stream_id)
+        .values(ended_on=data.ended_on)
+    )
+
+
+@_project.register
+async def _no_read_model(data: LineagePublished, conn: AsyncConnection, event: StoredEvent) -> None:
+    """The lineage is read from the loaded dataset; its events are for other services."""
+
+
+def _member_row(assignment_id: str, member: contract.Membership) -> dict[str, Any]:
     return {
         "assignment_id": assignment_id,
-        "sponsor_unit_id": member["sponsor_unit_id"],
-        "joined_on": iso_day(member["joined_on"]),
-        "left_on": iso_day(member["left_on"]),
+        "sponsor_unit_id": member.sponsor_unit_id,
+        "joined_on": member.joined_on,
+        "left_on": member.left_on,
     }
 
 
-def _target_row(event: StoredEvent, seq: int, target: dict[str, Any]) -> dict[str, Any]:
+def _target_row(event: StoredEvent, seq: int, target: contract.Target) -> dict[str, Any]:
     return {
         "assignment_id": event.stream_id,
         "seq": seq,
         "current": True,
-        **{key: target.get(key) for key in ("kind", "edition", "code", "village_id")},
+        "kind": target.kind,
+        "edition": target.edition,
+        "code": target.code,
+        "village_id": target.village_id,
     }
 
 
-async def _no_read_model(_conn: AsyncConnection, _event: StoredEvent) -> None:
-    """The lineage is read from the loaded dataset; its events are for other services."""
-
-
-PROJECTORS: dict[str, EventProjector] = {
-    event_type("lineage", "published.v1"): _no_read_model,
-    event_type("sponsor_unit", "registered.v1"): _sponsor_unit_registered,
-    event_type("programme", "created.v1"): _programme_created,
-    event_type("programme", "legal_basis_added.v1"): _legal_basis_added,
-    event_type("village", "registered.v1"): _village_registered,
-    event_type("commune", "classified.v1"): _commune_classified,
-    event_type("assignment", "created.v1"): _assignment_created,
-    event_type("assignment", "lead_assigned.v1"): _lead_assigned,
-    event_type("assignment", "member_joined.v1"): _member_joined,
-    event_type("assignment", "member_left.v1"): _member_left,
-    event_type("assignment", "target_succeeded.v1"): _target_succeeded,
-    event_type("assignment", "ended.v1"): _assignment_ended,
-}
-ASSIGNMENT_EVENTS = {name for name in PROJECTORS if ".assignment." in name}
+ASSIGNMENT_CHANGES = (
+    LeadAssigned,
+    contract.Membership,
+    MemberLeft,
+    TargetSucceeded,
+    AssignmentEnded,
+)
+"""The events that change an assignment after its creation: each one is its new version."""
 
 
 async def project(conn: AsyncConnection, stored: Sequence[StoredEvent]) -> None:
     for event in stored:
-        await PROJECTORS[event.type](conn, event)
-        if event.type in ASSIGNMENT_EVENTS and not event.type.endswith(".created.v1"):
+        data = event.payload
+        await _project(data, conn, event)
+        if isinstance(data, ASSIGNMENT_CHANGES):
             await conn.execute(
                 update(assignments)
                 .where(assignments.c.id == event.stream_id)

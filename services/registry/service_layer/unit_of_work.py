@@ -15,18 +15,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.registry.adapters.tables import admin_units, assignments, programmes, sponsor_units
 from services.registry.adapters.tables import villages as village_table
 from services.registry.domain.admin_units import Edition, Level
-from services.registry.domain.assignments import ASSIGNMENT_CREATED, Assignment, Target
-from services.registry.domain.communes import (
-    CLASSIFIED,
-    VILLAGE_REGISTERED,
-    CommuneClassifications,
-    Village,
-)
-from services.registry.domain.programmes import PROGRAMME_CREATED, Programme
-from services.registry.domain.sponsor_units import UNIT_REGISTERED, SponsorUnit
+from services.registry.domain.assignments import Assignment, Target
+from services.registry.domain.communes import CommuneClassifications, Village
+from services.registry.domain.programmes import Programme
+from services.registry.domain.sponsor_units import SponsorUnit
 from services.registry.service_layer import admin_units as units
 from services.registry.service_layer.projection import project
 from shared.auth import Actor
+from shared.contract import (
+    AssignmentCreated,
+    CommuneClassified,
+    ProgrammeCreated,
+    SponsorUnitRegistered,
+    VillageRegistered,
+)
 from shared.eventstore import Recorder
 from shared.unit_of_work import EventStore, PostgresEvents, Repository, UnitOfWork
 
@@ -65,11 +67,13 @@ class Reads(Protocol):
 class RegistryUnit(UnitOfWork):
     def __init__(self, store: EventStore, reads: Reads) -> None:
         super().__init__(store)
-        self.assignments = Repository(store, Assignment.from_events, ASSIGNMENT_CREATED)
-        self.programmes = Repository(store, Programme.from_events, PROGRAMME_CREATED)
-        self.sponsor_units = Repository(store, SponsorUnit.from_events, UNIT_REGISTERED)
-        self.villages = Repository(store, Village.from_events, VILLAGE_REGISTERED)
-        self.classifications = Repository(store, CommuneClassifications.from_events, CLASSIFIED)
+        self.assignments = Repository(store, Assignment.from_events, AssignmentCreated)
+        self.programmes = Repository(store, Programme.from_events, ProgrammeCreated)
+        self.sponsor_units = Repository(store, SponsorUnit.from_events, SponsorUnitRegistered)
+        self.villages = Repository(store, Village.from_events, VillageRegistered)
+        self.classifications = Repository(
+            store, CommuneClassifications.from_events, CommuneClassified
+        )
         self.reads = reads
 
 

@@ -16,6 +16,7 @@ from services.activities.domain.activities import (
 from services.activities.domain.assignments import KnownAssignment, Membership
 from services.activities.domain.locks import Lock, PeriodLocked, ProvinceLocks
 from services.activities.domain.plans import Commitment, Plan
+from shared.contract import to_json
 from shared.errors import RuleViolation
 
 SO_CONG_THUONG = "unit-so-cong-thuong"
@@ -50,8 +51,8 @@ def test_recording_an_activity_is_one_event_keyed_by_the_commune() -> None:
     activity = Activity.record("a1", "60", BICYCLES)
     [event] = activity.pending
     assert event.type == "vn.ketnghia.activity.recorded.v1"
-    assert event.data["value_vnd"] == 21_750_000
-    assert event.data["quantity"] == {"amount": "15", "unit": "chiếc"}
+    assert to_json(event.data)["value_vnd"] == 21_750_000
+    assert to_json(event.data)["quantity"] == {"amount": "15", "unit": "chiếc"}
     assert BICYCLES.partition_key == "commune:pre-2025:23074"
 
 

@@ -16,6 +16,7 @@ from services.activities.service_layer import commands
 from services.activities.service_layer.commands import NewActivity
 from services.activities.service_layer.unit_of_work import ActivitiesUnit
 from shared.auth import Forbidden, Principal, Role
+from shared.contract import to_json
 from shared.errors import AlreadyExists, NotFound, RuleViolation
 from shared.eventstore import ConcurrencyConflict, Decided
 from tests.fakes import InMemoryEvents
@@ -160,7 +161,7 @@ async def test_a_correction_is_saved_after_the_version_read(
     activity = await commands.correct_activity(uow, COORDINATOR, "a1", 1, fixed, "gõ nhầm")
 
     assert events.types("a1")[1] == "vn.ketnghia.activity.corrected.v1"
-    assert events.streams["a1"][1].event.data["reason"] == "gõ nhầm"
+    assert to_json(events.streams["a1"][1].event.data)["reason"] == "gõ nhầm"
     assert activity.version == 2
     assert activity.pending == []
 

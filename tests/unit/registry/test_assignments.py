@@ -12,6 +12,7 @@ from services.registry.domain.assignments import (
     TargetKind,
 )
 from services.registry.domain.programmes import LegalBasis, Period
+from shared.contract import to_json
 from shared.errors import RuleViolation
 
 SO_CONG_THUONG = "unit-so-cong-thuong"
@@ -41,8 +42,9 @@ def test_creation_records_one_event_with_members_and_the_lead_rotation() -> None
     assignment = dong_giang()
     [created] = assignment.pending
     assert created.type == "vn.ketnghia.registry.assignment.created.v1"
-    assert created.data["leads"] == {"2024": SO_CONG_THUONG, "2025": BHXH_TINH}
-    assert [m["sponsor_unit_id"] for m in created.data["members"]] == [
+    data = to_json(created.data)
+    assert data["leads"] == {"2024": SO_CONG_THUONG, "2025": BHXH_TINH}
+    assert [m["sponsor_unit_id"] for m in data["members"]] == [
         SO_CONG_THUONG,
         BHXH_TINH,
         VP_DOAN_DBQH,
@@ -222,7 +224,7 @@ def nam_giang(period: Period = DISTRICT_PERIOD) -> Assignment:
 def test_a_district_ends_with_june_2025_and_takes_no_member_or_lead_after() -> None:
     district = nam_giang()
     assert district.ends_on == date(2025, 6, 30)
-    assert district.pending[0].data["target"]["communes"] == ["20665", "20668"]
+    assert to_json(district.pending[0].data)["target"]["communes"] == ["20665", "20668"]
     with pytest.raises(RuleViolation, match="30 June 2025"):
         district.join(Membership(VP_DOAN_DBQH, date(2025, 7, 1)))
     with pytest.raises(RuleViolation, match="2026"):
@@ -236,7 +238,7 @@ def test_a_district_continues_on_2025_communes_with_the_members_of_30_june() -> 
     assert district.ended_on == date(2025, 6, 30)
     assert [a.target.code for a in continued] == ["20551", "20557"]
     first = continued[0]
-    assert first.pending[0].data["continues"] == "a-nam-giang"
+    assert to_json(first.pending[0].data)["continues"] == "a-nam-giang"
     assert list(first.members) == [SO_CONG_THUONG]  # BHXH left in March
     assert first.members[SO_CONG_THUONG].joined_on == date(2025, 7, 1)
     assert first.leads == {2025: SO_CONG_THUONG}

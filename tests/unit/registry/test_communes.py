@@ -16,6 +16,7 @@ from services.registry.domain.communes import (
 )
 from services.registry.domain.programmes import LegalBasis, Period, Programme
 from services.registry.domain.sponsor_units import SponsorUnit, SponsorUnitKind
+from shared.contract import to_json
 from shared.errors import RuleViolation
 
 DONG_GIANG = CommuneRef(Edition.BEFORE_2025, "23074")
@@ -29,9 +30,10 @@ def classify(kind: ClassificationKind, value: bool | Decimal | int) -> Classific
 def test_a_classification_records_its_value_date_and_source() -> None:
     event = classify(ClassificationKind.ETHNIC_MINORITY_SHARE, Decimal("95.5")).recorded()
     assert event.type == "vn.ketnghia.registry.commune.classified.v1"
-    assert event.data["value"] == "95.5"  # decimals travel as text, never as floats
-    assert event.data["commune"] == {"edition": "pre-2025", "code": "23074"}
-    assert event.data["effective_on"] == "2024-09-30"
+    data = to_json(event.data)
+    assert data["value"] == "95.5"  # decimals travel as text, never as floats
+    assert data["commune"] == {"edition": "pre-2025", "code": "23074"}
+    assert data["effective_on"] == "2024-09-30"
 
 
 @pytest.mark.parametrize(
@@ -56,8 +58,8 @@ def test_a_village_is_recorded_under_its_commune() -> None:
     village = Village("v1", "60", DONG_GIANG, VillageKind.THON, " Thôn 1 ")
     village.register()
     [event] = village.pending
-    assert event.data["commune"] == {"edition": "pre-2025", "code": "23074"}
-    assert event.data["name"] == "Thôn 1"
+    assert to_json(event.data)["commune"] == {"edition": "pre-2025", "code": "23074"}
+    assert to_json(event.data)["name"] == "Thôn 1"
     with pytest.raises(RuleViolation, match="name"):
         Village("v2", "60", DONG_GIANG, VillageKind.BAN, "  ")
 
@@ -71,12 +73,12 @@ def test_a_sponsor_unit_cannot_be_its_own_parent() -> None:
 def test_a_programme_cites_each_document_once() -> None:
     programme = Programme("p", "11", "Điện Biên Đông", Period(2021, 2025), "", (DECISION_2072,))
     programme.create()
-    assert programme.pending[0].data["legal_bases"][0]["number"] == "2072/QĐ-UBND"
+    assert to_json(programme.pending[0].data)["legal_bases"][0]["number"] == "2072/QĐ-UBND"
     with pytest.raises(RuleViolation, match="already cites"):
         programme.add_legal_basis(DECISION_2072)
     amended = LegalBasis("15/QĐ-UBND", date(2023, 1, 9), "UBND tỉnh Điện Biên")
     programme.add_legal_basis(amended)
-    assert programme.pending[1].data["legal_basis"]["number"] == "15/QĐ-UBND"
+    assert to_json(programme.pending[1].data)["legal_basis"]["number"] == "15/QĐ-UBND"
     rebuilt = Programme.from_events(programme.pending)
     assert (rebuilt.legal_bases, rebuilt.version) == ((DECISION_2072, amended), 2)
     with pytest.raises(RuleViolation, match="already cites"):

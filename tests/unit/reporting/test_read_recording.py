@@ -9,7 +9,7 @@ from typing import Any
 
 from services.reporting.service_layer.projection import RECORDED, _version, read_recording
 from shared.consumer import Delivery, Poison
-from shared.contract import check
+from shared.contract import check, to_json
 from shared.envelope import Envelope, InvalidEnvelope
 from tests.unit.test_contract import decided_events, variants
 
@@ -38,8 +38,7 @@ def full_reading(raw: SimpleNamespace) -> Delivery[Any] | None:
 
 
 def test_a_recording_read_fast_is_the_version_the_full_reading_makes() -> None:
-    recorded = next(e.data for e in decided_events() if e.type == RECORDED)
-    valid = json.loads(json.dumps(recorded, default=str))
+    valid = next(to_json(e.data) for e in decided_events() if e.type == RECORDED)
     accepted, doubted = 0, 0
     for data in [valid, *variants(valid)]:
         raw = record(RECORDED, data)
@@ -63,7 +62,7 @@ def test_a_recording_read_fast_is_the_version_the_full_reading_makes() -> None:
 def test_other_events_are_left_to_the_full_reading() -> None:
     for event in decided_events():
         if event.type != RECORDED:
-            raw = record(event.type, json.loads(json.dumps(event.data, default=str)))
+            raw = record(event.type, to_json(event.data))
             assert read_recording(raw) is None
             assert full_reading(raw) is not None
 
