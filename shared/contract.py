@@ -10,7 +10,7 @@ A type's shape never changes silently: a new shape is a new version (`...v2`), a
 beside the old one.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from types import NoneType, UnionType
@@ -310,6 +310,9 @@ class Event:
     that model's, so no event can carry the data of another type."""
 
     data: Data
+    json: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    """`to_json(data)`, when the domain has it written out already (an import records
+    thousands: dumping each model again costs more than the rest of recording it)."""
 
     @property
     def type(self) -> str:

@@ -367,7 +367,7 @@ class Recorder:
                     NewEvent(
                         event_id=next(ids),
                         type=event.type,
-                        data=to_json(event.data),  # the one serialisation
+                        data=to_json(event.data) if event.json is None else event.json,
                         decided=event.data,
                         province=stream.province,
                         partition_key=key,

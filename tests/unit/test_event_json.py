@@ -43,6 +43,20 @@ def test_the_facts_an_import_names_its_rows_by_are_the_recording_s() -> None:
         assert {"activity_id": "a1", "province": "60", **facts.data()} == recorded
 
 
+def test_the_json_an_activity_writes_out_is_its_model_s() -> None:
+    """A recording's and a correction's JSON come written out with the event (`Event.json`,
+    for an import's speed); they must be what dumping the model gives."""
+    fixed = replace(BICYCLES, description=" xe ", quantity=Quantity(Decimal("1.50"), "km"),
+                    village_id="v1", evidence=("e1",), commitment_id="c1")  # fmt: skip
+    for facts in (BICYCLES, fixed, replace(BICYCLES, quantity=None, beneficiaries=())):
+        activity = Activity.record("a1", "60", BICYCLES)
+        if facts != BICYCLES:
+            activity.correct(facts, " sửa ")
+        for event in activity.pending:
+            assert event.json is not None
+            assert event.json == to_json(event.data)
+
+
 def test_fields_added_compatibly_stay_out_of_events_that_do_not_have_them() -> None:
     plan = Plan.create("a", 2025, "60", [Commitment("camera", "Lắp camera", None, 2)])
     plan.add(Commitment("x", " X ", "cash", None, 5, Quantity(Decimal("20"), "con")))

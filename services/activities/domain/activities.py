@@ -230,9 +230,10 @@ class Facts:
 
     @classmethod
     def of(cls, data: ActivityFacts) -> "Facts":
-        """The facts a recording or correction carries."""
+        """The facts a recording or correction carries, not checked again: they were when
+        it was decided (a rule tightened since must not stop its history from loading)."""
         quantity = data.quantity
-        return cls(
+        return cls._decided(
             assignment_id=data.assignment_id,
             commune_edition=data.commune.edition,
             commune_code=data.commune.code,
@@ -252,6 +253,13 @@ class Facts:
             evidence=tuple(data.evidence),
             commitment_id=data.commitment_id,
         )
+
+    @classmethod
+    def _decided(cls, **fields: Any) -> "Facts":
+        facts = object.__new__(cls)
+        for name, value in fields.items():
+            object.__setattr__(facts, name, value)
+        return facts
 
 
 @dataclass
@@ -275,7 +283,8 @@ class Activity:
     @classmethod
     def record(cls, activity_id: str, province: str, facts: Facts) -> "Activity":
         activity = cls(activity_id, province, facts)
-        activity._record(facts.recorded(activity_id, province))
+        json = {"activity_id": activity_id, "province": province, **facts.data()}
+        activity._record(facts.recorded(activity_id, province), json)
         return activity
 
     def correct(self, facts: Facts, reason: str) -> None:
@@ -291,7 +300,9 @@ class Activity:
             )
         if facts == self.facts:
             raise RuleViolation("facts", "nội dung sửa không có gì mới / nothing changed")
-        self._record(facts.corrected(self.id, reason.strip()))
+        reason = reason.strip()
+        json = {"activity_id": self.id, "reason": reason, **facts.data()}
+        self._record(facts.corrected(self.id, reason), json)
 
     def void(self, reason: str) -> None:
         self._check_not_voided()
@@ -302,8 +313,8 @@ class Activity:
         if self.voided:
             raise RuleViolation("activity", "hoạt động đã bị hủy / the activity is void")
 
-    def _record(self, data: contract.Data) -> None:
-        event = Event(data)
+    def _record(self, data: contract.Data, json: dict[str, Any] | None = None) -> None:
+        event = Event(data, json)
         self.apply(event)
         self.pending.append(event)
 
