@@ -51,8 +51,9 @@ MAX_BODY_BYTES = 256 * 1024
 """A request body other than an upload: a form's worth of JSON, with room to spare; a
 recording of the largest bounded size stays far below Kafka's 1 MB per message."""
 
-COMMUNE_CODE_PATTERN = r"^\d{2,5}$"
-PROVINCE_CODE_PATTERN = r"^\d{2}$"
+# ASCII digits: `\d` would take "٦٠" or "６０" in Python and pydantic (not in JSON Schema).
+COMMUNE_CODE_PATTERN = r"^[0-9]{2,5}$"
+PROVINCE_CODE_PATTERN = r"^[0-9]{2}$"
 
 # Upper bounds: what each service requires at least (a name not blank...) is its own rule.
 Vnd = Annotated[int, Field(ge=0, le=MAX_VND)]

@@ -119,17 +119,23 @@ def create_service_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # A refused login fails the start with a message naming the user (the clients
         # themselves would only say "Unable to bootstrap").
-        with contextlib.suppress(KafkaUnreachable):  # the broker's own start reports it
-            await settings.kafka.check()
-        await kafka.start()
-        relay_task = asyncio.create_task(relay.run(stop_relay), name="outbox-relay")
         try:
-            yield
+            with contextlib.suppress(KafkaUnreachable):  # the broker's own start reports it
+                await settings.kafka.check()
+            await kafka.start()
+            try:
+                relay_task = asyncio.create_task(relay.run(stop_relay), name="outbox-relay")
+                try:
+                    yield
+                finally:
+                    try:
+                        await jobs.stop()  # first: what a job records still gets published
+                    finally:
+                        stop_relay.set()
+                        await asyncio.gather(relay_task, return_exceptions=True)
+            finally:
+                await kafka.stop()
         finally:
-            await jobs.stop()  # before the relay: what a job records still gets published
-            stop_relay.set()
-            await asyncio.gather(relay_task, return_exceptions=True)
-            await kafka.stop()
             await engine.dispose()
 
     app = FastAPI(

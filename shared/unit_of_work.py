@@ -11,8 +11,9 @@ A handler reads the same in every service (cosmicpython's handlers, event-source
 `save` appends the aggregate's pending events after the version it was loaded at (a
 stale one is `ConcurrencyConflict`, naming the stream) and clears them. The unit commits
 when its block ends and rolls back when it raises, so a refused command writes nothing. A
-unit entered again inside its own block (a handler run by an idempotent request, or for an
-import's chunk) joins the transaction already open: the outermost block decides.
+unit entered again inside its own block (a handler run by an idempotent request) joins the
+transaction already open: the outermost block decides, and an inner block that failed
+fails it, even when its error was caught (`UnitOfWorkFailed`).
 
 The store is PostgreSQL (`PostgresEvents`: the events, their outbox rows and the read
 models in the command's transaction) or, in unit tests, a dict (`tests/fakes.py`), with
@@ -119,10 +120,12 @@ class UnitOfWork:
     def __init__(self, store: EventStore) -> None:
         self.store = store
         self._depth = 0
+        self._failed = False
 
     async def __aenter__(self) -> Self:
         if not self._depth:
             await self.store.begin()
+            self._failed = False
         self._depth += 1
         return self
 
@@ -133,12 +136,23 @@ class UnitOfWork:
         trace: TracebackType | None,
     ) -> None:
         self._depth -= 1
+        if kind is not None:
+            self._failed = True  # an inner block's failure fails the whole transaction
         if self._depth:
             return
-        if kind is None:
+        if not self._failed:
             await self.store.commit()
-        else:
-            await self.store.rollback()
+            return
+        await self.store.rollback()
+        if kind is None:
+            raise UnitOfWorkFailed(
+                "an inner `async with uow:` failed and its error was caught: what it wrote "
+                "is rolled back with the rest, not committed half-done"
+            )
+
+
+class UnitOfWorkFailed(RuntimeError):
+    """A unit's block ended normally after one of its inner blocks failed."""
 
 
 class PostgresEvents:

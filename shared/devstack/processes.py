@@ -66,7 +66,10 @@ def is_running(pid: int | None, marker: str) -> bool:
         return False
     try:
         process = psutil.Process(pid)
-        for _ in range(EMPTY_CMDLINE_READS):
+        # Read again only while the process is young: a kernel thread under a recycled PID
+        # reads empty for good, and must not cost each call the whole wait.
+        young = time.time() - process.create_time() < 10
+        for _ in range(EMPTY_CMDLINE_READS if young else 1):
             if process.status() == psutil.STATUS_ZOMBIE:
                 return False
             cmdline = process.cmdline()

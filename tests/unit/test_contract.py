@@ -165,3 +165,15 @@ def test_the_bounds_hold_in_the_contract_and_its_check() -> None:
     for refused in (too_much, many, {**data, "evidence": ["x" * 501]}):
         with pytest.raises(Poison):
             check(recorded.type, refused)
+
+
+@pytest.mark.parametrize("code", ["٢٣٠٧٤", "２３０７４", "23O74", "230745"])
+def test_a_commune_code_is_two_to_five_ascii_digits(code: str) -> None:
+    """Other scripts' digits are digits to Python's `\\d`, not to the JSON Schemas others
+    read: both the model and the consumers' check refuse them."""
+    [event] = Activity.record("a1", "60", BICYCLES).pending
+    data = {**to_json(event.data), "commune": {"edition": "pre-2025", "code": code}}
+    with pytest.raises(Poison, match=r"commune\.code"):
+        check(event.type, data)
+    with pytest.raises(ValidationError):
+        CONTRACT[event.type].model_validate(data)

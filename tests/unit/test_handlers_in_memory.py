@@ -220,7 +220,7 @@ async def test_an_unknown_event_type_is_dead_lettered_as_rejected(service: _Serv
     ("data", "why"),
     [
         ({k: v for k, v in _unit().items() if k != "name"}, "missing required field `name`"),
-        (_unit(province="Bình Thuận"), r"matching regex '^\\d{2}\\Z' - at `$.province`"),
+        (_unit(province="Bình Thuận"), r"matching regex '^[0-9]{2}\\Z' - at `$.province`"),
         (_unit(name="x" * 10_000), "length <= 300 - at `$.name`"),
         (_unit(parent_id=7), "`str | null`, got `int` - at `$.parent_id`"),  # no number for text
     ],

@@ -10,7 +10,7 @@ from shared.contract import Event, LegalBasisAdded, ProgrammeCreated
 from shared.errors import RuleViolation
 
 # "2072/QĐ-UBND", "417-TB/TU", "12-KH/BDVTU": a number, then the document kind and issuer.
-DOCUMENT_NUMBER = re.compile(r"^\d{1,5}[/-][A-ZĐ]{1,10}([/-][A-ZĐ]{1,10}){0,3}$")
+DOCUMENT_NUMBER = re.compile(r"^[0-9]{1,5}[/-][A-ZĐ]{1,10}([/-][A-ZĐ]{1,10}){0,3}$")
 
 
 @dataclass(frozen=True)
