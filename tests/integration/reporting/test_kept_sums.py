@@ -7,12 +7,14 @@ The histories are drawn at random from a fixed seed, in a schema of this module'
 (events applied straight to the projection: no service, no broker).
 """
 
+import asyncio
 import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,9 +25,11 @@ from services.reporting.adapters.tables import (
     commune_unit_totals,
     province_totals,
 )
+from services.reporting.config import Settings as ReportingSettings
 from services.reporting.service_layer.projection import apply_events, counted_sums
 from services.reporting.service_layer.reports import Scope, _commune_figures, commune_report
 from shared.envelope import Envelope
+from shared.migrations import alembic_config
 
 PROVINCE = "98"  # no province's code: nothing else in the schema is counted with these
 OLD = ["98001", "98002", "98003", "98004"]  # 98001-2 merged into 98901; 98003 split
@@ -200,3 +204,28 @@ async def test_the_kept_sums_equal_those_counted_again_from_the_versions(
             ).all()
             assert sorted(map(tuple, live)) == sorted(map(tuple, again)), table.name
             assert live, table.name
+
+
+async def test_the_migration_that_made_the_tables_counts_what_the_live_projection_kept(
+    applied: AsyncEngine, reporting_settings: ReportingSettings
+) -> None:
+    """Revision 0010 fills the tables from the versions a reporting service projected
+    before it: taken back and made again, it finds the sums the projection kept."""
+    tables = [commune_unit_totals, commune_quantities, commune_beneficiaries]
+
+    async def kept() -> dict[str, list[tuple[Any, ...]]]:
+        async with applied.connect() as conn:
+            return {
+                t.name: sorted(
+                    map(tuple, await conn.execute(select(t).where(t.c.code.in_(OLD + NEW))))
+                )
+                for t in tables
+            }
+
+    live = await kept()
+    config = alembic_config("reporting", reporting_settings.database_url,
+                            reporting_settings.database_schema)  # fmt: skip
+    await asyncio.to_thread(command.downgrade, config, "0009")
+    await asyncio.to_thread(command.upgrade, config, "0010")
+    assert await kept() == live
+    assert all(live.values())

@@ -10,14 +10,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects.postgresql import insert
-
-from services.reporting.adapters.tables import (
-    commune_beneficiaries,
-    commune_quantities,
-    commune_unit_totals,
-)
-from services.reporting.service_layer.projection import counted_sums
 
 revision = "0010"
 down_revision = "0009"
@@ -47,12 +39,37 @@ def upgrade() -> None:
             sa.Column("activities", sa.Integer, nullable=False),
             if_not_exists=True,  # revision 0002 makes every projection table of today's code
         )
-    # Counted from the versions already projected, as a rebuild counts them.
-    details = {commune_unit_totals, commune_quantities, commune_beneficiaries}
-    for table, counted in counted_sums():
-        if table in details:
-            names = [c.name for c in table.c]
-            op.execute(insert(table).from_select(names, counted).on_conflict_do_nothing())
+    # Counted from the versions already projected, as a rebuild counts them, in SQL of this
+    # revision's own (the code's counting may change; this revision must not). A reporting
+    # process still on the code before this revision keeps adding activities without these
+    # sums: stop them all before upgrading, or rebuild after (README, "reporting").
+    place = (
+        "a.commune_edition, a.commune_code, "
+        "extract(year FROM a.occurred_on)::int, extract(quarter FROM a.occurred_on)::int"
+    )
+    for table, key, measure, unpacked, where in (
+        ("commune_unit_totals", "s.sponsor_unit_id", "s.value_vnd",
+         "jsonb_to_recordset(nullif(a.facts->'contributions', 'null'))"
+         " AS s(sponsor_unit_id text, value_vnd numeric)", ""),
+        ("commune_quantities", "a.category, q.unit", "q.amount",
+         "jsonb_to_record(nullif(a.facts->'quantity', 'null')) AS q(amount numeric, unit text)",
+         "AND q.unit IS NOT NULL"),
+        ("commune_beneficiaries", 'b.kind, b."group"', "b.count",
+         "jsonb_to_recordset(nullif(a.facts->'beneficiaries', 'null'))"
+         ' AS b(kind text, "group" text, count bigint)', ""),
+    ):  # fmt: skip
+        op.execute(
+            f"""
+            INSERT INTO {table}
+            SELECT {place}, {key},
+                   coalesce(sum({measure}) FILTER (WHERE a.valid_to IS NULL), 0),
+                   count(*) FILTER (WHERE a.valid_to IS NULL)
+            FROM activity_versions a JOIN {unpacked} ON true
+            WHERE NOT a.voided {where}
+            GROUP BY {place}, {key}
+            ON CONFLICT DO NOTHING
+            """
+        )
 
 
 def downgrade() -> None:
