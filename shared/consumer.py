@@ -393,8 +393,7 @@ def subscribe(
         decoder=_not_decoded,
     )
     async def handle(body: list[Any], message: KafkaMessage) -> None:
-        records = message.raw_message
-        batch = records if isinstance(records, tuple) else (records,)
+        batch: tuple[Any, ...] = message.raw_message  # a tuple: `_records_as_they_are`
         usable, poisoned = sort_out(batch, validate)
         read_from = {(r.topic, r.partition, r.offset): r for r in batch}
 

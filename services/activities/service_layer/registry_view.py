@@ -21,6 +21,7 @@ from services.activities.adapters.tables import (
 )
 from shared import contract
 from shared.contract import (
+    EVENT_TYPES,
     AssignmentCreated,
     AssignmentEnded,
     LineagePublished,
@@ -115,6 +116,16 @@ def _names(lineage: LineagePublished) -> list[dict[str, str]]:
 
 NAMES_PER_STATEMENT = 5_000  # rows of three parameters: under PostgreSQL's 32,767
 
+READ = frozenset(
+    EVENT_TYPES[model]
+    for model in (
+        SponsorUnitRegistered, AssignmentCreated, contract.Membership, MemberLeft,
+        TargetSucceeded, AssignmentEnded, LineagePublished,
+    )
+)  # fmt: skip
+"""The registry's event types that bear on an activity's rules: the others are not even
+read into their models."""
+
 
 async def apply_registry_events(conn: AsyncConnection, events: Sequence[Envelope]) -> None:
     """Programmes, villages, classifications and leads do not bear on an activity's rules.
@@ -123,6 +134,8 @@ async def apply_registry_events(conn: AsyncConnection, events: Sequence[Envelope
     contract model (the consumer has checked it against the contract already)."""
     names: list[dict[str, str]] = []
     for event in events:
+        if event.type not in READ:
+            continue
         data = parse(event.type, event.data)
         if isinstance(data, LineagePublished):
             names += _names(data)
