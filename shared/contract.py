@@ -319,6 +319,22 @@ class Event:
         return EVENT_TYPES[type(self.data)]
 
 
+class EventSourced:
+    """What every aggregate does with what it decides: apply it to itself (state changes
+    only there, whether the event is new or read back), then keep it pending until a
+    repository saves it (`shared.unit_of_work`)."""
+
+    pending: list[Event]
+
+    def apply(self, event: Event) -> None:
+        raise NotImplementedError
+
+    def _record(self, data: Data, json: dict[str, Any] | None = None) -> None:
+        event = Event(data, json)
+        self.apply(event)
+        self.pending.append(event)
+
+
 def to_json(data: Data) -> dict[str, Any]:
     """The data as JSON carries it (the event store, Kafka): dates and decimals as text,
     `from` by its alias, and only the fields the producer set, so a field added compatibly

@@ -23,6 +23,7 @@ from shared.contract import (
     ActivityRecorded,
     ActivityVoided,
     Event,
+    EventSourced,
 )
 from shared.editions import EDITIONS
 from shared.errors import RuleViolation
@@ -263,7 +264,7 @@ class Facts:
 
 
 @dataclass
-class Activity:
+class Activity(EventSourced):
     id: str
     province: str
     facts: Facts
@@ -312,11 +313,6 @@ class Activity:
     def _check_not_voided(self) -> None:
         if self.voided:
             raise RuleViolation("activity", "hoạt động đã bị hủy / the activity is void")
-
-    def _record(self, data: contract.Data, json: dict[str, Any] | None = None) -> None:
-        event = Event(data, json)
-        self.apply(event)
-        self.pending.append(event)
 
     def apply(self, event: Event) -> None:
         match event.data:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from shared import contract
-from shared.contract import Event
+from shared.contract import Event, EventSourced
 from shared.errors import Refused, RuleViolation
 
 
@@ -41,7 +41,7 @@ def locks_stream(province: str) -> str:
 
 
 @dataclass
-class ProvinceLocks:
+class ProvinceLocks(EventSourced):
     """The locks of one province: one stream, so locking and unlocking are ordered."""
 
     province: str
@@ -106,11 +106,6 @@ class ProvinceLocks:
                     f"Kỳ báo cáo {lock.label} đã khóa ({lock.reason}; {lock.by}) / "
                     f"the period is locked (lock {lock.id}): unlock it first"
                 )
-
-    def _record(self, data: contract.Data) -> None:
-        event = Event(data)
-        self.apply(event)
-        self.pending.append(event)
 
     def apply(self, event: Event) -> None:
         match event.data:

@@ -7,7 +7,7 @@ from typing import Any
 from services.activities.domain.activities import Quantity
 from shared import contract
 from shared.catalogue import CATEGORIES, QUANTITY_UNITS
-from shared.contract import CommitmentAdded, CommitmentData, Event, PlanCreated
+from shared.contract import CommitmentAdded, CommitmentData, Event, EventSourced, PlanCreated
 from shared.errors import RuleViolation
 
 
@@ -73,7 +73,7 @@ def plan_stream(assignment_id: str, year: int) -> str:
 
 
 @dataclass
-class Plan:
+class Plan(EventSourced):
     assignment_id: str
     year: int
     province: str
@@ -115,11 +115,6 @@ class Plan:
         self._record(
             CommitmentAdded(assignment_id=self.assignment_id, year=self.year, **commitment.fields())
         )
-
-    def _record(self, data: contract.Data) -> None:
-        event = Event(data)
-        self.apply(event)
-        self.pending.append(event)
 
     def apply(self, event: Event) -> None:
         match event.data:

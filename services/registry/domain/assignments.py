@@ -25,6 +25,7 @@ from shared.contract import (
     AssignmentCreated,
     AssignmentEnded,
     Event,
+    EventSourced,
     LeadAssigned,
     MemberLeft,
     TargetSucceeded,
@@ -86,7 +87,7 @@ class Membership:
 
 
 @dataclass
-class Assignment:
+class Assignment(EventSourced):
     id: str
     programme_id: str
     period: Period
@@ -310,11 +311,6 @@ class Assignment:
             )
 
     # -- events ---------------------------------------------------------------------
-    def _record(self, data: contract.Data) -> None:
-        event = Event(data)
-        self.apply(event)
-        self.pending.append(event)
-
     def apply(self, event: Event) -> None:
         match event.data:
             case AssignmentCreated() as created:

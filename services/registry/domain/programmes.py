@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from shared import contract
-from shared.contract import Event, LegalBasisAdded, ProgrammeCreated
+from shared.contract import Event, EventSourced, LegalBasisAdded, ProgrammeCreated
 from shared.errors import RuleViolation
 
 # "2072/QĐ-UBND", "417-TB/TU", "12-KH/BDVTU": a number, then the document kind and issuer.
@@ -63,7 +63,7 @@ class Period:
 
 
 @dataclass
-class Programme:
+class Programme(EventSourced):
     """A province's twinning programme for a period, on the strength of its legal bases."""
 
     id: str
@@ -106,11 +106,6 @@ class Programme:
                 "number", f"văn bản {basis.number} đã có / the programme already cites it"
             )
         self._record(LegalBasisAdded(programme_id=self.id, legal_basis=legal_basis_data(basis)))
-
-    def _record(self, data: contract.Data) -> None:
-        event = Event(data)
-        self.apply(event)
-        self.pending.append(event)
 
     def apply(self, event: Event) -> None:
         match event.data:
