@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from services.registry.domain.admin_units import Edition, Level
 from shared import contract
-from shared.contract import CommuneClassified, Event, VillageRegistered
+from shared.contract import CommuneClassified, Event, EventSourced, VillageRegistered
 from shared.errors import RuleViolation
 from shared.events import unit_key
 
@@ -44,7 +44,7 @@ class VillageKind(StrEnum):
 
 
 @dataclass
-class Village:
+class Village(EventSourced):
     id: str
     province: str
     commune: CommuneRef
@@ -67,17 +67,18 @@ class Village:
         return self.commune.partition_key
 
     def register(self) -> None:
-        self.pending.append(
-            Event(
-                VillageRegistered(
-                    village_id=self.id,
-                    province=self.province,
-                    commune=self.commune.data(),
-                    kind=self.kind,
-                    name=self.name.strip(),
-                )
+        self._record(
+            VillageRegistered(
+                village_id=self.id,
+                province=self.province,
+                commune=self.commune.data(),
+                kind=self.kind,
+                name=self.name.strip(),
             )
         )
+
+    def apply(self, event: Event) -> None:
+        """A village's one event is its registration, which made it."""
         self.version += 1
 
     @classmethod
@@ -87,7 +88,8 @@ class Village:
             raise ValueError("a village's history starts with its registration")
         commune = CommuneRef.of(data.commune)
         village = cls(data.village_id, data.province, commune, VillageKind(data.kind), data.name)
-        village.version = len(events)
+        for event in events:
+            village.apply(event)
         return village
 
 
@@ -157,7 +159,7 @@ class Classification:
 
 
 @dataclass
-class CommuneClassifications:
+class CommuneClassifications(EventSourced):
     """A commune's classifications, one stream: they only accumulate (a later one of a
     kind supersedes from its own date), so a new one needs no caller's version."""
 
@@ -175,16 +177,23 @@ class CommuneClassifications:
         return self.commune.partition_key
 
     def classify(self, classification: Classification) -> None:
-        self.province = classification.province
-        self.pending.append(classification.recorded())
+        self._record(classification.recorded().data)
+
+    def apply(self, event: Event) -> None:
+        if not isinstance(event.data, CommuneClassified):
+            raise ValueError(f"not a classification: {event.type}")
+        self.province = event.data.province  # the province that classified it last
         self.version += 1
 
     @classmethod
     def from_events(cls, events: list[Event]) -> "CommuneClassifications":
-        data = events[-1].data
-        if not isinstance(data, CommuneClassified):
-            raise ValueError(f"not a classification: {events[-1].type}")
-        return cls(CommuneRef.of(data.commune), data.province, version=len(events))
+        first = events[0].data
+        if not isinstance(first, CommuneClassified):
+            raise ValueError(f"not a classification: {events[0].type}")
+        classifications = cls(CommuneRef.of(first.commune), first.province)
+        for event in events:
+            classifications.apply(event)
+        return classifications
 
 
 def classifications_stream(commune: CommuneRef) -> str:

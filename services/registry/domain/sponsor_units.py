@@ -4,7 +4,7 @@ communes (cơ quan, đơn vị, tổ chức, doanh nghiệp kết nghĩa)."""
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from shared.contract import Event, SponsorUnitRegistered
+from shared.contract import Event, EventSourced, SponsorUnitRegistered
 from shared.errors import RuleViolation
 
 
@@ -18,7 +18,7 @@ class SponsorUnitKind(StrEnum):
 
 
 @dataclass
-class SponsorUnit:
+class SponsorUnit(EventSourced):
     id: str
     province: str
     name: str  # "Sở Công Thương tỉnh Bình Thuận"
@@ -44,17 +44,18 @@ class SponsorUnit:
         return self.province
 
     def register(self) -> None:
-        self.pending.append(
-            Event(
-                SponsorUnitRegistered(
-                    sponsor_unit_id=self.id,
-                    province=self.province,
-                    name=self.name.strip(),
-                    kind=self.kind,
-                    parent_id=self.parent_id,
-                )
+        self._record(
+            SponsorUnitRegistered(
+                sponsor_unit_id=self.id,
+                province=self.province,
+                name=self.name.strip(),
+                kind=self.kind,
+                parent_id=self.parent_id,
             )
         )
+
+    def apply(self, event: Event) -> None:
+        """A unit's one event is its registration, which made it: nothing else to change."""
         self.version += 1
 
     @classmethod
@@ -64,5 +65,6 @@ class SponsorUnit:
             raise ValueError("a sponsor unit's history starts with its registration")
         kind = SponsorUnitKind(data.kind)
         unit = cls(data.sponsor_unit_id, data.province, data.name, kind, data.parent_id)
-        unit.version = len(events)
+        for event in events:
+            unit.apply(event)
         return unit
