@@ -8,7 +8,7 @@ comes, so the totals never depend on arrival order.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -58,106 +58,142 @@ from services.reporting.adapters.tables import (
     successions,
 )
 from shared.consumer import Delivery
-from shared.contract import checker
+from shared.contract import (
+    EVENT_TYPES,
+    AssignmentCreated,
+    AssignmentEnded,
+    CommitmentAdded,
+    CommitmentData,
+    LeadAssigned,
+    MemberLeft,
+    Membership,
+    PlanCreated,
+    ProgrammeCreated,
+    SponsorUnitRegistered,
+    Target,
+    TargetSucceeded,
+    checker,
+    parse,
+    to_json,
+)
 from shared.db import copy_records
 from shared.editions import FROM_2025, PRE_2025
 from shared.envelope import Attributes, Envelope
-from shared.events import ACTIVITY_EVENTS, PLAN_EVENTS, REGISTRY_EVENTS, iso_day
+from shared.events import ACTIVITY_EVENTS, REGISTRY_EVENTS
 
 REGISTRY = REGISTRY_EVENTS
 ACTIVITY = ACTIVITY_EVENTS
-Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
 
 
-# -- the registry ---------------------------------------------------------------------------
-async def _unit(conn: AsyncConnection, event: Envelope) -> None:
-    data = event.data
-    await conn.execute(
-        insert(sponsor_units).values(
-            id=data["sponsor_unit_id"], province=data["province"], name=data["name"],
-            kind=data["kind"],
-        )
-    )  # fmt: skip
+# -- the registry and the plans -------------------------------------------------------------
+async def _apply_one(conn: AsyncConnection, event: Envelope) -> None:
+    """A registry or plan event, read as its contract model (the consumer has checked it
+    against the contract already); the registry's assignment events name their assignment
+    as the subject."""
+    subject = str(event.subject)
+    match data := parse(event.type, event.data):
+        case SponsorUnitRegistered():
+            await conn.execute(
+                insert(sponsor_units).values(
+                    id=data.sponsor_unit_id, province=data.province, name=data.name,
+                    kind=data.kind,
+                )
+            )  # fmt: skip
+        case ProgrammeCreated():
+            await conn.execute(
+                insert(programmes).values(
+                    id=data.programme_id, province=data.province, name=data.name,
+                    start_year=data.period.start_year, end_year=data.period.end_year,
+                )
+            )  # fmt: skip
+        case AssignmentCreated():
+            await _assignment(conn, data)
+        case LeadAssigned():
+            row = {"assignment_id": subject, "year": data.year,
+                   "sponsor_unit_id": data.sponsor_unit_id}  # fmt: skip
+            upsert = insert(leads).values(row)
+            await conn.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=[leads.c.assignment_id, leads.c.year],
+                    set_={"sponsor_unit_id": upsert.excluded.sponsor_unit_id},
+                )
+            )
+        case Membership():  # a member joined
+            await conn.execute(insert(members).values(_member(subject, data)))
+        case MemberLeft():
+            await conn.execute(
+                update(members)
+                .where(
+                    members.c.assignment_id == subject,
+                    members.c.sponsor_unit_id == data.sponsor_unit_id,
+                )
+                .values(left_on=data.left_on)
+            )
+        case TargetSucceeded():
+            mine = assignment_targets.c.assignment_id == subject
+            seq = await conn.scalar(
+                select(assignment_targets.c.seq).where(mine, assignment_targets.c.current)
+            )
+            await conn.execute(update(assignment_targets).where(mine).values(current=False))
+            await _add_target(conn, subject, (seq or 0) + 1, data.to)
+        case AssignmentEnded():
+            await conn.execute(
+                update(assignments)
+                .where(assignments.c.id == subject)
+                .values(ended_on=data.ended_on)
+            )
+        case PlanCreated():
+            await _commitments(conn, data.assignment_id, data.year, data.commitments)
+        case CommitmentAdded():
+            await _commitments(conn, data.assignment_id, data.year, [data])
 
 
-async def _programme(conn: AsyncConnection, event: Envelope) -> None:
-    data = event.data
-    await conn.execute(
-        insert(programmes).values(
-            id=data["programme_id"], province=data["province"], name=data["name"],
-            start_year=data["period"]["start_year"], end_year=data["period"]["end_year"],
-        )
-    )  # fmt: skip
+APPLIED = frozenset(
+    EVENT_TYPES[model]
+    for model in (
+        SponsorUnitRegistered, ProgrammeCreated, AssignmentCreated, LeadAssigned, Membership,
+        MemberLeft, TargetSucceeded, AssignmentEnded, PlanCreated, CommitmentAdded,
+    )
+)  # fmt: skip
+"""The registry's and plans' event types `_apply_one` applies. Legal bases, villages,
+classifications and locks do not enter the reports."""
 
 
-async def _assignment(conn: AsyncConnection, event: Envelope) -> None:
-    data, assignment = event.data, event.data["assignment_id"]
+async def _assignment(conn: AsyncConnection, data: AssignmentCreated) -> None:
+    assignment = data.assignment_id
     await conn.execute(
         insert(assignments).values(
-            id=assignment, programme_id=data["programme_id"], province=data["province"],
-            start_year=data["period"]["start_year"], end_year=data["period"]["end_year"],
+            id=assignment, programme_id=data.programme_id, province=data.province,
+            start_year=data.period.start_year, end_year=data.period.end_year,
         )
     )  # fmt: skip
-    await _add_target(conn, assignment, 1, data["target"])
-    await conn.execute(
-        insert(members),
-        [_member(assignment, member) for member in data["members"]],
-    )
-    if data["leads"]:
+    await _add_target(conn, assignment, 1, data.target)
+    await conn.execute(insert(members), [_member(assignment, m) for m in data.members])
+    if data.leads:
         await conn.execute(
             insert(leads),
             [
                 {"assignment_id": assignment, "year": int(year), "sponsor_unit_id": unit}
-                for year, unit in data["leads"].items()
+                for year, unit in data.leads.items()
             ],
         )
 
 
-async def _lead(conn: AsyncConnection, event: Envelope) -> None:
-    row = {
-        "assignment_id": event.subject,
-        "year": event.data["year"],
-        "sponsor_unit_id": event.data["sponsor_unit_id"],
-    }
-    upsert = insert(leads).values(row)
+async def _commitments(
+    conn: AsyncConnection, assignment_id: str, year: int, added: Sequence[CommitmentData]
+) -> None:
+    if not added:
+        return
     await conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[leads.c.assignment_id, leads.c.year],
-            set_={"sponsor_unit_id": upsert.excluded.sponsor_unit_id},
-        )
-    )
-
-
-async def _joined(conn: AsyncConnection, event: Envelope) -> None:
-    await conn.execute(insert(members).values(_member(event.subject, event.data)))
-
-
-async def _left(conn: AsyncConnection, event: Envelope) -> None:
-    await conn.execute(
-        update(members)
-        .where(
-            members.c.assignment_id == event.subject,
-            members.c.sponsor_unit_id == event.data["sponsor_unit_id"],
-        )
-        .values(left_on=iso_day(event.data["left_on"]))
-    )
-
-
-async def _succeeded(conn: AsyncConnection, event: Envelope) -> None:
-    mine = assignment_targets.c.assignment_id == event.subject
-    seq = await conn.scalar(
-        select(assignment_targets.c.seq).where(mine, assignment_targets.c.current)
-    )
-    await conn.execute(update(assignment_targets).where(mine).values(current=False))
-    await _add_target(conn, event.subject, (seq or 0) + 1, event.data["to"])
-
-
-async def _ended(conn: AsyncConnection, event: Envelope) -> None:
-    await conn.execute(
-        update(assignments)
-        .where(assignments.c.id == event.subject)
-        .values(ended_on=iso_day(event.data["ended_on"]))
-    )
+        insert(commitments),
+        [
+            {"assignment_id": assignment_id, "year": year, "id": c.commitment_id,
+             "description": c.description, "category": c.category, "quarter": c.quarter,
+             "planned_value_vnd": c.planned_value_vnd,
+             "planned_quantity": to_json(c.planned_quantity) if c.planned_quantity else None}
+            for c in added
+        ],
+    )  # fmt: skip
 
 
 LINEAGE = REGISTRY + "lineage.published.v1"
@@ -212,23 +248,20 @@ async def _lineages(conn: AsyncConnection, events: list[Envelope]) -> None:
     )
 
 
-def _member(assignment_id: str | None, data: dict[str, Any]) -> dict[str, Any]:
+def _member(assignment_id: str, data: Membership) -> dict[str, Any]:
     return {
         "assignment_id": assignment_id,
-        "sponsor_unit_id": data["sponsor_unit_id"],
-        "joined_on": iso_day(data["joined_on"]),
-        "left_on": iso_day(data.get("left_on")),
+        "sponsor_unit_id": data.sponsor_unit_id,
+        "joined_on": data.joined_on,
+        "left_on": data.left_on,
     }
 
 
-async def _add_target(
-    conn: AsyncConnection, assignment_id: str | None, seq: int, target: dict[str, Any]
-) -> None:
+async def _add_target(conn: AsyncConnection, assignment_id: str, seq: int, target: Target) -> None:
     await conn.execute(
         insert(assignment_targets).values(
-            assignment_id=assignment_id, seq=seq, kind=target["kind"],
-            edition=target["edition"], code=target["code"], current=True,
-            name=target.get("name"),
+            assignment_id=assignment_id, seq=seq, kind=target.kind, edition=target.edition,
+            code=target.code, current=True, name=target.name,
         )
     )  # fmt: skip
 
@@ -553,37 +586,6 @@ async def _apply_pending(conn: AsyncConnection, activity_id: str, totals: Totals
     await _amended(conn, Envelope.model_validate(waiting.envelope), totals)
 
 
-async def _plan(conn: AsyncConnection, event: Envelope) -> None:
-    data = event.data
-    added = data["commitments"] if event.type.endswith("plan.created.v1") else [data]
-    if added:
-        await conn.execute(
-            insert(commitments),
-            [
-                {"assignment_id": data["assignment_id"], "year": data["year"],
-                 "id": c["commitment_id"], "description": c["description"],
-                 "category": c["category"], "quarter": c["quarter"],
-                 "planned_value_vnd": c.get("planned_value_vnd"),
-                 "planned_quantity": c.get("planned_quantity")}
-                for c in added
-            ],
-        )  # fmt: skip
-
-
-HANDLERS: dict[str, Handler] = {
-    REGISTRY + "sponsor_unit.registered.v1": _unit,
-    REGISTRY + "programme.created.v1": _programme,
-    REGISTRY + "assignment.created.v1": _assignment,
-    REGISTRY + "assignment.lead_assigned.v1": _lead,
-    REGISTRY + "assignment.member_joined.v1": _joined,
-    REGISTRY + "assignment.member_left.v1": _left,
-    REGISTRY + "assignment.target_succeeded.v1": _succeeded,
-    REGISTRY + "assignment.ended.v1": _ended,
-    PLAN_EVENTS + "created.v1": _plan,
-    PLAN_EVENTS + "commitment_added.v1": _plan,
-}
-
-
 AMENDMENTS = {ACTIVITY + "corrected.v1", ACTIVITY + "voided.v1"}
 
 
@@ -615,14 +617,14 @@ async def _apply_all(
         if event.type == LINEAGE:
             lineage.append(event)
             continue
-        handler = HANDLERS.get(event.type)
-        if handler is None and event.type not in AMENDMENTS:
+        applied = event.type in APPLIED
+        if not applied and event.type not in AMENDMENTS:
             continue
         await _record_all(conn, recorded, totals)
         await _lineages(conn, lineage)
         recorded, lineage = [], []
-        if handler is not None:
-            await handler(conn, event)
+        if applied:
+            await _apply_one(conn, event)
         else:
             await _amended(conn, event, totals)
     await _record_all(conn, recorded, totals)
