@@ -79,7 +79,7 @@ def test_fields_added_compatibly_stay_out_of_events_that_do_not_have_them() -> N
 
 
 def test_values_travel_as_json_types_and_decimals_as_text() -> None:
-    commune = CommuneRef(Edition.BEFORE_2025, "23074")
+    commune = CommuneRef(Edition.PRE_2025, "23074")
     values: list[tuple[ClassificationKind, bool | Decimal | int, object]] = [
         (ClassificationKind.ETHNIC_MINORITY_SHARE, Decimal("95.50"), "95.50"),
         (ClassificationKind.LAND_BORDER, True, True),

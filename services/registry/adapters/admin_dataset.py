@@ -50,7 +50,7 @@ def _read_units(database: Path) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
 
 def _legacy_units(rows: list[sqlite3.Row]) -> Iterator[AdminUnit]:
     seen: set[tuple[Level, str]] = set()
-    edition = Edition.BEFORE_2025
+    edition = Edition.PRE_2025
     for row in rows:
         province = row["provinceCode"]
         for level, code, name, short, parent in (

@@ -13,7 +13,7 @@ from shared.text import fold
 
 
 class Edition(StrEnum):
-    BEFORE_2025 = editions.PRE_2025  # 63 provinces, districts, ~10,000 communes
+    PRE_2025 = editions.PRE_2025  # 63 provinces, districts, ~10,000 communes
     FROM_2025 = editions.FROM_2025  # from 1 July 2025: 34 provinces, 3,321 communes, no districts
 
 

@@ -58,7 +58,7 @@ class Target:
     def __post_init__(self) -> None:
         if (self.kind == TargetKind.VILLAGE) != (self.village_id is not None):
             raise RuleViolation("target.village_id", "chỉ mục tiêu thôn, bản có village_id")
-        if self.kind == TargetKind.DISTRICT and self.edition != Edition.BEFORE_2025:
+        if self.kind == TargetKind.DISTRICT and self.edition != Edition.PRE_2025:
             raise RuleViolation(
                 "target.edition", "huyện chỉ có trước 01/7/2025 / districts ended in 2025"
             )

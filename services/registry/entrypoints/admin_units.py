@@ -58,7 +58,7 @@ async def search(
 @router.get("/lineage/communes/{old_code}", response_model=LineageOut)
 async def lineage(old_code: str, conn: Connection) -> dict[str, Any]:
     """What pre-2025 commune `old_code` became on 1 July 2025."""
-    old = await admin_units.find_unit(conn, Edition.BEFORE_2025, Level.COMMUNE, old_code)
+    old = await admin_units.find_unit(conn, Edition.PRE_2025, Level.COMMUNE, old_code)
     if old is None:
         raise HTTPException(
             404,

@@ -76,7 +76,7 @@ async def successors(conn: AsyncConnection, old_code: str) -> list[dict[str, Any
 async def predecessors(conn: AsyncConnection, new_code: str) -> list[dict[str, Any]]:
     """The pre-2025 communes that went into 2025 commune `new_code`, wholly or in part
     (codes are reused across editions: every row names its edition)."""
-    return await _lineage(conn, new_code, Edition.BEFORE_2025)
+    return await _lineage(conn, new_code, Edition.PRE_2025)
 
 
 async def _lineage(conn: AsyncConnection, code: str, other: Edition) -> list[dict[str, Any]]:
@@ -104,7 +104,7 @@ async def children(
 ) -> list[dict[str, Any]]:
     """The units directly under (edition, level, code): a district's communes, a
     province's districts (before 2025) or communes (from 2025)."""
-    below = {Level.PROVINCE: (Level.DISTRICT if edition == Edition.BEFORE_2025 else Level.COMMUNE),
+    below = {Level.PROVINCE: (Level.DISTRICT if edition == Edition.PRE_2025 else Level.COMMUNE),
              Level.DISTRICT: Level.COMMUNE}.get(level)  # fmt: skip
     if below is None:
         return []
@@ -162,7 +162,7 @@ async def publish_lineage(
     current = {stream: version for stream, version in found}
     by_province: dict[str, list[tuple[str, int, list[Event]]]] = defaultdict(list)
     for old_code, successions in sorted(by_old.items()):
-        old = names[(Edition.BEFORE_2025, Level.COMMUNE, old_code)]
+        old = names[(Edition.PRE_2025, Level.COMMUNE, old_code)]
         successors = [
             Successor(
                 code=s.new_code,
@@ -176,7 +176,7 @@ async def publish_lineage(
         event = Event(
             LineagePublished(
                 dataset=dataset.version,
-                old=Commune(edition=Edition.BEFORE_2025, code=old_code),
+                old=Commune(edition=Edition.PRE_2025, code=old_code),
                 old_name=old.name,
                 old_province_code=old.province_code,
                 successors=successors,
@@ -199,4 +199,4 @@ async def publish_lineage(
 
 def _old_commune_key(event: Event) -> str:
     assert isinstance(event.data, LineagePublished)
-    return unit_key(Level.COMMUNE, Edition.BEFORE_2025, event.data.old.code)
+    return unit_key(Level.COMMUNE, Edition.PRE_2025, event.data.old.code)

@@ -227,7 +227,7 @@ async def continue_district(
         target = district.target
         area = set(target.communes) or {
             row["code"]
-            for row in await uow.reads.children(Edition.BEFORE_2025, Level.DISTRICT, target.code)
+            for row in await uow.reads.children(Edition.PRE_2025, Level.DISTRICT, target.code)
         }
         for index, code in enumerate(communes):
             predecessors = {row["code"] for row in await uow.reads.predecessors(code)}

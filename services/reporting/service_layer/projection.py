@@ -336,15 +336,16 @@ def read_recording(record: Any) -> Delivery[Version] | None:
 
 _FACTS_JSON = msgspec.json.Decoder(float_hook=Decimal)
 
-KEPT: tuple[tuple[Table, tuple[str, ...]], ...] = (
-    (commune_totals, ("edition", "code", "year", "quarter", "category")),
-    (commune_unit_totals, ("edition", "code", "year", "quarter", "sponsor_unit_id")),
-    (commune_quantities, ("edition", "code", "year", "quarter", "category", "unit")),
-    (commune_beneficiaries, ("edition", "code", "year", "quarter", "kind", "group")),
-    (province_totals, ("province", "year", "quarter", "category")),
+COMMUNE_PERIOD = ("edition", "code", "year", "quarter")
+KEPT: tuple[tuple[Table, tuple[str, ...], str], ...] = (
+    (commune_totals, (*COMMUNE_PERIOD, "category"), "value_vnd"),
+    (commune_unit_totals, (*COMMUNE_PERIOD, "sponsor_unit_id"), "value_vnd"),
+    (commune_quantities, (*COMMUNE_PERIOD, "category", "unit"), "amount"),
+    (commune_beneficiaries, (*COMMUNE_PERIOD, "kind", "group"), "count"),
+    (province_totals, ("province", "year", "quarter", "category"), "value_vnd"),
 )
-"""The kept sums, each with its key; the communes' first, the province's last (see
-`Totals`). A row's two other columns are its measure and its number of activities."""
+"""The kept sums: each table, its key and its measure (every row also counts its
+activities); the communes' first, the province's last (see `Totals`)."""
 
 
 class Totals:
@@ -355,7 +356,7 @@ class Totals:
     worker's, and their locks are held from their update to the commit."""
 
     def __init__(self) -> None:
-        self._sums: dict[Table, dict[tuple[Any, ...], list[Any]]] = {t: {} for t, _ in KEPT}
+        self._sums: dict[Table, dict[tuple[Any, ...], list[Any]]] = {t: {} for t, *_ in KEPT}
 
     def add(self, version: Version, sign: int) -> None:
         """Add (+1) or take away (-1) an activity version."""
@@ -385,10 +386,10 @@ class Totals:
     async def write(self, conn: AsyncConnection) -> None:
         if not self._sums[province_totals]:
             return
-        for table, key in KEPT:
+        for table, key, measure in KEPT:
             changed = self._sums[table]
             if changed:
-                await _add_up(conn, table, list(key), sorted(changed.items()))
+                await _add_up(conn, table, list(key), measure, sorted(changed.items()))
             self._sums[table] = {}
 
 
@@ -502,13 +503,16 @@ def _add(sums: dict[Any, list[Any]], key: tuple[Any, ...], value: Any, sign: int
 
 
 async def _add_up(
-    conn: AsyncConnection, table: Table, key: list[str], sums: list[tuple[Any, list[int]]]
+    conn: AsyncConnection,
+    table: Table,
+    key: list[str],
+    measure: str,
+    sums: list[tuple[Any, list[int]]],
 ) -> None:
     """One upsert of every changed row, its values sent as one array per column: a VALUES
     list takes a parameter per value, and a rebuild's batch of 5,000 events touches more
     than 32,767 / 7 commune rows (PostgreSQL's limit); the statement is also the same
     whatever the number of rows, so it is compiled and prepared once."""
-    measure = next(c.name for c in table.c if c.name not in key and c.name != "activities")
     names = [*key, measure, "activities"]
     columns = zip(*((*k, v, n) for k, (v, n) in sums), strict=True)
     arrays = [

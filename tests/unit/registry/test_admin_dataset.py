@@ -28,11 +28,11 @@ def successors(dataset: AdminDataset, old_code: str) -> list[tuple[str, Share]]:
 
 def test_both_editions_have_the_official_counts(dataset: AdminDataset) -> None:
     counts = Counter((u.edition, u.level) for u in dataset.units)
-    assert counts[Edition.BEFORE_2025, Level.PROVINCE] == 63
+    assert counts[Edition.PRE_2025, Level.PROVINCE] == 63
     assert counts[Edition.FROM_2025, Level.PROVINCE] == 34
     assert counts[Edition.FROM_2025, Level.COMMUNE] == 3321
     assert counts[Edition.FROM_2025, Level.DISTRICT] == 0
-    assert counts[Edition.BEFORE_2025, Level.COMMUNE] > 10_000
+    assert counts[Edition.PRE_2025, Level.COMMUNE] > 10_000
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_both_editions_have_the_official_counts(dataset: AdminDataset) -> None:
 def test_the_published_mergers(
     dataset: AdminDataset, old_code: str, old_name: str, new_code: str, new_name: str
 ) -> None:
-    assert unit(dataset, Edition.BEFORE_2025, old_code) == old_name
+    assert unit(dataset, Edition.PRE_2025, old_code) == old_name
     assert successors(dataset, old_code) == [(new_code, Share.WHOLE)]
     assert unit(dataset, Edition.FROM_2025, new_code) == new_name
 
@@ -56,7 +56,7 @@ def test_a_code_can_name_different_communes_in_the_two_editions(dataset: AdminDa
     before = {
         u.code: u.name
         for u in dataset.units
-        if u.edition == Edition.BEFORE_2025 and u.level == Level.COMMUNE
+        if u.edition == Edition.PRE_2025 and u.level == Level.COMMUNE
     }
     after = {
         u.code: u.name
@@ -77,9 +77,7 @@ def test_every_old_commune_has_successors_and_a_split_one_has_exactly_one_defaul
         if succession.share == Share.PART:
             split.add(succession.old_code)
     old_communes = {
-        u.code
-        for u in dataset.units
-        if u.edition == Edition.BEFORE_2025 and u.level == Level.COMMUNE
+        u.code for u in dataset.units if u.edition == Edition.PRE_2025 and u.level == Level.COMMUNE
     }
     assert set(by_old) == old_communes
     assert len(split) > 100

@@ -20,8 +20,8 @@ BHXH_TINH = "unit-bao-hiem-xa-hoi-tinh"
 VP_DOAN_DBQH = "unit-vp-doan-dbqh-hdnd"
 NOTICE_417 = LegalBasis("417-TB/TU", date(2024, 8, 5), "Tỉnh ủy Bình Thuận")
 PERIOD = Period(2024, 2025)
-DONG_GIANG = Target(TargetKind.COMMUNE, Edition.BEFORE_2025, "23074")
-HAM_CAN = Target(TargetKind.COMMUNE, Edition.BEFORE_2025, "23116")
+DONG_GIANG = Target(TargetKind.COMMUNE, Edition.PRE_2025, "23074")
+HAM_CAN = Target(TargetKind.COMMUNE, Edition.PRE_2025, "23116")
 SIGNED = date(2024, 9, 30)
 
 
@@ -200,11 +200,11 @@ def test_a_district_target_exists_only_before_the_reform() -> None:
     with pytest.raises(RuleViolation, match="districts ended"):
         Target(TargetKind.DISTRICT, Edition.FROM_2025, "510")
     with pytest.raises(RuleViolation):
-        Target(TargetKind.VILLAGE, Edition.BEFORE_2025, "23116")  # a village needs its id
+        Target(TargetKind.VILLAGE, Edition.PRE_2025, "23116")  # a village needs its id
 
 
 NAM_GIANG = Target(
-    TargetKind.DISTRICT, Edition.BEFORE_2025, "510", name="Huyện Nam Giang",
+    TargetKind.DISTRICT, Edition.PRE_2025, "510", name="Huyện Nam Giang",
     communes=("20665", "20668"),
 )  # fmt: skip
 

@@ -19,7 +19,7 @@ from services.registry.domain.sponsor_units import SponsorUnit, SponsorUnitKind
 from shared.contract import to_json
 from shared.errors import RuleViolation
 
-DONG_GIANG = CommuneRef(Edition.BEFORE_2025, "23074")
+DONG_GIANG = CommuneRef(Edition.PRE_2025, "23074")
 DECISION_2072 = LegalBasis("2072/QĐ-UBND", date(2021, 11, 17), "UBND tỉnh Điện Biên")
 
 

@@ -32,8 +32,8 @@ COORDINATOR = Principal("dieuphoi", "Điều phối", frozenset({Role.PROVINCE_C
 DIEN_BIEN = Principal("dieuphoi-db", "Điều phối", frozenset({Role.PROVINCE_COORDINATOR}),
                       frozenset({"11"}))  # fmt: skip
 NOTICE_417 = LegalBasis("417-TB/TU", date(2024, 8, 5), "Tỉnh ủy Bình Thuận")
-DONG_GIANG = Target(TargetKind.COMMUNE, Edition.BEFORE_2025, "23074")
-HAM_CAN = Target(TargetKind.COMMUNE, Edition.BEFORE_2025, "23116")
+DONG_GIANG = Target(TargetKind.COMMUNE, Edition.PRE_2025, "23074")
+HAM_CAN = Target(TargetKind.COMMUNE, Edition.PRE_2025, "23116")
 SIGNED = date(2024, 9, 30)
 
 
@@ -48,10 +48,10 @@ class FakeReads:
     def __init__(self, events: InMemoryEvents) -> None:
         self.events = events
         self.units = {
-            (Edition.BEFORE_2025, Level.PROVINCE, "60"): unit("60", "Bình Thuận"),
-            (Edition.BEFORE_2025, Level.PROVINCE, "11"): unit("11", "Điện Biên", "11"),
-            (Edition.BEFORE_2025, Level.COMMUNE, "23074"): unit("23074", "Đông Giang"),
-            (Edition.BEFORE_2025, Level.COMMUNE, "23116"): unit("23116", "Hàm Cần"),
+            (Edition.PRE_2025, Level.PROVINCE, "60"): unit("60", "Bình Thuận"),
+            (Edition.PRE_2025, Level.PROVINCE, "11"): unit("11", "Điện Biên", "11"),
+            (Edition.PRE_2025, Level.COMMUNE, "23074"): unit("23074", "Đông Giang"),
+            (Edition.PRE_2025, Level.COMMUNE, "23116"): unit("23116", "Hàm Cần"),
             (Edition.FROM_2025, Level.COMMUNE, "23122"): unit("23122", "Hàm Thạnh", "68"),
             (Edition.FROM_2025, Level.COMMUNE, "23125"): unit("23125", "Hàm Kiệm", "68"),
         }
@@ -65,7 +65,7 @@ class FakeReads:
         ]
 
     async def province_exists(self, code: str) -> bool:
-        return (Edition.BEFORE_2025, Level.PROVINCE, code) in self.units
+        return (Edition.PRE_2025, Level.PROVINCE, code) in self.units
 
     async def unit_named(self, province: str, name: str) -> tuple[str, str] | None:
         for history in self._streams("sponsor_unit.registered.v1"):
@@ -278,7 +278,7 @@ async def test_a_split_commune_continues_on_the_successor_the_province_chose(
 async def test_a_communes_classifications_accumulate_on_one_stream(
     uow: RegistryUnit, events: InMemoryEvents
 ) -> None:
-    commune = CommuneRef(Edition.BEFORE_2025, "23074")
+    commune = CommuneRef(Edition.PRE_2025, "23074")
     kind = ClassificationKind.POOR_NEAR_POOR_RATE
     for value, day in ((Decimal("41.2"), date(2023, 12, 31)), (Decimal("35"), date(2024, 12, 31))):
         classification = Classification("60", commune, kind, value, day, "báo cáo của UBND xã")

@@ -73,3 +73,12 @@ def test_a_version_s_fields_are_the_table_s_columns_in_order() -> None:
     from services.reporting.service_layer.projection import Version
 
     assert Version._fields == tuple(column.name for column in activity_versions.columns)
+
+
+def test_each_kept_sum_names_its_table_s_columns() -> None:
+    """`Totals` writes a kept table by its key, its measure and its count of activities:
+    together, the table's columns, in order."""
+    from services.reporting.service_layer.projection import KEPT
+
+    for table, key, measure in KEPT:
+        assert (*key, measure, "activities") == tuple(c.name for c in table.columns), table.name
