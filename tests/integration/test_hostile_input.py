@@ -70,6 +70,16 @@ async def refused_without_trace(
         ("a description of 3,000 letters", by_name(description="Q" * 3000), "description"),
         ("a lone surrogate in the description", by_name(description="Quà \ud800"), None),
         ("100 evidence links", by_name(evidence=["x"] * 100), "evidence"),
+        (
+            "a commune code in Arabic-Indic digits",
+            by_name(commune={"edition": "pre-2025", "code": "٢٣٠٧٤"}),
+            "commune",
+        ),
+        (
+            "a commune code in full-width digits",
+            by_name(commune={"edition": "pre-2025", "code": "２３０７４"}),
+            "commune",
+        ),
     ],
 )
 async def test_recording_by_names_refuses_hostile_input(

@@ -8,11 +8,13 @@ from datetime import date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter, ValidationError
 
 from services.web.adapters.oidc import Tokens, pkce_pair
 from services.web.adapters.services import ServiceError
 from services.web.config import Settings
 from services.web.domain.formatting import day, number, vnd
+from services.web.entrypoints import pages
 from services.web.entrypoints.auth import _safe
 from services.web.entrypoints.http import create_app
 from services.web.service_layer.sessions import Sessions
@@ -196,3 +198,14 @@ def test_hostile_text_in_a_page_address_is_never_a_500(client: TestClient, path:
 def test_a_hostile_csrf_token_on_logout_is_no_500(client: TestClient) -> None:
     answer = client.post("/logout", data={"csrf": "é"}, follow_redirects=False)
     assert answer.status_code == 303
+
+
+@pytest.mark.parametrize("code", ["٦٠", "６０", "٢٣٠٧٤", "２３０７４"])
+def test_a_page_address_takes_codes_in_ascii_digits_only(code: str) -> None:
+    """Other scripts' digits are digits to Python's `\\d`: in a signed-in coordinator's page
+    address they are a 422, never a lookup (signed out, the sign-in comes first)."""
+    for path_type in (pages.Province, pages.Code):
+        with pytest.raises(ValidationError):
+            TypeAdapter(path_type).validate_python(code)
+    assert TypeAdapter(pages.Code).validate_python("23074") == "23074"
+    assert TypeAdapter(pages.Province).validate_python("60") == "60"
