@@ -329,8 +329,9 @@ class Activity(EventSourced):
         first = events[0].data
         if not isinstance(first, ActivityRecorded):
             raise ValueError("an activity's history starts with its recording")
-        activity = cls(first.activity_id, first.province, Facts.of(first))
-        for event in events:
+        # made from its recording, which it then counts, rather than applying it again
+        activity = cls(first.activity_id, first.province, Facts.of(first), version=1)
+        for event in events[1:]:
             activity.apply(event)
         return activity
 
