@@ -7,6 +7,11 @@ A service's `migrations/env.py` is one call to `run_env(target_metadata(service)
 first revision calls `create_plumbing_tables()`. `target_metadata` is what the code expects
 the schema to hold, so `alembic revision --autogenerate` (and
 `tests/integration/test_migrations_match_tables.py`) compares the migrations with it.
+
+The functions between `_run_migrations` and `main` are the bodies of revisions every
+service has (the same change to the same plumbing tables), which each service's revision
+calls or is. They are frozen, like the revisions: schemas already upgraded ran them as they
+are, so a later change to the schema is a new revision, never an edit of one of them.
 """
 
 import asyncio
@@ -101,8 +106,15 @@ def _run_migrations(connection: Connection, schema: str, metadata: sa.MetaData |
         context.run_migrations()
 
 
+def append_only() -> None:
+    """The downgrade of every revision that makes or widens the event store (`events`):
+    refused, as what was written since cannot be taken out. Frozen: never edit."""
+    raise NotImplementedError("the event store is append-only: restore from a backup instead")
+
+
 def create_plumbing_tables() -> None:
-    """Revision 1 of every service: the tables described in `shared.tables`."""
+    """Revision 1 of every service: the tables described in `shared.tables` when it was
+    written. Frozen: a later change to them is a new revision, never an edit here."""
     timestamp = sa.DateTime(timezone=True)
     op.create_table(
         "events",
@@ -151,14 +163,16 @@ def create_plumbing_tables() -> None:
 
 
 def add_event_actor() -> None:
-    """The revision of every service that signs events with their author (`events.actor`)."""
+    """The revision of every service that signs events with their author (`events.actor`).
+    Frozen: a later change to the schema is a new revision, never an edit here."""
     op.add_column("events", sa.Column("actor", JSONB, nullable=True))
 
 
 def drop_event_causation() -> None:
     """The revision of every service that drops `events.causation_id`: no event is caused by
     another (every one comes from a command: a request, an import, a loader), so nothing
-    ever set it. It refuses, rather than lose them, if some row holds one."""
+    ever set it. It refuses, rather than lose them, if some row holds one. Frozen: a later
+    change to the schema is a new revision, never an edit here."""
     op.execute(
         """
         DO $$ BEGIN
@@ -172,13 +186,14 @@ def drop_event_causation() -> None:
 
 
 def restore_event_causation() -> None:
-    """Undoes `drop_event_causation` (the column held nothing)."""
+    """Undoes `drop_event_causation` (the column held nothing). Frozen: never edit."""
     op.add_column("events", sa.Column("causation_id", sa.Uuid, nullable=True))
 
 
 def create_parked_outbox() -> None:
     """The revision of every service that sets aside the events Kafka refuses for good
-    (`outbox_parked`)."""
+    (`outbox_parked`). Frozen: a later change to the schema is a new revision, never an
+    edit here."""
     op.create_table(
         "outbox_parked",
         sa.Column("position", sa.BigInteger, sa.ForeignKey("events.position"), primary_key=True),
@@ -188,6 +203,11 @@ def create_parked_outbox() -> None:
             "parked_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
     )
+
+
+def drop_parked_outbox() -> None:
+    """Undoes `create_parked_outbox`. Frozen: never edit."""
+    op.drop_table("outbox_parked")
 
 
 def main(argv: list[str]) -> int:

@@ -1,8 +1,4 @@
-"""What the activities service knows of the registry, its read models, idempotency keys.
-
-Revision ID: 0002
-Revises: 0001
-"""
+"""What the activities service knows of the registry, its read models, idempotency keys."""
 
 import sqlalchemy as sa
 from alembic import op
@@ -10,8 +6,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

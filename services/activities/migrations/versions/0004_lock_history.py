@@ -1,9 +1,6 @@
 """Locks keep their history: an unlocked lock stays, with when, why and by whom it was
 unlocked; a lock is known by its province and id (two provinces may both name a lock
 "q4-2024").
-
-Revision ID: 0004
-Revises: 0003
 """
 
 import sqlalchemy as sa
@@ -11,8 +8,6 @@ from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,5 @@
 """A commitment may say what it plans to spend and to give (value in VND, a quantity with
 its unit), so plan versus actual compares amounts, not only done / not done.
-
-Revision ID: 0005
-Revises: 0004
 """
 
 import sqlalchemy as sa
@@ -11,8 +8,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,5 @@
 """Imports keep their history: who imported which file when, how many rows were recorded,
 already there or refused, and the first refusals by row and column.
-
-Revision ID: 0006
-Revises: 0005
 """
 
 import sqlalchemy as sa
@@ -11,8 +8,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,5 @@
 """The activities service keeps the communes' names (both editions, from the registry's
 lineage events), so a refusal names the commune as well as its code.
-
-Revision ID: 0007
-Revises: 0006
 """
 
 import sqlalchemy as sa
@@ -10,8 +7,6 @@ from alembic import op
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

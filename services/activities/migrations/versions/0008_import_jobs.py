@@ -1,8 +1,5 @@
 """Imports run as jobs: an import is recorded when it starts and tells its progress (rows
 read, recorded, refused) as it goes, then its result, or why it failed.
-
-Revision ID: 0008
-Revises: 0007
 """
 
 import sqlalchemy as sa
@@ -10,8 +7,6 @@ from alembic import op
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

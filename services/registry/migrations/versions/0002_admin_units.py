@@ -1,16 +1,10 @@
-"""Administrative units of both editions and the 2025 lineage of communes.
-
-Revision ID: 0002
-Revises: 0001
-"""
+"""Administrative units of both editions and the 2025 lineage of communes."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,5 @@
 """The registry's read models: sponsor units, programmes, villages, classifications and
 assignments, projected from its events.
-
-Revision ID: 0003
-Revises: 0002
 """
 
 import sqlalchemy as sa
@@ -11,8 +8,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

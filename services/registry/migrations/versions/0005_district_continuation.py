@@ -1,8 +1,5 @@
 """A commune assignment may carry on a district's after the 2025 reform: it names the
 district assignment it continues.
-
-Revision ID: 0005
-Revises: 0004
 """
 
 import sqlalchemy as sa
@@ -10,8 +7,6 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

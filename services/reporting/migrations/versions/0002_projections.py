@@ -3,9 +3,6 @@
 Projections are derived data: they are created from the code's table definitions
 (`services.reporting.adapters.tables`), and a change of their shape is brought in by a
 rebuild from the topics into fresh tables, not by altering rows in place.
-
-Revision ID: 0002
-Revises: 0001
 """
 
 from alembic import op
@@ -14,8 +11,6 @@ from services.reporting.adapters.tables import metadata
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

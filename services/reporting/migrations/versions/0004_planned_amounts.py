@@ -1,16 +1,11 @@
 """A commitment may say what it plans to spend and to give (value in VND, a quantity with
 its unit), so plan versus actual compares amounts, not only done / not done.
-
-Revision ID: 0004
-Revises: 0003
 """
 
 from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,15 +1,9 @@
-"""An assignment's target may carry its name (a district's, for district twinning).
-
-Revision ID: 0005
-Revises: 0004
-"""
+"""An assignment's target may carry its name (a district's, for district twinning)."""
 
 from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

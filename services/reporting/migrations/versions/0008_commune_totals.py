@@ -1,8 +1,5 @@
 """Totals per commune as recorded (`commune_totals`), kept like the province totals: a
 2025 province's figures, mapped, add up its communes' instead of every activity.
-
-Revision ID: 0008
-Revises: 0007
 """
 
 import sqlalchemy as sa
@@ -10,8 +7,6 @@ from alembic import op
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

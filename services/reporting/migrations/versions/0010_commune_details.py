@@ -1,9 +1,6 @@
 """The rest of the commune report kept per commune as recorded and period, like its
 totals (`commune_unit_totals`, `commune_quantities`, `commune_beneficiaries`): the report
 adds up a few rows instead of unpacking every activity's facts.
-
-Revision ID: 0010
-Revises: 0009
 """
 
 from typing import Any
@@ -13,8 +10,6 @@ from alembic import op
 
 revision = "0010"
 down_revision = "0009"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
