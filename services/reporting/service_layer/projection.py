@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 import msgspec
@@ -290,16 +290,63 @@ class Version(NamedTuple):
 COLUMNS = Version._fields
 
 
+class _Place(Protocol):
+    edition: str
+    code: str
+
+
+class _Columns(Protocol):
+    """What a version's columns take from its facts: the contract's checked structure of a
+    recording (`read_recording`) has these attributes, and so has `_FactsColumns`."""
+
+    assignment_id: str
+    occurred_on: date
+    category: str
+    value_vnd: int
+
+    @property
+    def commune(self) -> _Place: ...
+
+
+class _PlaceColumns(msgspec.Struct):
+    edition: str
+    code: str
+
+
+class _FactsColumns(msgspec.Struct):
+    assignment_id: str
+    commune: _PlaceColumns
+    occurred_on: date
+    category: str
+    value_vnd: int
+
+
 def _version(event: Envelope, facts: dict[str, Any], voided: bool) -> Version:
     """The version an event makes; `facts` are kept whole, as the event carried them."""
-    commune = facts["commune"]
+    columns = msgspec.convert(facts, _FactsColumns)
+    whole = msgspec.json.encode(facts).decode()
+    return _row(event.subject, event.streamversion, event.time, event.id, event.province,
+                columns, voided, whole)  # fmt: skip
+
+
+def _row(
+    activity_id: str,
+    version: int,
+    valid_from: datetime,
+    event_id: UUID,
+    province: str,
+    columns: _Columns,
+    voided: bool,
+    facts: str,
+) -> Version:
+    """The one place a version is made, from an event's attributes and its facts (read
+    into `columns`, and whole as JSON text)."""
     return Version(
-        activity_id=event.subject, version=event.streamversion, valid_from=event.time,
-        valid_to=None, event_id=event.id, province=event.province,
-        assignment_id=facts["assignment_id"], commune_edition=commune["edition"],
-        commune_code=commune["code"], occurred_on=date.fromisoformat(facts["occurred_on"]),
-        category=facts["category"], value_vnd=facts["value_vnd"], voided=voided,
-        facts=msgspec.json.encode(facts).decode(),
+        activity_id=activity_id, version=version, valid_from=valid_from, valid_to=None,
+        event_id=event_id, province=province, assignment_id=columns.assignment_id,
+        commune_edition=columns.commune.edition, commune_code=columns.commune.code,
+        occurred_on=columns.occurred_on, category=columns.category,
+        value_vnd=columns.value_vnd, voided=voided, facts=facts,
     )  # fmt: skip
 
 
@@ -321,14 +368,8 @@ def read_recording(record: Any) -> Delivery[Version] | None:
         facts = record.value.decode()
     except (msgspec.ValidationError, msgspec.DecodeError, ValueError):
         return None
-    commune = data.commune
-    version = Version(
-        activity_id=attributes.subject, version=int(attributes.streamversion), valid_from=time,
-        valid_to=None, event_id=attributes.id, province=attributes.province,
-        assignment_id=data.assignment_id, commune_edition=commune.edition,
-        commune_code=commune.code, occurred_on=data.occurred_on, category=data.category,
-        value_vnd=data.value_vnd, voided=False, facts=facts,
-    )  # fmt: skip
+    version = _row(attributes.subject, int(attributes.streamversion), time, attributes.id,
+                   attributes.province, data, False, facts)  # fmt: skip
     return Delivery(
         version, attributes.id, RECORDED, time, record.topic, record.partition, record.offset
     )
