@@ -3,16 +3,18 @@ sponsor units, assignments with members and the lead of a year, the succession o
 2025 commune, and each assignment's yearly plan and commitments. Every form posts here,
 the service decides, and a refusal is shown above the form it came from."""
 
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.web.adapters.services import ServiceError, Services
 from services.web.entrypoints.pages import Province, Uuid
 from services.web.entrypoints.rendering import Signed, check_csrf, page, services_for
 from services.web.service_layer import views
+from services.web.service_layer.sessions import Session
 from shared.bounds import COMMUNE_CODE_PATTERN
 from shared.catalogue import CATEGORIES, SPONSOR_UNIT_KINDS
 
@@ -20,6 +22,7 @@ router = APIRouter()
 Text = Annotated[str, Form(max_length=300)]
 Year = Annotated[int, Form(ge=2000, le=2100)]
 UnitId = Annotated[str, Form(pattern=r"^[0-9a-f-]{36}$")]
+Version = Annotated[int, Form(ge=0)]
 
 
 async def _setup(
@@ -38,47 +41,66 @@ async def setup(request: Request, session: Signed, province: Province) -> Respon
     return await _setup(request, session, province)
 
 
-async def _then(request: Request, session: Any, province: str, form: str, call: Any) -> Response:
-    """Do `call`; back to the setup page, or the page again with the service's reason."""
-    try:
-        await call
-    except ServiceError as refused:
-        if refused.status not in (403, 409, 422):
-            raise
-        return await _setup(request, session, province, f"{form}: {refused.message}",
-                            refused.status)  # fmt: skip
-    return RedirectResponse(f"/provinces/{province}/setup", status_code=303)
+@dataclass(frozen=True)
+class Posted:
+    """A setup form a signed-in coordinator posted, its CSRF token checked; `version` is
+    the version of what the form was drawn from, sent to the registry as If-Match."""
+
+    request: Request
+    session: Session
+    province: str
+    version: int | None = None
+
+    async def ask(self, form: str, path: str, body: Any, method: str = "POST") -> Response:
+        """Ask the registry for the change; back to the setup page, or the page again with
+        the registry's reason above the form (`form` names it)."""
+        headers = {"If-Match": f'"{self.version}"'} if self.version is not None else {}
+        services = services_for(self.request, self.session)
+        try:
+            await services.call("registry", method, path, json=body, headers=headers)
+        except ServiceError as refused:
+            if refused.status not in (403, 409, 422):
+                raise
+            return await _setup(self.request, self.session, self.province,
+                                f"{form}: {refused.message}", refused.status)  # fmt: skip
+        return RedirectResponse(f"/provinces/{self.province}/setup", status_code=303)
+
+
+async def _posted(request: Request, session: Signed, province: Province, csrf: Text = "") -> Posted:
+    check_csrf(session, csrf)
+    return Posted(request, session, province)
+
+
+async def _amending(posted: Annotated[Posted, Depends(_posted)], version: Version) -> Posted:
+    return replace(posted, version=version)
+
+
+New = Annotated[Posted, Depends(_posted)]
+Amending = Annotated[Posted, Depends(_amending)]
 
 
 @router.post("/provinces/{province}/programmes")
 async def add_programme(
-    request: Request, session: Signed, province: Province,
-    name: Text, start_year: Year, end_year: Year, csrf: Text = "", scope: Text = "",
+    posted: New, name: Text, start_year: Year, end_year: Year, scope: Text = "",
     basis_number: Annotated[str, Form(max_length=100)] = "",
     basis_issued_on: Annotated[date | None, Form()] = None, basis_issuer: Text = "",
 ) -> Response:  # fmt: skip
-    check_csrf(session, csrf)
     bases = []
     if basis_number:
         issued = basis_issued_on.isoformat() if basis_issued_on else None
         bases = [{"number": basis_number, "issued_on": issued, "issuer": basis_issuer}]
-    body = {"province": province, "name": name, "start_year": start_year,
+    body = {"province": posted.province, "name": name, "start_year": start_year,
             "end_year": end_year, "scope": scope, "legal_bases": bases}  # fmt: skip
-    services = services_for(request, session)
-    return await _then(request, session, province, "Chương trình",
-                       services.call("registry", "POST", "/programmes", json=body))  # fmt: skip
+    return await posted.ask("Chương trình", "/programmes", body)
 
 
 @router.post("/provinces/{province}/sponsor-units")
 async def add_unit(
-    request: Request, session: Signed, province: Province, name: Text,
-    kind: Annotated[str, Form(pattern=r"^[a-z_]{1,40}$")], csrf: Text = "",
+    posted: New, name: Text,
+    kind: Annotated[str, Form(pattern=r"^[a-z_]{1,40}$")],
 ) -> Response:  # fmt: skip
-    check_csrf(session, csrf)
-    body = {"province": province, "name": name, "kind": kind}
-    services = services_for(request, session)
-    return await _then(request, session, province, "Đơn vị",
-                       services.call("registry", "POST", "/sponsor-units", json=body))  # fmt: skip
+    body = {"province": posted.province, "name": name, "kind": kind}
+    return await posted.ask("Đơn vị", "/sponsor-units", body)
 
 
 @router.post("/provinces/{province}/assignments")
@@ -96,23 +118,17 @@ async def add_assignment(request: Request, session: Signed, province: Province) 
         "members": [{"sponsor_unit_id": unit, "joined_on": joined_on} for unit in members],
         "leads": {lead_year: lead} if lead_year and lead else {},
     }  # fmt: skip
-    services = services_for(request, session)
-    return await _then(request, session, province, "Phân công",
-                       services.call("registry", "POST", "/assignments", json=body))  # fmt: skip
+    return await Posted(request, session, province).ask("Phân công", "/assignments", body)
 
 
 @router.post("/provinces/{province}/assignments/{assignment_id}/succession")
 async def succession(
-    request: Request, session: Signed, province: Province, assignment_id: Uuid,
-    version: Annotated[int, Form(ge=0)], csrf: Text = "",
+    posted: Amending, assignment_id: Uuid,
     successor_code: Annotated[str, Form(pattern=f"{COMMUNE_CODE_PATTERN}|^$")] = "",
 ) -> Response:  # fmt: skip
-    check_csrf(session, csrf)
     body = {"successor_code": successor_code} if successor_code else {}
-    services = services_for(request, session)
-    call = services.call("registry", "POST", f"/assignments/{assignment_id}/succession",
-                         json=body, headers={"If-Match": f'"{version}"'})  # fmt: skip
-    return await _then(request, session, province, "Chuyển sang xã mới", call)
+    path = f"/assignments/{assignment_id}/succession"
+    return await posted.ask("Chuyển sang xã mới", path, body)
 
 
 @router.get("/assignments/{assignment_id}/plan")
@@ -141,8 +157,8 @@ async def _plan(
 
 @router.post("/assignments/{assignment_id}/plan")
 async def add_plan_or_commitment(
-    request: Request, session: Signed, assignment_id: Uuid, year: Year,
-    csrf: Text = "", description: Annotated[str, Form(max_length=2000)] = "",
+    request: Request, session: Signed, assignment_id: Uuid, year: Year, csrf: Text = "",
+    description: Annotated[str, Form(max_length=2000)] = "",
     category: Annotated[str, Form(max_length=60)] = "",
     quarter: Annotated[int | None, Form(ge=1, le=4)] = None,
     planned_value_vnd: Annotated[str, Form(max_length=30)] = "",
@@ -173,92 +189,63 @@ async def add_plan_or_commitment(
 
 @router.post("/provinces/{province}/programmes/{programme_id}/legal-bases")
 async def add_legal_basis(
-    request: Request, session: Signed, province: Province, programme_id: Uuid,
-    version: Annotated[int, Form(ge=0)], number: Annotated[str, Form(max_length=100)],
-    issued_on: Annotated[date, Form()], issuer: Text, csrf: Text = "",
+    posted: Amending, programme_id: Uuid, number: Annotated[str, Form(max_length=100)],
+    issued_on: Annotated[date, Form()], issuer: Text,
 ) -> Response:  # fmt: skip
     """Văn bản bổ sung: a decision amending the programme; the first ones stay."""
-    check_csrf(session, csrf)
     body = {"number": number, "issued_on": issued_on.isoformat(), "issuer": issuer}
-    call = services_for(request, session).call(
-        "registry", "POST", f"/programmes/{programme_id}/legal-bases", json=body,
-        headers={"If-Match": f'"{version}"'},
-    )  # fmt: skip
-    return await _then(request, session, province, "Văn bản căn cứ", call)
+    path = f"/programmes/{programme_id}/legal-bases"
+    return await posted.ask("Văn bản căn cứ", path, body)
 
 
 @router.post("/provinces/{province}/assignments/{assignment_id}/members")
 async def join(
-    request: Request, session: Signed, province: Province, assignment_id: Uuid,
-    version: Annotated[int, Form(ge=0)], sponsor_unit_id: UnitId,
-    joined_on: Annotated[date, Form()], csrf: Text = "",
+    posted: Amending, assignment_id: Uuid, sponsor_unit_id: UnitId,
+    joined_on: Annotated[date, Form()],
 ) -> Response:  # fmt: skip
     """Thêm đơn vị: a unit joins the assignment from a day."""
-    check_csrf(session, csrf)
     body = {"sponsor_unit_id": sponsor_unit_id, "joined_on": joined_on.isoformat()}
-    call = services_for(request, session).call(
-        "registry", "POST", f"/assignments/{assignment_id}/members", json=body,
-        headers={"If-Match": f'"{version}"'},
-    )  # fmt: skip
-    return await _then(request, session, province, "Thêm đơn vị", call)
+    path = f"/assignments/{assignment_id}/members"
+    return await posted.ask("Thêm đơn vị", path, body)
 
 
 @router.post("/provinces/{province}/assignments/{assignment_id}/leave")
 async def leave(
-    request: Request, session: Signed, province: Province, assignment_id: Uuid,
-    version: Annotated[int, Form(ge=0)], sponsor_unit_id: UnitId,
-    left_on: Annotated[date, Form()], csrf: Text = "",
+    posted: Amending, assignment_id: Uuid, sponsor_unit_id: UnitId,
+    left_on: Annotated[date, Form()],
 ) -> Response:  # fmt: skip
     """Đơn vị rời phân công: a member stops helping from a day; what it did stays counted."""
-    check_csrf(session, csrf)
-    call = services_for(request, session).call(
-        "registry", "POST", f"/assignments/{assignment_id}/members/{sponsor_unit_id}/leave",
-        json={"left_on": left_on.isoformat()}, headers={"If-Match": f'"{version}"'},
-    )  # fmt: skip
-    return await _then(request, session, province, "Đơn vị rời phân công", call)
+    path = f"/assignments/{assignment_id}/members/{sponsor_unit_id}/leave"
+    body = {"left_on": left_on.isoformat()}
+    return await posted.ask("Đơn vị rời phân công", path, body)
 
 
 @router.post("/provinces/{province}/assignments/{assignment_id}/lead")
 async def assign_lead(
-    request: Request, session: Signed, province: Province, assignment_id: Uuid,
-    version: Annotated[int, Form(ge=0)], year: Year, sponsor_unit_id: UnitId, csrf: Text = "",
+    posted: Amending, assignment_id: Uuid, year: Year, sponsor_unit_id: UnitId,
 ) -> Response:  # fmt: skip
     """Đơn vị chủ trì năm: the lead of a year (a member that year)."""
-    check_csrf(session, csrf)
-    call = services_for(request, session).call(
-        "registry", "PUT", f"/assignments/{assignment_id}/leads/{year}",
-        json={"sponsor_unit_id": sponsor_unit_id}, headers={"If-Match": f'"{version}"'},
-    )  # fmt: skip
-    return await _then(request, session, province, "Đơn vị chủ trì", call)
+    path = f"/assignments/{assignment_id}/leads/{year}"
+    body = {"sponsor_unit_id": sponsor_unit_id}
+    return await posted.ask("Đơn vị chủ trì", path, body, method="PUT")
 
 
 @router.post("/provinces/{province}/assignments/{assignment_id}/end")
 async def end(
-    request: Request, session: Signed, province: Province, assignment_id: Uuid,
-    version: Annotated[int, Form(ge=0)], ended_on: Annotated[date, Form()], reason: Text,
-    csrf: Text = "",
+    posted: Amending, assignment_id: Uuid, ended_on: Annotated[date, Form()], reason: Text,
 ) -> Response:  # fmt: skip
     """Kết thúc phân công: it stops on a day, with the reason; its history stays."""
-    check_csrf(session, csrf)
-    call = services_for(request, session).call(
-        "registry", "POST", f"/assignments/{assignment_id}/end",
-        json={"ended_on": ended_on.isoformat(), "reason": reason},
-        headers={"If-Match": f'"{version}"'},
-    )  # fmt: skip
-    return await _then(request, session, province, "Kết thúc phân công", call)
+    path = f"/assignments/{assignment_id}/end"
+    body = {"ended_on": ended_on.isoformat(), "reason": reason}
+    return await posted.ask("Kết thúc phân công", path, body)
 
 
 @router.post("/provinces/{province}/assignments/{assignment_id}/continuation")
 async def continue_district(
-    request: Request, session: Signed, province: Province, assignment_id: Uuid,
-    version: Annotated[int, Form(ge=0)], communes: Annotated[str, Form(max_length=600)],
-    csrf: Text = "",
+    posted: Amending, assignment_id: Uuid, communes: Annotated[str, Form(max_length=600)],
 ) -> Response:  # fmt: skip
     """Tiếp tục phân công giúp huyện trên các xã mới (codes separated by commas)."""
-    check_csrf(session, csrf)
     codes = [code.strip() for code in communes.split(",") if code.strip()]
-    call = services_for(request, session).call(
-        "registry", "POST", f"/assignments/{assignment_id}/continuation",
-        json={"communes": codes}, headers={"If-Match": f'"{version}"'},
-    )  # fmt: skip
-    return await _then(request, session, province, "Tiếp tục trên xã mới", call)
+    path = f"/assignments/{assignment_id}/continuation"
+    body = {"communes": codes}
+    return await posted.ask("Tiếp tục trên xã mới", path, body)

@@ -3,6 +3,7 @@ recording form's body and where a service's reasons are shown, sessions, and the
 routes' refusals (no open redirect, no sign-in finished by another browser, no page
 without a session)."""
 
+import time
 from collections.abc import Iterator
 from datetime import date, datetime
 
@@ -17,6 +18,7 @@ from services.web.domain.formatting import day, number, vnd
 from services.web.entrypoints import pages
 from services.web.entrypoints.auth import _safe
 from services.web.entrypoints.http import create_app
+from services.web.entrypoints.rendering import COOKIE
 from services.web.service_layer.sessions import Sessions
 from services.web.service_layer.views import activity_body, errors_by_field
 from shared.auth import Principal, Role
@@ -209,3 +211,43 @@ def test_a_page_address_takes_codes_in_ascii_digits_only(code: str) -> None:
             TypeAdapter(path_type).validate_python(code)
     assert TypeAdapter(pages.Code).validate_python("23074") == "23074"
     assert TypeAdapter(pages.Province).validate_python("60") == "60"
+
+
+UUID = "0b6f2c1e-0000-4000-8000-000000000001"
+SETUP_FORMS = [
+    ("/provinces/60/programmes", {"name": "CT", "start_year": "2021", "end_year": "2025"}),
+    ("/provinces/60/sponsor-units", {"name": "Sở Y tế", "kind": "department"}),
+    ("/provinces/60/assignments", {"programme_id": UUID}),
+    (f"/provinces/60/assignments/{UUID}/succession", {"version": "3"}),
+    (f"/provinces/60/programmes/{UUID}/legal-bases",
+     {"version": "1", "number": "1/QĐ", "issued_on": "2024-01-02", "issuer": "UBND"}),
+    (f"/provinces/60/assignments/{UUID}/members",
+     {"version": "1", "sponsor_unit_id": UUID, "joined_on": "2024-01-02"}),
+    (f"/provinces/60/assignments/{UUID}/leave",
+     {"version": "1", "sponsor_unit_id": UUID, "left_on": "2024-01-02"}),
+    (f"/provinces/60/assignments/{UUID}/lead",
+     {"version": "1", "year": "2024", "sponsor_unit_id": UUID}),
+    (f"/provinces/60/assignments/{UUID}/end",
+     {"version": "1", "ended_on": "2024-01-02", "reason": "xong"}),
+    (f"/provinces/60/assignments/{UUID}/continuation", {"version": "1", "communes": "22945"}),
+    (f"/assignments/{UUID}/plan", {"year": "2024", "description": "Bò giống"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "form"), SETUP_FORMS, ids=[path for path, _ in SETUP_FORMS])
+@pytest.mark.parametrize("csrf", [None, "", "forged", "é"])
+def test_a_setup_form_without_its_csrf_token_is_refused_before_any_service_is_asked(
+    client: TestClient, path: str, form: dict[str, str], csrf: str | None
+) -> None:
+    me = Principal("s", "Nguyễn Văn A", frozenset({Role.PROVINCE_COORDINATOR}), frozenset({"60"}))
+    sessions: Sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    session = sessions.open(me, Tokens("a", "r", "i", time.time() + 3600))
+    client.cookies.set(COOKIE, session.id)
+    sent = form if csrf is None else {**form, "csrf": csrf}
+    answer = client.post(path, data=sent, follow_redirects=False)
+    # No service runs here: had the form gone through, asking one would be a 503.
+    assert answer.status_code == 403, answer.text
+    assert "hết hạn" in answer.text
+    client.cookies.set(COOKIE, session.id)
+    right = client.post(path, data={**form, "csrf": session.csrf}, follow_redirects=False)
+    assert right.status_code == 503, right.text  # the token was the only thing in the way
