@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from services.registry.domain.province_entries import ProvinceEntry
 from shared import contract
 from shared.contract import Event, EventSourced, LegalBasisAdded, ProgrammeCreated
 from shared.errors import RuleViolation
@@ -63,7 +64,7 @@ class Period:
 
 
 @dataclass
-class Programme(EventSourced):
+class Programme(ProvinceEntry, EventSourced):
     """A province's twinning programme for a period, on the strength of its legal bases."""
 
     id: str
@@ -78,14 +79,6 @@ class Programme(EventSourced):
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise RuleViolation("name", "thiếu tên chương trình / the programme's name is missing")
-
-    @property
-    def stream_id(self) -> str:
-        return self.id
-
-    @property
-    def partition_key(self) -> str:
-        return self.province
 
     def create(self) -> None:
         self._record(
@@ -133,6 +126,12 @@ class Programme(EventSourced):
         for event in events:
             programme.apply(event)
         return programme
+
+
+def same_number(number: str) -> str:
+    """A document number as it names one decision: without spaces or case ("2072/qđ-ubnd"
+    is "2072/QĐ-UBND")."""
+    return "".join(number.split()).upper()
 
 
 def period_data(period: Period) -> contract.Period:

@@ -1,9 +1,11 @@
 """Sponsor units: the provincial bodies, organisations and enterprises that twin with
 communes (cơ quan, đơn vị, tổ chức, doanh nghiệp kết nghĩa)."""
 
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from services.registry.domain.province_entries import ProvinceEntry
 from shared.contract import Event, EventSourced, SponsorUnitRegistered
 from shared.errors import RuleViolation
 
@@ -18,7 +20,7 @@ class SponsorUnitKind(StrEnum):
 
 
 @dataclass
-class SponsorUnit(EventSourced):
+class SponsorUnit(ProvinceEntry, EventSourced):
     id: str
     province: str
     name: str  # "Sở Công Thương tỉnh Bình Thuận"
@@ -34,14 +36,6 @@ class SponsorUnit(EventSourced):
             raise RuleViolation(
                 "parent_id", "đơn vị không thể là cấp trên của chính nó / its own parent"
             )
-
-    @property
-    def stream_id(self) -> str:
-        return self.id
-
-    @property
-    def partition_key(self) -> str:
-        return self.province
 
     def register(self) -> None:
         self._record(
@@ -68,3 +62,9 @@ class SponsorUnit(EventSourced):
         for event in events:
             unit.apply(event)
         return unit
+
+
+def same_name(name: str) -> str:
+    """A unit's name as a province tells it apart: without case or extra spaces
+    (diacritics count), so it registers "Sở Y tế" once however it is typed."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())

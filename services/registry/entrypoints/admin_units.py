@@ -4,9 +4,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
+from services.registry.adapters import admin_units
 from services.registry.domain.admin_units import Edition, Level
 from services.registry.entrypoints.answers import AdminUnitOut, LineageOut, PredecessorsOut
-from services.registry.service_layer import admin_units
 from shared.service import Connection
 
 router = APIRouter(tags=["Đơn vị hành chính (administrative units)"])

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 
 from services.registry.domain.assignments import Assignment
 from services.registry.entrypoints.answers import AssignmentEventOut, AssignmentOut, LeadOfYearOut
-from services.registry.entrypoints.dependencies import Unit
+from services.registry.entrypoints.dependencies import Change, ChangeRequest, Command
 from services.registry.entrypoints.schemas import (
     AssignmentIn,
     AssignmentListed,
@@ -26,18 +26,14 @@ from services.registry.entrypoints.schemas import (
 )
 from services.registry.service_layer import access, commands, queries
 from services.registry.service_layer.commands import NewAssignment
-from services.registry.service_layer.unit_of_work import RegistryUnit
 from shared import eventstore
-from shared.auth import Principal
-from shared.service import Caller, Connection, IfMatch, etag
+from shared.service import Caller, Connection, etag
 
 router = APIRouter(prefix="/assignments", tags=["Phân công giúp đỡ (assignments)"])
 
 
 @router.post("", status_code=201, response_model=AssignmentOut)
-async def create_assignment(
-    body: AssignmentIn, uow: Unit, conn: Connection, caller: Caller, response: Response
-) -> dict[str, Any]:
+async def create_assignment(body: AssignmentIn, command: Command) -> dict[str, Any]:
     new = NewAssignment(
         id=body.id,
         programme_id=body.programme_id,
@@ -46,8 +42,8 @@ async def create_assignment(
         members=[member.to_domain() for member in body.members],
         leads=dict(body.leads),
     )
-    await commands.create_assignment(uow, caller, new)
-    return await _assignment(conn, new.id, response)
+    await commands.create_assignment(command.uow, command.caller, new)
+    return await _assignment(command.conn, new.id, command.response)
 
 
 @router.get("", response_model=list[AssignmentListed])
@@ -99,135 +95,75 @@ async def lead_of(
 
 @router.put("/{assignment_id}/leads/{year}", response_model=AssignmentOut)
 async def assign_lead(
-    assignment_id: str,
-    year: Year,
-    body: LeadIn,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    expected: IfMatch,
-    response: Response,
+    assignment_id: str, year: Year, body: LeadIn, change: Change
 ) -> dict[str, Any]:
     return await _change(
-        uow,
-        conn,
-        caller,
+        change,
         assignment_id,
-        expected,
-        response,
         lambda assignment: assignment.assign_lead(year, body.sponsor_unit_id),
     )
 
 
 @router.post("/{assignment_id}/members", response_model=AssignmentOut)
-async def join(
-    assignment_id: str,
-    body: MembershipIn,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    expected: IfMatch,
-    response: Response,
-) -> dict[str, Any]:
+async def join(assignment_id: str, body: MembershipIn, change: Change) -> dict[str, Any]:
     membership = body.to_domain()
-    await commands.join_assignment(uow, caller, assignment_id, expected, membership)
-    return await _assignment(conn, assignment_id, response)
+    await commands.join_assignment(
+        change.uow, change.caller, assignment_id, change.expected, membership
+    )
+    return await _assignment(change.conn, assignment_id, change.response)
 
 
 @router.post("/{assignment_id}/members/{unit_id}/leave", response_model=AssignmentOut)
-async def leave(
-    assignment_id: str,
-    unit_id: str,
-    body: LeaveIn,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    expected: IfMatch,
-    response: Response,
-) -> dict[str, Any]:
+async def leave(assignment_id: str, unit_id: str, body: LeaveIn, change: Change) -> dict[str, Any]:
     return await _change(
-        uow,
-        conn,
-        caller,
-        assignment_id,
-        expected,
-        response,
-        lambda assignment: assignment.leave(unit_id, body.left_on),
+        change, assignment_id, lambda assignment: assignment.leave(unit_id, body.left_on)
     )
 
 
 @router.post("/{assignment_id}/succession", response_model=AssignmentOut)
 async def continue_on_successor(
-    assignment_id: str,
-    body: SuccessionIn,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    expected: IfMatch,
-    response: Response,
+    assignment_id: str, body: SuccessionIn, change: Change
 ) -> dict[str, Any]:
     """Tiếp tục trên xã mới sau sắp xếp 01/7/2025: the target commune was merged, the
     assignment continues on its successor and keeps the old commune in its history."""
     await commands.continue_on_successor(
-        uow, caller, assignment_id, expected, body.successor_code, body.reason
+        change.uow, change.caller, assignment_id, change.expected, body.successor_code, body.reason
     )
-    return await _assignment(conn, assignment_id, response)
+    return await _assignment(change.conn, assignment_id, change.response)
 
 
 @router.post("/{assignment_id}/continuation", status_code=201, response_model=AssignmentOut)
 async def continue_district(
-    assignment_id: str,
-    body: ContinuationIn,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    expected: IfMatch,
-    response: Response,
+    assignment_id: str, body: ContinuationIn, change: Change
 ) -> dict[str, Any]:
     """Tiếp tục phân công giúp huyện trên các xã mới: districts ended on 30 June 2025; the
     district's assignment ends that day and one assignment per named 2025 commune begins
     on 1 July with the members of that day (`continued_by` lists them)."""
     await commands.continue_district(
-        uow, caller, assignment_id, expected, body.communes, body.reason
+        change.uow, change.caller, assignment_id, change.expected, body.communes, body.reason
     )
-    return await _assignment(conn, assignment_id, response)
+    return await _assignment(change.conn, assignment_id, change.response)
 
 
 @router.post("/{assignment_id}/end", response_model=AssignmentOut)
-async def end(
-    assignment_id: str,
-    body: EndIn,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    expected: IfMatch,
-    response: Response,
-) -> dict[str, Any]:
+async def end(assignment_id: str, body: EndIn, change: Change) -> dict[str, Any]:
     return await _change(
-        uow,
-        conn,
-        caller,
-        assignment_id,
-        expected,
-        response,
-        lambda assignment: assignment.end(body.ended_on, body.reason),
+        change, assignment_id, lambda assignment: assignment.end(body.ended_on, body.reason)
     )
 
 
 async def _change(
-    uow: RegistryUnit,
-    conn: Connection,
-    caller: Principal,
-    assignment_id: str,
-    expected: int | None,
-    response: Response,
-    change: Callable[[Assignment], None],
+    change: ChangeRequest, assignment_id: str, decide: Callable[[Assignment], None]
 ) -> dict[str, Any]:
-    await commands.change_assignment(uow, caller, assignment_id, expected, change)
-    return await _assignment(conn, assignment_id, response)
+    """Load the assignment, let `decide` change it, save; answer it as it is now."""
+    await commands.change_assignment(
+        change.uow, change.caller, assignment_id, change.expected, decide
+    )
+    return await _assignment(change.conn, assignment_id, change.response)
 
 
 async def _assignment(conn: Connection, assignment_id: str, response: Response) -> dict[str, Any]:
+    """The assignment, with its version as the `ETag`."""
     assignment = await queries.find_assignment(conn, assignment_id)
     response.headers["ETag"] = etag(assignment["version"])
     return assignment

@@ -13,21 +13,19 @@ from services.registry.entrypoints.answers import (
     SponsorUnitOut,
     UnitTargetOut,
 )
-from services.registry.entrypoints.dependencies import Unit
+from services.registry.entrypoints.dependencies import Change, Command
 from services.registry.entrypoints.schemas import Code, LegalBasisIn, ProgrammeIn, SponsorUnitIn
 from services.registry.service_layer import access, commands, queries
-from shared.service import Caller, Connection, IfMatch, etag
+from shared.service import Caller, Connection, etag
 
 router = APIRouter(tags=["Đơn vị kết nghĩa, chương trình (sponsor units, programmes)"])
 
 
 @router.post("/sponsor-units", status_code=201, response_model=SponsorUnitOut)
-async def register_sponsor_unit(
-    body: SponsorUnitIn, uow: Unit, conn: Connection, caller: Caller
-) -> dict[str, Any]:
+async def register_sponsor_unit(body: SponsorUnitIn, command: Command) -> dict[str, Any]:
     unit = SponsorUnit(body.id, body.province, body.name, body.kind, body.parent_id)
-    await commands.register_sponsor_unit(uow, caller, unit)
-    return await queries.find_sponsor_unit(conn, unit.id)
+    await commands.register_sponsor_unit(command.uow, command.caller, unit)
+    return await queries.find_sponsor_unit(command.conn, unit.id)
 
 
 @router.get("/sponsor-units", response_model=list[SponsorUnitOut])
@@ -55,9 +53,7 @@ async def targets_of_unit(
 
 
 @router.post("/programmes", status_code=201, response_model=ProgrammeOut)
-async def create_programme(
-    body: ProgrammeIn, uow: Unit, conn: Connection, caller: Caller, response: Response
-) -> dict[str, Any]:
+async def create_programme(body: ProgrammeIn, command: Command) -> dict[str, Any]:
     programme = Programme(
         body.id,
         body.province,
@@ -66,8 +62,8 @@ async def create_programme(
         body.scope,
         tuple(basis.to_domain() for basis in body.legal_bases),
     )
-    await commands.create_programme(uow, caller, programme)
-    return await _programme(conn, programme.id, response)
+    await commands.create_programme(command.uow, command.caller, programme)
+    return await _programme(command.conn, programme.id, command.response)
 
 
 @router.get("/programmes", response_model=list[ProgrammeOut])
@@ -86,19 +82,11 @@ async def get_programme(
 
 
 @router.post("/programmes/{programme_id}/legal-bases", response_model=ProgrammeOut)
-async def add_legal_basis(
-    programme_id: str,
-    body: LegalBasisIn,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    expected: IfMatch,
-    response: Response,
-) -> dict[str, Any]:
+async def add_legal_basis(programme_id: str, body: LegalBasisIn, change: Change) -> dict[str, Any]:
     """Thêm văn bản (sửa đổi, bổ sung): a later decision amends the programme."""
     basis = body.to_domain()
-    await commands.add_legal_basis(uow, caller, programme_id, basis, expected)
-    return await _programme(conn, programme_id, response)
+    await commands.add_legal_basis(change.uow, change.caller, programme_id, basis, change.expected)
+    return await _programme(change.conn, programme_id, change.response)
 
 
 @router.get("/programmes/{programme_id}/assignments", response_model=list[ProgrammeAssignmentOut])
@@ -110,6 +98,7 @@ async def programme_assignments(
 
 
 async def _programme(conn: Connection, programme_id: str, response: Response) -> dict[str, Any]:
+    """The programme, with its version as the `ETag`."""
     programme = await queries.find_programme(conn, programme_id)
     response.headers["ETag"] = etag(programme["version"])
     return programme

@@ -1,9 +1,9 @@
-"""Loading the administrative units and asking what an old commune became."""
+"""Loading the administrative units and the 2025 lineage, and publishing the lineage as
+events (what the registry reads of them: `adapters.admin_units`)."""
 
 from collections import defaultdict
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.adapters.admin_dataset import AdminDataset
 from services.registry.adapters.tables import admin_units, commune_successions, dataset_loads
-from services.registry.domain.admin_units import Edition, Level, Succession, search_key
+from services.registry.domain.admin_units import Edition, Level, Succession
 from shared.contract import Commune, Event, LineagePublished, Successor
 from shared.events import unit_key
 from shared.eventstore import Recorder
@@ -51,87 +51,6 @@ async def load_admin_units(conn: AsyncConnection, dataset: AdminDataset) -> bool
     upsert = pg_insert(dataset_loads).values(dataset=DATASET, **record)
     await conn.execute(upsert.on_conflict_do_update(index_elements=["dataset"], set_=record))
     return True
-
-
-async def find_unit(
-    conn: AsyncConnection, edition: Edition, level: Level, code: str
-) -> dict[str, Any] | None:
-    row = (
-        await conn.execute(
-            select(admin_units).where(
-                admin_units.c.edition == edition,
-                admin_units.c.level == level,
-                admin_units.c.code == code,
-            )
-        )
-    ).one_or_none()
-    return dict(row._mapping) if row else None
-
-
-async def successors(conn: AsyncConnection, old_code: str) -> list[dict[str, Any]]:
-    """The 2025 communes that took over pre-2025 commune `old_code`, main successor first."""
-    return await _lineage(conn, old_code, Edition.FROM_2025)
-
-
-async def predecessors(conn: AsyncConnection, new_code: str) -> list[dict[str, Any]]:
-    """The pre-2025 communes that went into 2025 commune `new_code`, wholly or in part
-    (codes are reused across editions: every row names its edition)."""
-    return await _lineage(conn, new_code, Edition.PRE_2025)
-
-
-async def _lineage(conn: AsyncConnection, code: str, other: Edition) -> list[dict[str, Any]]:
-    """The communes of edition `other` linked to commune `code` of the other edition."""
-    s = commune_successions.c
-    mine, theirs = (
-        (s.old_code, s.new_code) if other == Edition.FROM_2025 else (s.new_code, s.old_code)
-    )
-    rows = await conn.execute(
-        select(s.share, s.is_default, admin_units)
-        .join(
-            admin_units,
-            (admin_units.c.code == theirs)
-            & (admin_units.c.edition == other)
-            & (admin_units.c.level == Level.COMMUNE),
-        )
-        .where(mine == code)
-        .order_by(s.is_default.desc(), admin_units.c.code)
-    )
-    return [dict(row._mapping) for row in rows]
-
-
-async def children(
-    conn: AsyncConnection, edition: Edition, level: Level, code: str
-) -> list[dict[str, Any]]:
-    """The units directly under (edition, level, code): a district's communes, a
-    province's districts (before 2025) or communes (from 2025)."""
-    below = {Level.PROVINCE: (Level.DISTRICT if edition == Edition.PRE_2025 else Level.COMMUNE),
-             Level.DISTRICT: Level.COMMUNE}.get(level)  # fmt: skip
-    if below is None:
-        return []
-    rows = await conn.execute(
-        select(admin_units)
-        .where(
-            admin_units.c.edition == edition,
-            admin_units.c.level == below,
-            admin_units.c.parent_code == code,
-        )
-        .order_by(admin_units.c.code)
-    )
-    return [dict(row._mapping) for row in rows]
-
-
-async def search_units(
-    conn: AsyncConnection, text: str, edition: Edition | None, limit: int = 20
-) -> list[dict[str, Any]]:
-    """Units whose name contains `text`, with or without diacritics ("ham can", "Hàm Cần")."""
-    key = search_key(text)
-    query = select(admin_units).where(admin_units.c.search_key.contains(key, autoescape=True))
-    if edition is not None:
-        query = query.where(admin_units.c.edition == edition)
-    rows = await conn.execute(
-        query.order_by(admin_units.c.edition, admin_units.c.level, admin_units.c.code).limit(limit)
-    )
-    return [dict(row._mapping) for row in rows]
 
 
 async def lineage_published(conn: AsyncConnection) -> bool:

@@ -20,14 +20,9 @@ from services.registry.domain.communes import (
     Village,
     classifications_stream,
 )
-from services.registry.domain.programmes import LegalBasis, Programme
+from services.registry.domain.programmes import LegalBasis, Programme, same_number
 from services.registry.domain.sponsor_units import SponsorUnit
-from services.registry.service_layer.unit_of_work import (
-    Reads,
-    RegistryUnit,
-    Unit,
-    same_number,
-)
+from services.registry.service_layer.unit_of_work import Reads, RegistryUnit, Unit
 from shared.auth import Principal
 from shared.errors import AlreadyExists, NotFound, Refused, RuleViolation
 from shared.eventstore import check_expected

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from functools import singledispatch
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Update, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.adapters.tables import (
@@ -195,16 +195,17 @@ async def _target_succeeded(
 async def _assignment_ended(
     data: AssignmentEnded, conn: AsyncConnection, event: StoredEvent
 ) -> None:
-    await conn.execute(
-        update(assignments)
-        .where(assignments.c.id == event.stream_id)
-        .values(ended_on=data.ended_on)
-    )
+    await conn.execute(_assignment_row(event).values(ended_on=data.ended_on))
 
 
 @_project.register
 async def _no_read_model(data: LineagePublished, conn: AsyncConnection, event: StoredEvent) -> None:
     """The lineage is read from the loaded dataset; its events are for other services."""
+
+
+def _assignment_row(event: StoredEvent) -> Update:
+    """An update of the read model's row of the event's assignment."""
+    return update(assignments).where(assignments.c.id == event.stream_id)
 
 
 def _member_row(assignment_id: str, member: contract.Membership) -> dict[str, Any]:
@@ -243,11 +244,7 @@ async def project(conn: AsyncConnection, stored: Sequence[StoredEvent]) -> None:
         data = event.payload
         await _project(data, conn, event)
         if isinstance(data, ASSIGNMENT_CHANGES):
-            await conn.execute(
-                update(assignments)
-                .where(assignments.c.id == event.stream_id)
-                .values(version=event.version)
-            )
+            await conn.execute(_assignment_row(event).values(version=event.version))
 
 
 async def rebuild(conn: AsyncConnection, batch: int = 1_000) -> int:

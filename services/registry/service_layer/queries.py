@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import Select, Table, and_, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.adapters.tables import (
@@ -22,8 +22,30 @@ from services.registry.domain.assignments import DISTRICTS_END, TargetKind
 from shared.errors import NotFound
 
 
-def _rows(result: Any) -> list[dict[str, Any]]:
-    return [dict(row._mapping) for row in result]
+async def _all(conn: AsyncConnection, query: Select[Any]) -> list[dict[str, Any]]:
+    """Every row the query answers, by column name."""
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def _by_id(conn: AsyncConnection, table: Table, row_id: str, missing: str) -> dict[str, Any]:
+    """The row of `table` with that id; `NotFound`, saying `missing`, when there is none."""
+    row = (await conn.execute(select(table).where(table.c.id == row_id))).one_or_none()
+    if row is None:
+        raise NotFound(missing)
+    return dict(row._mapping)
+
+
+CURRENT_TARGET = (
+    assignment_targets.c.kind.label("target_kind"),
+    assignment_targets.c.edition.label("target_edition"),
+    assignment_targets.c.code.label("target_code"),
+    assignment_targets.c.village_id,
+)
+"""An assignment's target today (after a succession, the 2025 commune), as the answers
+name it: from `assignment_targets` joined on `IS_CURRENT_TARGET`."""
+IS_CURRENT_TARGET = and_(
+    assignment_targets.c.assignment_id == assignments.c.id, assignment_targets.c.current
+)
 
 
 async def helpers_of_commune(
@@ -121,17 +143,14 @@ async def targets_of_unit(
             a.start_year,
             a.end_year,
             a.ended_on,
-            t.kind.label("target_kind"),
-            t.edition.label("target_edition"),
-            t.code.label("target_code"),
-            t.village_id,
+            *CURRENT_TARGET,
             unit.name.label("target_name"),
             m.joined_on,
             m.left_on,
         )
         .select_from(assignment_members)
         .join(assignments, a.id == m.assignment_id)
-        .join(assignment_targets, and_(t.assignment_id == a.id, t.current))
+        .join(assignment_targets, IS_CURRENT_TARGET)
         .outerjoin(
             admin_units,
             and_(
@@ -150,7 +169,7 @@ async def targets_of_unit(
             or_(m.left_on.is_(None), m.left_on >= on),
             or_(a.ended_on.is_(None), a.ended_on >= on),
         )
-    found = _rows(await conn.execute(query))
+    found = await _all(conn, query)
     led = await conn.execute(
         select(assignment_leads.c.assignment_id, assignment_leads.c.year)
         .where(assignment_leads.c.sponsor_unit_id == unit_id)
@@ -187,37 +206,26 @@ async def lead_of(conn: AsyncConnection, assignment_id: str, year: int) -> dict[
 
 
 async def find_programme(conn: AsyncConnection, programme_id: str) -> dict[str, Any]:
-    row = (
-        await conn.execute(select(programmes).where(programmes.c.id == programme_id))
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"Không có chương trình {programme_id} / no programme {programme_id}")
-    return dict(row._mapping)
+    missing = f"Không có chương trình {programme_id} / no programme {programme_id}"
+    return await _by_id(conn, programmes, programme_id, missing)
 
 
 async def find_assignment(conn: AsyncConnection, assignment_id: str) -> dict[str, Any]:
     """The assignment as the read model holds it: targets (as made, then successors),
     members with their dates, the lead of each year."""
-    row = (
-        await conn.execute(select(assignments).where(assignments.c.id == assignment_id))
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"Không có phân công {assignment_id} / no assignment {assignment_id}")
-    found = dict(row._mapping)
+    missing = f"Không có phân công {assignment_id} / no assignment {assignment_id}"
+    found = await _by_id(conn, assignments, assignment_id, missing)
     mine = assignment_targets.c.assignment_id == assignment_id
-    found["targets"] = _rows(
-        await conn.execute(
-            select(assignment_targets).where(mine).order_by(assignment_targets.c.seq)
-        )
+    found["targets"] = await _all(
+        conn, select(assignment_targets).where(mine).order_by(assignment_targets.c.seq)
     )
     m = assignment_members.c
-    found["members"] = _rows(
-        await conn.execute(
-            select(m.sponsor_unit_id, sponsor_units.c.name, m.joined_on, m.left_on)
-            .join(sponsor_units, sponsor_units.c.id == m.sponsor_unit_id)
-            .where(m.assignment_id == assignment_id)
-            .order_by(m.joined_on, sponsor_units.c.name)
-        )
+    found["members"] = await _all(
+        conn,
+        select(m.sponsor_unit_id, sponsor_units.c.name, m.joined_on, m.left_on)
+        .join(sponsor_units, sponsor_units.c.id == m.sponsor_unit_id)
+        .where(m.assignment_id == assignment_id)
+        .order_by(m.joined_on, sponsor_units.c.name),
     )
     leads = await conn.execute(
         select(assignment_leads.c.year, assignment_leads.c.sponsor_unit_id)
@@ -239,61 +247,45 @@ async def find_assignment(conn: AsyncConnection, assignment_id: str) -> dict[str
 
 
 async def list_assignments(conn: AsyncConnection, programme_id: str) -> list[dict[str, Any]]:
-    a, t = assignments.c, assignment_targets.c
-    return _rows(
-        await conn.execute(
-            select(
-                a.id,
-                a.version,
-                a.ended_on,
-                t.kind.label("target_kind"),
-                t.edition.label("target_edition"),
-                t.code.label("target_code"),
-                t.village_id,
-            )
-            .join(assignment_targets, and_(t.assignment_id == a.id, t.current))
-            .where(a.programme_id == programme_id)
-            .order_by(t.code, a.id)
-        )
+    a = assignments.c
+    return await _all(
+        conn,
+        select(a.id, a.version, a.ended_on, *CURRENT_TARGET)
+        .join(assignment_targets, IS_CURRENT_TARGET)
+        .where(a.programme_id == programme_id)
+        .order_by(assignment_targets.c.code, a.id),
     )
 
 
 async def find_sponsor_unit(conn: AsyncConnection, unit_id: str) -> dict[str, Any]:
-    row = (
-        await conn.execute(select(sponsor_units).where(sponsor_units.c.id == unit_id))
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"Không có đơn vị {unit_id} / no sponsor unit {unit_id}")
-    return dict(row._mapping)
+    missing = f"Không có đơn vị {unit_id} / no sponsor unit {unit_id}"
+    return await _by_id(conn, sponsor_units, unit_id, missing)
 
 
 async def list_sponsor_units(conn: AsyncConnection, province: str) -> list[dict[str, Any]]:
-    return _rows(
-        await conn.execute(
-            select(sponsor_units)
-            .where(sponsor_units.c.province == province)
-            .order_by(sponsor_units.c.name)
-        )
+    return await _all(
+        conn,
+        select(sponsor_units)
+        .where(sponsor_units.c.province == province)
+        .order_by(sponsor_units.c.name),
     )
 
 
 async def list_programmes(conn: AsyncConnection, province: str) -> list[dict[str, Any]]:
-    return _rows(
-        await conn.execute(
-            select(programmes)
-            .where(programmes.c.province == province)
-            .order_by(programmes.c.start_year, programmes.c.name)
-        )
+    return await _all(
+        conn,
+        select(programmes)
+        .where(programmes.c.province == province)
+        .order_by(programmes.c.start_year, programmes.c.name),
     )
 
 
 async def list_villages(conn: AsyncConnection, edition: Edition, code: str) -> list[dict[str, Any]]:
-    return _rows(
-        await conn.execute(
-            select(villages)
-            .where(villages.c.commune_edition == edition, villages.c.commune_code == code)
-            .order_by(villages.c.name)
-        )
+    return await _all(
+        conn,
+        select(villages)
+        .where(villages.c.commune_edition == edition, villages.c.commune_code == code)
+        .order_by(villages.c.name),
     )
 
 
@@ -303,12 +295,11 @@ async def classifications(
     """Every classification of the commune, oldest first, in the order they were recorded
     when two take effect the same day; the last of a kind is the one in force."""
     c = commune_classifications.c
-    return _rows(
-        await conn.execute(
-            select(c.kind, c.value, c.effective_on, c.source, c.position)
-            .where(c.commune_edition == edition, c.commune_code == code)
-            .order_by(c.kind, c.effective_on, c.position)
-        )
+    return await _all(
+        conn,
+        select(c.kind, c.value, c.effective_on, c.source, c.position)
+        .where(c.commune_edition == edition, c.commune_code == code)
+        .order_by(c.kind, c.effective_on, c.position),
     )
 
 

@@ -16,11 +16,11 @@ from services.registry.domain.communes import (
     CommuneRef,
     classifications_stream,
 )
-from services.registry.domain.programmes import LegalBasis, Period, Programme
-from services.registry.domain.sponsor_units import SponsorUnit, SponsorUnitKind
+from services.registry.domain.programmes import LegalBasis, Period, Programme, same_number
+from services.registry.domain.sponsor_units import SponsorUnit, SponsorUnitKind, same_name
 from services.registry.service_layer import commands
 from services.registry.service_layer.commands import NewAssignment
-from services.registry.service_layer.unit_of_work import RegistryUnit, same_name, same_number
+from services.registry.service_layer.unit_of_work import RegistryUnit
 from shared.auth import Forbidden, Principal, Role
 from shared.contract import to_json
 from shared.errors import AlreadyExists, NotFound, Refused, RuleViolation
