@@ -34,14 +34,13 @@ DEMO = uuid.UUID("7f0e9a8c-1d1b-4a56-b0f4-6b2d8e3c9a17")
 IMPORT_FILE = Path(__file__).with_name("hoat-dong-ham-can-2024.csv")
 DONG_GIANG = demo_assignment_id("60", "commune", "23074")
 HAM_CAN = demo_assignment_id("60", "commune", "23116")
-LANG = demo_assignment_id("49", "commune", "20449")
 
 
-def activity(
-    assignment: str, province: str, commune: str, unit: str, day: str, **facts: Any
-) -> dict[str, Any]:
+def activity(province: str, commune: str, unit: str, day: str, **facts: Any) -> dict[str, Any]:
+    """The unit's activity in a commune, under the registry demo's assignment of the
+    commune; its id is derived from its facts."""
     body = {
-        "assignment_id": assignment,
+        "assignment_id": demo_assignment_id(province, "commune", commune),
         "commune": {"edition": PRE_2025, "code": commune},
         "occurred_on": day,
         "sponsor_unit_id": demo_unit_id(province, unit),
@@ -50,52 +49,37 @@ def activity(
     return {"id": str(uuid.uuid5(DEMO, repr(sorted(body.items())))), **body}
 
 
+def at_dong_giang_signing(**facts: Any) -> dict[str, Any]:
+    """Given by Sở Công Thương at the signing in xã Đông Giang, 30/9/2024."""
+    return activity("60", "23074", SO_CONG_THUONG, "2024-09-30", **facts)
+
+
+def lang_stock(day: str, **facts: Any) -> dict[str, Any]:
+    """Agribank Quảng Nam's seedlings and breeding stock for xã Lăng."""
+    return activity("49", "20449", AGRIBANK_QN, day, category="breeding_stock_seedlings", **facts)
+
+
 ACTIVITIES = [
-    activity(
-        DONG_GIANG, "60", "23074", SO_CONG_THUONG, "2024-09-30",
+    at_dong_giang_signing(
         category="scholarship_school_equipment",
         description="Tặng 15 xe đạp cho học sinh nghèo tại lễ ký kết kết nghĩa",
-        value_vnd=21_750_000,
-        quantity={"amount": 15, "unit": "chiếc"},
-        beneficiaries=[{"count": 15, "kind": "pupils", "group": "poor"}],
-    ),
-    activity(
-        DONG_GIANG, "60", "23074", SO_CONG_THUONG, "2024-09-30",
+        value_vnd=21_750_000, quantity={"amount": 15, "unit": "chiếc"},
+        beneficiaries=[{"count": 15, "kind": "pupils", "group": "poor"}]),
+    at_dong_giang_signing(
         category="gifts_in_kind",
         description="Tặng quà 10 gia đình chính sách (giá trị chưa công bố)",
-        value_vnd=0,
-        quantity={"amount": 10, "unit": "suất"},
-        beneficiaries=[{"count": 10, "kind": "households", "group": "policy_families"}],
-    ),
-    activity(
-        LANG, "49", "20449", AGRIBANK_QN, "2021-06-15",
-        category="breeding_stock_seedlings",
-        description="Hỗ trợ giống bưởi da xanh cho 616 hộ (giá trị chưa công bố)",
-        value_vnd=0,
-        quantity={"amount": 3710, "unit": "cây"},
-        beneficiaries=[{"count": 616, "kind": "households", "group": "ethnic_minority"}],
-    ),
-    activity(
-        LANG, "49", "20449", AGRIBANK_QN, "2021-06-15",
-        category="breeding_stock_seedlings",
-        description="Hỗ trợ 300 cây ổi giống (giá trị chưa công bố)",
-        value_vnd=0,
-        quantity={"amount": 300, "unit": "cây"},
-    ),
-    activity(
-        LANG, "49", "20449", AGRIBANK_QN, "2021-09-10",
-        category="breeding_stock_seedlings",
-        description="Hỗ trợ 39 con bò giống sinh sản",
-        value_vnd=757_000_000,
-        quantity={"amount": 39, "unit": "con"},
-    ),
-    activity(
-        LANG, "49", "20449", AGRIBANK_QN, "2021-11-20",
-        category="breeding_stock_seedlings",
-        description="Hỗ trợ hơn 100 con lợn đen giống (giá trị chưa công bố)",
-        value_vnd=0,
-        quantity={"amount": 100, "unit": "con"},
-    ),
+        value_vnd=0, quantity={"amount": 10, "unit": "suất"},
+        beneficiaries=[{"count": 10, "kind": "households", "group": "policy_families"}]),
+    lang_stock("2021-06-15",
+               description="Hỗ trợ giống bưởi da xanh cho 616 hộ (giá trị chưa công bố)",
+               value_vnd=0, quantity={"amount": 3710, "unit": "cây"},
+               beneficiaries=[{"count": 616, "kind": "households", "group": "ethnic_minority"}]),
+    lang_stock("2021-06-15", description="Hỗ trợ 300 cây ổi giống (giá trị chưa công bố)",
+               value_vnd=0, quantity={"amount": 300, "unit": "cây"}),
+    lang_stock("2021-09-10", description="Hỗ trợ 39 con bò giống sinh sản",
+               value_vnd=757_000_000, quantity={"amount": 39, "unit": "con"}),
+    lang_stock("2021-11-20", description="Hỗ trợ hơn 100 con lợn đen giống (giá trị chưa công bố)",
+               value_vnd=0, quantity={"amount": 100, "unit": "con"}),
 ]  # fmt: skip
 
 PLANS = [

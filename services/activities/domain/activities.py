@@ -51,6 +51,13 @@ class Quantity:
     amount: Decimal
     unit: str  # chiếc, con, cây, suất, hộ, lớp, km...
 
+    def data(self) -> contract.Quantity:
+        return contract.Quantity(amount=self.amount, unit=self.unit)
+
+    @classmethod
+    def of(cls, data: contract.Quantity) -> "Quantity":
+        return cls(data.amount, data.unit)
+
 
 @dataclass(frozen=True)
 class Facts:
@@ -175,7 +182,6 @@ class Facts:
 
     def _contract(self) -> dict[str, Any]:
         """The facts as the contract's `ActivityFacts` fields, in its models."""
-        quantity = self.quantity
         return {
             "assignment_id": self.assignment_id,
             "commune": contract.Commune(edition=self.commune_edition, code=self.commune_code),
@@ -189,9 +195,7 @@ class Facts:
                 for c in self.contributions
             ],
             "funding_source": self.funding_source,
-            "quantity": (
-                contract.Quantity(amount=quantity.amount, unit=quantity.unit) if quantity else None
-            ),
+            "quantity": self.quantity.data() if self.quantity else None,
             "beneficiaries": [
                 contract.Beneficiaries(count=b.count, kind=b.kind, group=b.group)
                 for b in self.beneficiaries
@@ -233,7 +237,6 @@ class Facts:
     def of(cls, data: ActivityFacts) -> "Facts":
         """The facts a recording or correction carries, not checked again: they were when
         it was decided (a rule tightened since must not stop its history from loading)."""
-        quantity = data.quantity
         return cls._decided(
             assignment_id=data.assignment_id,
             commune_edition=data.commune.edition,
@@ -247,7 +250,7 @@ class Facts:
                 Contribution(c.sponsor_unit_id, c.value_vnd) for c in data.contributions
             ),
             funding_source=data.funding_source,
-            quantity=Quantity(quantity.amount, quantity.unit) if quantity else None,
+            quantity=Quantity.of(data.quantity) if data.quantity else None,
             beneficiaries=tuple(
                 Beneficiaries(b.count, b.kind, b.group) for b in data.beneficiaries
             ),

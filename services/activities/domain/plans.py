@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.activities.domain.activities import Quantity
-from shared import contract
 from shared.catalogue import CATEGORIES, QUANTITY_UNITS
 from shared.contract import CommitmentAdded, CommitmentData, Event, EventSourced, PlanCreated
 from shared.errors import RuleViolation
@@ -31,10 +30,8 @@ class Commitment:
         }
         if self.planned_value_vnd is not None:
             found["planned_value_vnd"] = self.planned_value_vnd
-        if (quantity := self.planned_quantity) is not None:
-            found["planned_quantity"] = contract.Quantity(
-                amount=quantity.amount, unit=quantity.unit
-            )
+        if self.planned_quantity is not None:
+            found["planned_quantity"] = self.planned_quantity.data()
         return found
 
     @classmethod
@@ -46,7 +43,7 @@ class Commitment:
             data.category,
             data.quarter,
             data.planned_value_vnd,
-            Quantity(quantity.amount, quantity.unit) if quantity else None,
+            Quantity.of(quantity) if quantity else None,
         )
 
     def check(self, index: int) -> None:

@@ -7,7 +7,7 @@ activity or plan, `If-Match` with the version last read (a stale one is a 409).
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,7 +19,7 @@ from services.activities.entrypoints.answers import (
     PlanListed,
     PlanOut,
 )
-from services.activities.entrypoints.dependencies import IdempotencyKey, Unit, once
+from services.activities.entrypoints.dependencies import Write
 from services.activities.entrypoints.schemas import (
     ActivityIn,
     CommitmentIn,
@@ -55,20 +55,13 @@ async def catalogue_lists() -> dict[str, Any]:
 @router.post(
     "/activities", status_code=201, response_model=ActivityOut, response_model_exclude_unset=True
 )
-async def record(
-    body: ActivityIn,
-    request: Request,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    key: IdempotencyKey = None,
-) -> JSONResponse:
+async def record(body: ActivityIn, write: Write) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        item = NewActivity(body.id, (await by_names(conn, body)).to_domain())
-        recorded = await commands.record_activity(uow, caller, item)
+        item = NewActivity(body.id, (await by_names(write.conn, body)).to_domain())
+        recorded = await commands.record_activity(write.uow, write.caller, item)
         return 201, queries.describe(recorded)
 
-    return await once(request, uow, conn, caller, key, run)
+    return await write.once(run)
 
 
 Body = TypeVar("Body", bound=FactsIn)
@@ -151,85 +144,57 @@ async def get_activity(
     response_model_exclude_unset=True,
 )
 async def correct(
-    activity_id: str,
-    body: CorrectionIn,
-    request: Request,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    expected: IfMatch,
-    key: IdempotencyKey = None,
+    activity_id: str, body: CorrectionIn, write: Write, expected: IfMatch
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        facts = (await by_names(conn, body)).to_domain()
+        facts = (await by_names(write.conn, body)).to_domain()
         corrected = await commands.correct_activity(
-            uow, caller, activity_id, expected, facts, body.reason
+            write.uow, write.caller, activity_id, expected, facts, body.reason
         )
         return 200, queries.describe(corrected)
 
-    return await once(request, uow, conn, caller, key, run)
+    return await write.once(run)
 
 
 @router.post(
     "/activities/{activity_id}/void", response_model=ActivityOut, response_model_exclude_unset=True
 )
-async def void(
-    activity_id: str,
-    body: VoidIn,
-    request: Request,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    expected: IfMatch,
-    key: IdempotencyKey = None,
-) -> JSONResponse:
+async def void(activity_id: str, body: VoidIn, write: Write, expected: IfMatch) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        voided = await commands.void_activity(uow, caller, activity_id, expected, body.reason)
+        voided = await commands.void_activity(
+            write.uow, write.caller, activity_id, expected, body.reason
+        )
         return 200, queries.describe(voided)
 
-    return await once(request, uow, conn, caller, key, run)
+    return await write.once(run)
 
 
 @router.post("/assignments/{assignment_id}/plans", status_code=201, response_model=PlanOut)
-async def create_plan(
-    assignment_id: str,
-    body: PlanIn,
-    request: Request,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    key: IdempotencyKey = None,
-) -> JSONResponse:
+async def create_plan(assignment_id: str, body: PlanIn, write: Write) -> JSONResponse:
     """Kế hoạch năm: the year's plan of the assignment, with its commitments."""
 
     async def run() -> tuple[int, Any]:
         promised = [c.to_domain() for c in body.commitments]
-        await commands.create_plan(uow, caller, assignment_id, body.year, promised)
-        return 201, await queries.plan(conn, assignment_id, body.year)
+        await commands.create_plan(write.uow, write.caller, assignment_id, body.year, promised)
+        return 201, await queries.plan(write.conn, assignment_id, body.year)
 
-    return await once(request, uow, conn, caller, key, run)
+    return await write.once(run)
 
 
 @router.post(
     "/assignments/{assignment_id}/plans/{year}/commitments", status_code=201, response_model=PlanOut
 )
 async def add_commitment(
-    assignment_id: str,
-    year: int,
-    body: CommitmentIn,
-    request: Request,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    expected: IfMatch,
-    key: IdempotencyKey = None,
+    assignment_id: str, year: int, body: CommitmentIn, write: Write, expected: IfMatch
 ) -> JSONResponse:
     async def run() -> tuple[int, Any]:
         promise = body.to_domain()
-        await commands.add_commitment(uow, caller, assignment_id, year, expected, promise)
-        return 201, await queries.plan(conn, assignment_id, year)
+        await commands.add_commitment(
+            write.uow, write.caller, assignment_id, year, expected, promise
+        )
+        return 201, await queries.plan(write.conn, assignment_id, year)
 
-    return await once(request, uow, conn, caller, key, run)
+    return await write.once(run)
 
 
 @router.get("/assignments/{assignment_id}/plans", response_model=list[PlanListed])
@@ -249,42 +214,26 @@ async def plan_versus_actual(
 
 
 @router.post("/provinces/{province}/locks", status_code=201, response_model=LockOut)
-async def lock(
-    province: str,
-    body: LockIn,
-    request: Request,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    key: IdempotencyKey = None,
-) -> JSONResponse:
+async def lock(province: str, body: LockIn, write: Write) -> JSONResponse:
     """Khóa kỳ báo cáo: after this, activities dated inside are refused until unlocked.
     `by` defaults to the signed-in coordinator's name (the event names them anyway)."""
 
     async def run() -> tuple[int, Any]:
-        await commands.lock_period(uow, caller, province, body.to_domain(caller.name))
-        return 201, await queries.find_lock(conn, province, body.id)
+        locked = body.to_domain(write.caller.name)
+        await commands.lock_period(write.uow, write.caller, province, locked)
+        return 201, await queries.find_lock(write.conn, province, body.id)
 
-    return await once(request, uow, conn, caller, key, run)
+    return await write.once(run)
 
 
 @router.post("/provinces/{province}/locks/{lock_id}/unlock", response_model=LockOut)
-async def unlock(
-    province: str,
-    lock_id: str,
-    body: UnlockIn,
-    request: Request,
-    uow: Unit,
-    conn: Connection,
-    caller: Caller,
-    key: IdempotencyKey = None,
-) -> JSONResponse:
+async def unlock(province: str, lock_id: str, body: UnlockIn, write: Write) -> JSONResponse:
     async def run() -> tuple[int, Any]:
-        by = body.by or caller.name
-        await commands.unlock_period(uow, caller, province, lock_id, body.reason, by)
-        return 200, await queries.find_lock(conn, province, lock_id)
+        by = body.by or write.caller.name
+        await commands.unlock_period(write.uow, write.caller, province, lock_id, body.reason, by)
+        return 200, await queries.find_lock(write.conn, province, lock_id)
 
-    return await once(request, uow, conn, caller, key, run)
+    return await write.once(run)
 
 
 @router.get("/provinces/{province}/locks", response_model=list[LockOut])

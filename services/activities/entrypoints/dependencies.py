@@ -1,6 +1,7 @@
 """What the activities service's routes ask FastAPI for."""
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -9,7 +10,6 @@ from fastapi.responses import JSONResponse
 
 from services.activities.service_layer import idempotency
 from services.activities.service_layer.unit_of_work import ActivitiesUnit, unit_of_work
-from shared.auth import Principal
 from shared.service import Caller, Connection, CorrelationId, etag
 
 
@@ -34,32 +34,41 @@ IdempotencyKey = Annotated[
 ]
 
 
-async def once(
-    request: Request,
-    uow: ActivitiesUnit,
-    conn: Connection,
-    caller: Principal,
-    key: str | None,
-    run: Callable[[], Awaitable[tuple[int, Any]]],
-) -> JSONResponse:
-    """Run a write; with an `Idempotency-Key`, a retry of the same request (same method,
-    path and body as sent) gets the first answer back, with the header
-    `Idempotent-Replayed: true`. The key is the caller's own (`idempotency.scoped`)."""
-    print_ = ""
-    if key is not None:
-        key = idempotency.scoped(caller.subject, key)
-        sent = (await request.body()).decode()
-        print_ = idempotency.fingerprint(request.method, request.url.path, sent)
+@dataclass(frozen=True)
+class IdempotentWrite:
+    """What every write route takes besides its own path, body and `If-Match`: the unit
+    of work, the connection it reads its answer on, the caller and their
+    `Idempotency-Key`."""
 
-    async def answered() -> idempotency.Answer:
-        status, answer = await run()
-        return idempotency.Answer(status, jsonable_encoder(answer))
+    request: Request
+    uow: Unit
+    conn: Connection
+    caller: Caller
+    key: IdempotencyKey = None
 
-    answer, replayed = await idempotency.once(uow, conn, key, print_, answered)
-    if replayed:
-        return JSONResponse(answer.body, answer.status, headers={"Idempotent-Replayed": "true"})
-    payload = answer.body
-    version = payload.get("version") if isinstance(payload, dict) else None
-    return JSONResponse(
-        payload, answer.status, headers={"ETag": etag(version)} if version else None
-    )
+    async def once(self, run: Callable[[], Awaitable[tuple[int, Any]]]) -> JSONResponse:
+        """Run the write (`run` answers its status and body); with an `Idempotency-Key`, a
+        retry of the same request (same method, path and body as sent) gets the first
+        answer back, with the header `Idempotent-Replayed: true`. The key is the caller's
+        own (`idempotency.scoped`)."""
+        key, print_ = self.key, ""
+        if key is not None:
+            key = idempotency.scoped(self.caller.subject, key)
+            sent = (await self.request.body()).decode()
+            print_ = idempotency.fingerprint(self.request.method, self.request.url.path, sent)
+
+        async def answered() -> idempotency.Answer:
+            status, answer = await run()
+            return idempotency.Answer(status, jsonable_encoder(answer))
+
+        answer, replayed = await idempotency.once(self.uow, self.conn, key, print_, answered)
+        if replayed:
+            return JSONResponse(answer.body, answer.status, headers={"Idempotent-Replayed": "true"})
+        payload = answer.body
+        version = payload.get("version") if isinstance(payload, dict) else None
+        return JSONResponse(
+            payload, answer.status, headers={"ETag": etag(version)} if version else None
+        )
+
+
+Write = Annotated[IdempotentWrite, Depends()]

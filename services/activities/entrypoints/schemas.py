@@ -71,6 +71,9 @@ class QuantityIn(BaseModel):
     amount: Decimal = Field(le=MAX_AMOUNT, max_digits=18, decimal_places=6)
     unit: Label = Field(examples=["chiếc", "con", "cây", "suất", "hộ", "lớp", "km"])
 
+    def to_domain(self) -> Quantity:
+        return Quantity(self.amount, self.unit)
+
 
 class BeneficiariesIn(BaseModel):
     count: int = Field(le=MAX_COUNT)
@@ -136,7 +139,7 @@ class FactsIn(BaseModel):
             value_vnd=self.value_vnd,
             contributions=tuple(shares),
             funding_source=self.funding_source,
-            quantity=Quantity(self.quantity.amount, self.quantity.unit) if self.quantity else None,
+            quantity=self.quantity.to_domain() if self.quantity else None,
             beneficiaries=tuple(
                 Beneficiaries(b.count, b.kind, b.group) for b in self.beneficiaries
             ),
@@ -205,7 +208,7 @@ class CommitmentIn(BaseModel):
             self.category,
             self.quarter,
             self.planned_value_vnd,
-            Quantity(quantity.amount, quantity.unit) if quantity else None,
+            quantity.to_domain() if quantity else None,
         )
 
 

@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, and_, case, cast, func, select
+from sqlalchemy import Numeric, RowMapping, Select, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.activities.adapters.tables import (
@@ -67,13 +67,20 @@ async def readable_assignment(conn: AsyncConnection, caller: Principal, assignme
     access.require_read_assignment(caller, assignment_id, province, units)
 
 
-async def find_activity(conn: AsyncConnection, activity_id: str) -> dict[str, Any]:
-    row = (
-        await conn.execute(select(activities).where(activities.c.id == activity_id))
-    ).one_or_none()
+async def one_row(
+    conn: AsyncConnection, query: Select[*tuple[Any, ...]], missing: str
+) -> RowMapping:
+    """The one row `query` finds; NotFound, saying `missing`, when there is none."""
+    row = (await conn.execute(query)).one_or_none()
     if row is None:
-        raise NotFound(f"Không có hoạt động {activity_id} / no activity {activity_id}")
-    return _activity(row._mapping)
+        raise NotFound(missing)
+    return row._mapping
+
+
+async def find_activity(conn: AsyncConnection, activity_id: str) -> dict[str, Any]:
+    query = select(activities).where(activities.c.id == activity_id)
+    missing = f"Không có hoạt động {activity_id} / no activity {activity_id}"
+    return _activity(await one_row(conn, query, missing))
 
 
 def _activity(row: Any) -> dict[str, Any]:
@@ -244,12 +251,9 @@ async def list_locks(conn: AsyncConnection, province: str) -> list[dict[str, Any
 
 
 async def find_lock(conn: AsyncConnection, province: str, lock_id: str) -> dict[str, Any]:
-    row = (
-        await conn.execute(select(locks).where(locks.c.province == province, locks.c.id == lock_id))
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"Không có khóa {lock_id} của tỉnh {province} / no such lock")
-    return _lock(row._mapping)
+    query = select(locks).where(locks.c.province == province, locks.c.id == lock_id)
+    missing = f"Không có khóa {lock_id} của tỉnh {province} / no such lock"
+    return _lock(await one_row(conn, query, missing))
 
 
 def _lock(row: Any) -> dict[str, Any]:
