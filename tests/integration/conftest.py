@@ -22,6 +22,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tenacity import AsyncRetrying, RetryError, retry_if_result, stop_after_delay, wait_fixed
 
 from services.activities.adapters.tables import activities as activities_table
 from services.activities.adapters.tables import known_assignments
@@ -230,18 +231,25 @@ LINEAGE = 10_035  # every pre-2025 commune
 
 async def eventually(check: Callable[[], Any], timeout: float = 60) -> Any:
     """Poll `check` (an async callable) until it returns something truthy, and return it;
-    fail the test, saying what it last returned, when `timeout` seconds pass first."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = await check()
-        if found:
-            return found
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(
-                f"{getattr(check, '__name__', check)} did not hold within {timeout:g} s; "
-                f"it last returned {found!r:.300}"
-            )
-        await asyncio.sleep(0.2)
+    fail the test, saying what it last returned, when `timeout` seconds pass first. An
+    error `check` raises is the test's at once."""
+    polling = AsyncRetrying(
+        stop=stop_after_delay(timeout),
+        wait=wait_fixed(0.2),
+        retry=retry_if_result(lambda found: not found),
+    )
+
+    async def checked() -> Any:  # `check` may be a lambda returning a coroutine
+        return await check()
+
+    try:
+        return await polling(checked)
+    except RetryError as timed_out:
+        found = timed_out.last_attempt.result()
+        raise AssertionError(
+            f"{getattr(check, '__name__', check)} did not hold within {timeout:g} s; "
+            f"it last returned {found!r:.300}"
+        ) from None
 
 
 async def caught_up(reporting_engine: AsyncEngine, activities_engine: AsyncEngine) -> bool:

@@ -9,7 +9,6 @@ token, or a forged one, must be a 401 with `WWW-Authenticate`. The matrix and it
 are printed (`pytest -s`).
 """
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from shared.demo_cases import (
 from shared.devstack.signing import Trust, demo_users
 from shared.metrics import scraped
 from shared.tables import events
+from tests.integration.conftest import eventually
 
 NATIONAL = "quocgia"
 COORDINATOR = "dieuphoi.binhthuan"  # Bình Thuận (60)
@@ -471,12 +471,14 @@ async def _imported(activities: httpx.AsyncClient, upload: Any, auth: Any) -> di
 async def _followed(
     activities: httpx.AsyncClient, started: httpx.Response, auth: Any
 ) -> dict[str, Any]:
-    while True:
-        location = started.headers["Location"]
-        answer: dict[str, Any] = (await activities.get(location, auth=auth)).json()
-        if answer["status"] != "running":
-            return answer
-        await asyncio.sleep(0.1)
+    async def finished() -> dict[str, Any] | None:
+        answer: dict[str, Any] = (
+            await activities.get(started.headers["Location"], auth=auth)
+        ).json()
+        return answer if answer["status"] != "running" else None
+
+    done: dict[str, Any] = await eventually(finished, timeout=120)
+    return done
 
 
 async def test_through_an_assignment_a_2025_commune_shows_only_the_callers_province_rows(

@@ -21,6 +21,7 @@ from shared.health import STALLS
 from shared.outbox import REFUSED_FOR_GOOD, OutboxRelay, relay_producer
 from shared.tables import outbox, outbox_parked, outbox_relay_state
 from tests.factories import new_event
+from tests.integration.conftest import eventually
 from tests.kafka_reading import create_topic, read_records
 
 EVENTS = 1_000
@@ -82,11 +83,15 @@ async def test_every_event_arrives_in_order_per_key_across_a_broker_outage(
     await asyncio.to_thread(stack.up)  # and comes back, on the same port, with its data
 
     await writing
-    deadline = time.monotonic() + 120
-    while await outbox_size(engine) and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
-    stop.set()
-    await relaying
+
+    async def drained() -> bool:
+        return await outbox_size(engine) == 0
+
+    try:
+        await eventually(drained, timeout=120)
+    finally:
+        stop.set()
+        await relaying
 
     assert outage_started < EVENTS
     assert backlog_during_outage > 0, "events written during the outage waited in the outbox"
