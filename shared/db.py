@@ -3,8 +3,10 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, Select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from shared.errors import NotFound
 
 
 def create_engine(
@@ -52,3 +54,13 @@ async def database_reachable(engine: AsyncEngine) -> bool:
     except Exception:
         return False
     return True
+
+
+async def one_row(
+    conn: AsyncConnection, query: Select[*tuple[Any, ...]], missing: str
+) -> RowMapping:
+    """The one row `query` finds; `NotFound`, saying `missing`, when there is none."""
+    row = (await conn.execute(query)).one_or_none()
+    if row is None:
+        raise NotFound(missing)
+    return row._mapping

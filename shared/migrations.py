@@ -12,6 +12,8 @@ The functions between `_run_migrations` and `main` are the bodies of revisions e
 service has (the same change to the same plumbing tables), which each service's revision
 calls or is. They are frozen, like the revisions: schemas already upgraded ran them as they
 are, so a later change to the schema is a new revision, never an edit of one of them.
+A revision that is one of them (`upgrade = create_parked_outbox`) is logged by Alembic
+under the function's name: "Running create_parked_outbox 0005 -> 0006".
 """
 
 import asyncio

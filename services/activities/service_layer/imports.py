@@ -32,11 +32,12 @@ from services.activities.adapters.tables import (
 )
 from services.activities.domain.activities import Beneficiaries, Contribution, Facts, Quantity
 from services.activities.domain.assignments import REFORM_DAY
-from services.activities.service_layer import access, commands, queries
+from services.activities.service_layer import access, commands
 from services.activities.service_layer.commands import NewActivity
 from services.activities.service_layer.unit_of_work import ActivitiesUnit, unit_of_work
 from shared import catalogue, provinces
 from shared.auth import Forbidden, Principal
+from shared.db import one_row
 from shared.editions import FROM_2025, PRE_2025
 from shared.errors import RuleViolation
 from shared.progress import Progress, no_progress
@@ -465,7 +466,7 @@ async def find_import(conn: AsyncConnection, import_id: uuid.UUID) -> dict[str, 
     """An import as it stands: its counts so far, or its result."""
     query = select(imports).where(imports.c.id == import_id)
     missing = f"Không có lần nhập {import_id} / no import {import_id}"
-    return describe_import(dict(await queries.one_row(conn, query, missing)))
+    return describe_import(dict(await one_row(conn, query, missing)))
 
 
 def describe_import(found: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, RowMapping, Select, and_, case, cast, func, select
+from sqlalchemy import Numeric, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.activities.adapters.tables import (
@@ -19,6 +19,7 @@ from services.activities.domain.plans import plan_stream
 from services.activities.service_layer import access
 from shared import eventstore
 from shared.auth import Principal
+from shared.db import one_row
 from shared.errors import NotFound
 from shared.tables import events
 
@@ -65,16 +66,6 @@ async def require_list(
 async def readable_assignment(conn: AsyncConnection, caller: Principal, assignment_id: str) -> None:
     province, units = await assignment_scope(conn, assignment_id)
     access.require_read_assignment(caller, assignment_id, province, units)
-
-
-async def one_row(
-    conn: AsyncConnection, query: Select[*tuple[Any, ...]], missing: str
-) -> RowMapping:
-    """The one row `query` finds; NotFound, saying `missing`, when there is none."""
-    row = (await conn.execute(query)).one_or_none()
-    if row is None:
-        raise NotFound(missing)
-    return row._mapping
 
 
 async def find_activity(conn: AsyncConnection, activity_id: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 
 from services.registry.domain.assignments import Assignment
 from services.registry.entrypoints.answers import AssignmentEventOut, AssignmentOut, LeadOfYearOut
-from services.registry.entrypoints.dependencies import Change, ChangeRequest, Command
+from services.registry.entrypoints.dependencies import Amend, AmendRequest, Write
 from services.registry.entrypoints.schemas import (
     AssignmentIn,
     AssignmentListed,
@@ -33,7 +33,7 @@ router = APIRouter(prefix="/assignments", tags=["Phân công giúp đỡ (assign
 
 
 @router.post("", status_code=201, response_model=AssignmentOut)
-async def create_assignment(body: AssignmentIn, command: Command) -> dict[str, Any]:
+async def create_assignment(body: AssignmentIn, write: Write) -> dict[str, Any]:
     new = NewAssignment(
         id=body.id,
         programme_id=body.programme_id,
@@ -42,8 +42,8 @@ async def create_assignment(body: AssignmentIn, command: Command) -> dict[str, A
         members=[member.to_domain() for member in body.members],
         leads=dict(body.leads),
     )
-    await commands.create_assignment(command.uow, command.caller, new)
-    return await _assignment(command.conn, new.id, command.response)
+    await commands.create_assignment(write.uow, write.caller, new)
+    return await _assignment(write.conn, new.id, write.response)
 
 
 @router.get("", response_model=list[AssignmentListed])
@@ -94,72 +94,68 @@ async def lead_of(
 
 
 @router.put("/{assignment_id}/leads/{year}", response_model=AssignmentOut)
-async def assign_lead(
-    assignment_id: str, year: Year, body: LeadIn, change: Change
-) -> dict[str, Any]:
+async def assign_lead(assignment_id: str, year: Year, body: LeadIn, amend: Amend) -> dict[str, Any]:
     return await _change(
-        change,
+        amend,
         assignment_id,
         lambda assignment: assignment.assign_lead(year, body.sponsor_unit_id),
     )
 
 
 @router.post("/{assignment_id}/members", response_model=AssignmentOut)
-async def join(assignment_id: str, body: MembershipIn, change: Change) -> dict[str, Any]:
+async def join(assignment_id: str, body: MembershipIn, amend: Amend) -> dict[str, Any]:
     membership = body.to_domain()
     await commands.join_assignment(
-        change.uow, change.caller, assignment_id, change.expected, membership
+        amend.uow, amend.caller, assignment_id, amend.expected, membership
     )
-    return await _assignment(change.conn, assignment_id, change.response)
+    return await _assignment(amend.conn, assignment_id, amend.response)
 
 
 @router.post("/{assignment_id}/members/{unit_id}/leave", response_model=AssignmentOut)
-async def leave(assignment_id: str, unit_id: str, body: LeaveIn, change: Change) -> dict[str, Any]:
+async def leave(assignment_id: str, unit_id: str, body: LeaveIn, amend: Amend) -> dict[str, Any]:
     return await _change(
-        change, assignment_id, lambda assignment: assignment.leave(unit_id, body.left_on)
+        amend, assignment_id, lambda assignment: assignment.leave(unit_id, body.left_on)
     )
 
 
 @router.post("/{assignment_id}/succession", response_model=AssignmentOut)
 async def continue_on_successor(
-    assignment_id: str, body: SuccessionIn, change: Change
+    assignment_id: str, body: SuccessionIn, amend: Amend
 ) -> dict[str, Any]:
     """Tiếp tục trên xã mới sau sắp xếp 01/7/2025: the target commune was merged, the
     assignment continues on its successor and keeps the old commune in its history."""
     await commands.continue_on_successor(
-        change.uow, change.caller, assignment_id, change.expected, body.successor_code, body.reason
+        amend.uow, amend.caller, assignment_id, amend.expected, body.successor_code, body.reason
     )
-    return await _assignment(change.conn, assignment_id, change.response)
+    return await _assignment(amend.conn, assignment_id, amend.response)
 
 
 @router.post("/{assignment_id}/continuation", status_code=201, response_model=AssignmentOut)
 async def continue_district(
-    assignment_id: str, body: ContinuationIn, change: Change
+    assignment_id: str, body: ContinuationIn, amend: Amend
 ) -> dict[str, Any]:
     """Tiếp tục phân công giúp huyện trên các xã mới: districts ended on 30 June 2025; the
     district's assignment ends that day and one assignment per named 2025 commune begins
     on 1 July with the members of that day (`continued_by` lists them)."""
     await commands.continue_district(
-        change.uow, change.caller, assignment_id, change.expected, body.communes, body.reason
+        amend.uow, amend.caller, assignment_id, amend.expected, body.communes, body.reason
     )
-    return await _assignment(change.conn, assignment_id, change.response)
+    return await _assignment(amend.conn, assignment_id, amend.response)
 
 
 @router.post("/{assignment_id}/end", response_model=AssignmentOut)
-async def end(assignment_id: str, body: EndIn, change: Change) -> dict[str, Any]:
+async def end(assignment_id: str, body: EndIn, amend: Amend) -> dict[str, Any]:
     return await _change(
-        change, assignment_id, lambda assignment: assignment.end(body.ended_on, body.reason)
+        amend, assignment_id, lambda assignment: assignment.end(body.ended_on, body.reason)
     )
 
 
 async def _change(
-    change: ChangeRequest, assignment_id: str, decide: Callable[[Assignment], None]
+    amend: AmendRequest, assignment_id: str, decide: Callable[[Assignment], None]
 ) -> dict[str, Any]:
     """Load the assignment, let `decide` change it, save; answer it as it is now."""
-    await commands.change_assignment(
-        change.uow, change.caller, assignment_id, change.expected, decide
-    )
-    return await _assignment(change.conn, assignment_id, change.response)
+    await commands.change_assignment(amend.uow, amend.caller, assignment_id, amend.expected, decide)
+    return await _assignment(amend.conn, assignment_id, amend.response)
 
 
 async def _assignment(conn: Connection, assignment_id: str, response: Response) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from services.registry.entrypoints.answers import (
     VillageOut,
     VillageRegistered,
 )
-from services.registry.entrypoints.dependencies import Command
+from services.registry.entrypoints.dependencies import Write
 from services.registry.entrypoints.schemas import ClassificationIn, Code, VillageIn
 from services.registry.service_layer import access, commands, queries
 from shared.service import Caller, Connection
@@ -47,10 +47,10 @@ async def helpers(
 
 @router.post("/villages", status_code=201, response_model=VillageRegistered)
 async def register_village(
-    edition: Edition, code: CommuneCode, body: VillageIn, command: Command
+    edition: Edition, code: CommuneCode, body: VillageIn, write: Write
 ) -> dict[str, Any]:
     village = Village(body.id, body.province, CommuneRef(edition, code), body.kind, body.name)
-    await commands.register_village(command.uow, command.caller, village)
+    await commands.register_village(write.uow, write.caller, village)
     return {"id": village.id, **body.model_dump(exclude={"id"})}
 
 
@@ -64,7 +64,7 @@ async def classify(
     edition: Edition,
     code: CommuneCode,
     body: ClassificationIn,
-    command: Command,
+    write: Write,
 ) -> list[dict[str, Any]]:
     """Ghi một phân loại của xã, có ngày hiệu lực và nguồn; returns all of the commune's."""
     classification = Classification(
@@ -75,8 +75,8 @@ async def classify(
         body.effective_on,
         body.source,
     )
-    await commands.classify_commune(command.uow, command.caller, classification)
-    return await queries.classifications(command.conn, edition, code)
+    await commands.classify_commune(write.uow, write.caller, classification)
+    return await queries.classifications(write.conn, edition, code)
 
 
 @router.get("/classifications", response_model=list[ClassificationOut])

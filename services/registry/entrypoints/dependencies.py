@@ -23,7 +23,7 @@ handler opens its transaction."""
 
 
 @dataclass(frozen=True)
-class CommandRequest:
+class WriteRequest:
     """What a route that runs a command takes: the unit of work, the connection it runs on
     (which reads the answer once the command has committed), the caller, and the response,
     for the answer's `ETag`."""
@@ -35,12 +35,12 @@ class CommandRequest:
 
 
 @dataclass(frozen=True)
-class ChangeRequest(CommandRequest):
+class AmendRequest(WriteRequest):
     """A command on an aggregate the caller has read: with the version they read
     (`If-Match`), so that a change made on a stale view is refused (409)."""
 
     expected: IfMatch
 
 
-Command = Annotated[CommandRequest, Depends()]
-Change = Annotated[ChangeRequest, Depends()]
+Write = Annotated[WriteRequest, Depends()]
+Amend = Annotated[AmendRequest, Depends()]

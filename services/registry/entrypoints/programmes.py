@@ -13,7 +13,7 @@ from services.registry.entrypoints.answers import (
     SponsorUnitOut,
     UnitTargetOut,
 )
-from services.registry.entrypoints.dependencies import Change, Command
+from services.registry.entrypoints.dependencies import Amend, Write
 from services.registry.entrypoints.schemas import Code, LegalBasisIn, ProgrammeIn, SponsorUnitIn
 from services.registry.service_layer import access, commands, queries
 from shared.service import Caller, Connection, etag
@@ -22,10 +22,10 @@ router = APIRouter(tags=["Đơn vị kết nghĩa, chương trình (sponsor unit
 
 
 @router.post("/sponsor-units", status_code=201, response_model=SponsorUnitOut)
-async def register_sponsor_unit(body: SponsorUnitIn, command: Command) -> dict[str, Any]:
+async def register_sponsor_unit(body: SponsorUnitIn, write: Write) -> dict[str, Any]:
     unit = SponsorUnit(body.id, body.province, body.name, body.kind, body.parent_id)
-    await commands.register_sponsor_unit(command.uow, command.caller, unit)
-    return await queries.find_sponsor_unit(command.conn, unit.id)
+    await commands.register_sponsor_unit(write.uow, write.caller, unit)
+    return await queries.find_sponsor_unit(write.conn, unit.id)
 
 
 @router.get("/sponsor-units", response_model=list[SponsorUnitOut])
@@ -53,7 +53,7 @@ async def targets_of_unit(
 
 
 @router.post("/programmes", status_code=201, response_model=ProgrammeOut)
-async def create_programme(body: ProgrammeIn, command: Command) -> dict[str, Any]:
+async def create_programme(body: ProgrammeIn, write: Write) -> dict[str, Any]:
     programme = Programme(
         body.id,
         body.province,
@@ -62,8 +62,8 @@ async def create_programme(body: ProgrammeIn, command: Command) -> dict[str, Any
         body.scope,
         tuple(basis.to_domain() for basis in body.legal_bases),
     )
-    await commands.create_programme(command.uow, command.caller, programme)
-    return await _programme(command.conn, programme.id, command.response)
+    await commands.create_programme(write.uow, write.caller, programme)
+    return await _programme(write.conn, programme.id, write.response)
 
 
 @router.get("/programmes", response_model=list[ProgrammeOut])
@@ -82,11 +82,11 @@ async def get_programme(
 
 
 @router.post("/programmes/{programme_id}/legal-bases", response_model=ProgrammeOut)
-async def add_legal_basis(programme_id: str, body: LegalBasisIn, change: Change) -> dict[str, Any]:
+async def add_legal_basis(programme_id: str, body: LegalBasisIn, amend: Amend) -> dict[str, Any]:
     """Thêm văn bản (sửa đổi, bổ sung): a later decision amends the programme."""
     basis = body.to_domain()
-    await commands.add_legal_basis(change.uow, change.caller, programme_id, basis, change.expected)
-    return await _programme(change.conn, programme_id, change.response)
+    await commands.add_legal_basis(amend.uow, amend.caller, programme_id, basis, amend.expected)
+    return await _programme(amend.conn, programme_id, amend.response)
 
 
 @router.get("/programmes/{programme_id}/assignments", response_model=list[ProgrammeAssignmentOut])

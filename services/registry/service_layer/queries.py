@@ -19,6 +19,7 @@ from services.registry.adapters.tables import (
 )
 from services.registry.domain.admin_units import Edition, Level
 from services.registry.domain.assignments import DISTRICTS_END, TargetKind
+from shared.db import one_row
 from shared.errors import NotFound
 
 
@@ -29,10 +30,7 @@ async def _all(conn: AsyncConnection, query: Select[Any]) -> list[dict[str, Any]
 
 async def _by_id(conn: AsyncConnection, table: Table, row_id: str, missing: str) -> dict[str, Any]:
     """The row of `table` with that id; `NotFound`, saying `missing`, when there is none."""
-    row = (await conn.execute(select(table).where(table.c.id == row_id))).one_or_none()
-    if row is None:
-        raise NotFound(missing)
-    return dict(row._mapping)
+    return dict(await one_row(conn, select(table).where(table.c.id == row_id), missing))
 
 
 CURRENT_TARGET = (

@@ -325,11 +325,13 @@ def _version(event: Envelope, facts: dict[str, Any], voided: bool) -> Version:
     """The version an event makes; `facts` are kept whole, as the event carried them."""
     columns = msgspec.convert(facts, _FactsColumns)
     whole = msgspec.json.encode(facts).decode()
-    return _row(event.subject, event.streamversion, event.time, event.id, event.province,
-                columns, voided, whole)  # fmt: skip
+    return _row(activity_id=event.subject, version=event.streamversion, valid_from=event.time,
+                event_id=event.id, province=event.province, columns=columns, voided=voided,
+                facts=whole)  # fmt: skip
 
 
 def _row(
+    *,
     activity_id: str,
     version: int,
     valid_from: datetime,
@@ -368,8 +370,9 @@ def read_recording(record: Any) -> Delivery[Version] | None:
         facts = record.value.decode()
     except (msgspec.ValidationError, msgspec.DecodeError, ValueError):
         return None
-    version = _row(attributes.subject, int(attributes.streamversion), time, attributes.id,
-                   attributes.province, data, False, facts)  # fmt: skip
+    version = _row(activity_id=attributes.subject, version=int(attributes.streamversion),
+                   valid_from=time, event_id=attributes.id, province=attributes.province,
+                   columns=data, voided=False, facts=facts)  # fmt: skip
     return Delivery(
         version, attributes.id, RECORDED, time, record.topic, record.partition, record.offset
     )

@@ -43,8 +43,9 @@ async def setup(request: Request, session: Signed, province: Province) -> Respon
 
 @dataclass(frozen=True)
 class Posted:
-    """A setup form a signed-in coordinator posted, its CSRF token checked; `version` is
-    the version of what the form was drawn from, sent to the registry as If-Match."""
+    """A setup form a signed-in coordinator posted, made only by the dependencies below,
+    after its CSRF token was checked (`Checked`); `version` is the version of what the form
+    was drawn from, sent to the registry as If-Match."""
 
     request: Request
     session: Session
@@ -66,8 +67,17 @@ class Posted:
         return RedirectResponse(f"/provinces/{self.province}/setup", status_code=303)
 
 
-async def _posted(request: Request, session: Signed, province: Province, csrf: Text = "") -> Posted:
+async def _checked(session: Signed, csrf: Text = "") -> Session:
+    """The signed-in person's session, once the form's CSRF token is theirs (403 if not),
+    before anything else of the form is looked at."""
     check_csrf(session, csrf)
+    return session
+
+
+Checked = Annotated[Session, Depends(_checked)]
+
+
+async def _posted(request: Request, session: Checked, province: Province) -> Posted:
     return Posted(request, session, province)
 
 
@@ -104,9 +114,8 @@ async def add_unit(
 
 
 @router.post("/provinces/{province}/assignments")
-async def add_assignment(request: Request, session: Signed, province: Province) -> Response:
-    form = await request.form()
-    check_csrf(session, str(form.get("csrf", "")))
+async def add_assignment(posted: New) -> Response:
+    form = await posted.request.form()  # several `members`: read whole, after the token
     views.bounded({key: value for key, value in form.items() if isinstance(value, str)})
     members = [str(unit) for unit in form.getlist("members")][:50]
     joined_on = str(form.get("joined_on", ""))
@@ -118,7 +127,7 @@ async def add_assignment(request: Request, session: Signed, province: Province) 
         "members": [{"sponsor_unit_id": unit, "joined_on": joined_on} for unit in members],
         "leads": {lead_year: lead} if lead_year and lead else {},
     }  # fmt: skip
-    return await Posted(request, session, province).ask("Phân công", "/assignments", body)
+    return await posted.ask("Phân công", "/assignments", body)
 
 
 @router.post("/provinces/{province}/assignments/{assignment_id}/succession")
@@ -157,14 +166,13 @@ async def _plan(
 
 @router.post("/assignments/{assignment_id}/plan")
 async def add_plan_or_commitment(
-    request: Request, session: Signed, assignment_id: Uuid, year: Year, csrf: Text = "",
+    request: Request, session: Checked, assignment_id: Uuid, year: Year,
     description: Annotated[str, Form(max_length=2000)] = "",
     category: Annotated[str, Form(max_length=60)] = "",
     quarter: Annotated[int | None, Form(ge=1, le=4)] = None,
     planned_value_vnd: Annotated[str, Form(max_length=30)] = "",
 ) -> Response:  # fmt: skip
     """A commitment for the year (the year's plan is opened with the first one)."""
-    check_csrf(session, csrf)
     services = services_for(request, session)
     commitment: dict[str, Any] = {"description": description, "category": category or None,
                                   "quarter": quarter}  # fmt: skip

@@ -3,10 +3,14 @@ recording form's body and where a service's reasons are shown, sessions, and the
 routes' refusals (no open redirect, no sign-in finished by another browser, no page
 without a session)."""
 
+import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter, ValidationError
@@ -214,40 +218,92 @@ def test_a_page_address_takes_codes_in_ascii_digits_only(code: str) -> None:
 
 
 UUID = "0b6f2c1e-0000-4000-8000-000000000001"
-SETUP_FORMS = [
-    ("/provinces/60/programmes", {"name": "CT", "start_year": "2021", "end_year": "2025"}),
-    ("/provinces/60/sponsor-units", {"name": "Sở Y tế", "kind": "department"}),
-    ("/provinces/60/assignments", {"programme_id": UUID}),
-    (f"/provinces/60/assignments/{UUID}/succession", {"version": "3"}),
+IF_1 = {"If-Match": '"1"'}
+# Each setup form, what it posts, and what the web app must ask of which service then:
+# method, service, path, JSON body, If-Match (the version the form was drawn from).
+SETUP_FORMS: list[tuple[str, dict[str, str], tuple[str, str, str, Any, dict[str, str]]]] = [
+    ("/provinces/60/programmes", {"name": "CT", "start_year": "2021", "end_year": "2025"},
+     ("POST", "registry", "/programmes", {"province": "60", "name": "CT", "start_year": 2021,
+      "end_year": 2025, "scope": "", "legal_bases": []}, {})),
+    ("/provinces/60/sponsor-units", {"name": "Sở Y tế", "kind": "department"},
+     ("POST", "registry", "/sponsor-units",
+      {"province": "60", "name": "Sở Y tế", "kind": "department"}, {})),
+    ("/provinces/60/assignments", {"programme_id": UUID, "edition": "pre-2025", "code": "22945"},
+     ("POST", "registry", "/assignments", {"programme_id": UUID, "target": {"kind": "commune",
+      "edition": "pre-2025", "code": "22945"}, "members": [], "leads": {}}, {})),
+    (f"/provinces/60/assignments/{UUID}/succession", {"version": "3"},
+     ("POST", "registry", f"/assignments/{UUID}/succession", {}, {"If-Match": '"3"'})),
     (f"/provinces/60/programmes/{UUID}/legal-bases",
-     {"version": "1", "number": "1/QĐ", "issued_on": "2024-01-02", "issuer": "UBND"}),
+     {"version": "1", "number": "1/QĐ", "issued_on": "2024-01-02", "issuer": "UBND"},
+     ("POST", "registry", f"/programmes/{UUID}/legal-bases",
+      {"number": "1/QĐ", "issued_on": "2024-01-02", "issuer": "UBND"}, IF_1)),
     (f"/provinces/60/assignments/{UUID}/members",
-     {"version": "1", "sponsor_unit_id": UUID, "joined_on": "2024-01-02"}),
+     {"version": "1", "sponsor_unit_id": UUID, "joined_on": "2024-01-02"},
+     ("POST", "registry", f"/assignments/{UUID}/members",
+      {"sponsor_unit_id": UUID, "joined_on": "2024-01-02"}, IF_1)),
     (f"/provinces/60/assignments/{UUID}/leave",
-     {"version": "1", "sponsor_unit_id": UUID, "left_on": "2024-01-02"}),
+     {"version": "1", "sponsor_unit_id": UUID, "left_on": "2024-01-02"},
+     ("POST", "registry", f"/assignments/{UUID}/members/{UUID}/leave",
+      {"left_on": "2024-01-02"}, IF_1)),
     (f"/provinces/60/assignments/{UUID}/lead",
-     {"version": "1", "year": "2024", "sponsor_unit_id": UUID}),
+     {"version": "1", "year": "2024", "sponsor_unit_id": UUID},
+     ("PUT", "registry", f"/assignments/{UUID}/leads/2024", {"sponsor_unit_id": UUID}, IF_1)),
     (f"/provinces/60/assignments/{UUID}/end",
-     {"version": "1", "ended_on": "2024-01-02", "reason": "xong"}),
-    (f"/provinces/60/assignments/{UUID}/continuation", {"version": "1", "communes": "22945"}),
-    (f"/assignments/{UUID}/plan", {"year": "2024", "description": "Bò giống"}),
+     {"version": "1", "ended_on": "2024-01-02", "reason": "xong"},
+     ("POST", "registry", f"/assignments/{UUID}/end",
+      {"ended_on": "2024-01-02", "reason": "xong"}, IF_1)),
+    (f"/provinces/60/assignments/{UUID}/continuation", {"version": "1", "communes": "22945"},
+     ("POST", "registry", f"/assignments/{UUID}/continuation", {"communes": ["22945"]}, IF_1)),
+    (f"/assignments/{UUID}/plan", {"year": "2024", "description": "Bò giống"},
+     ("POST", "activities", f"/assignments/{UUID}/plans", {"year": 2024, "commitments": [
+      {"description": "Bò giống", "category": None, "quarter": None}]}, {})),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("path", "form"), SETUP_FORMS, ids=[path for path, _ in SETUP_FORMS])
+@dataclass
+class Asked:
+    """What the web app asked of the services, through stand-ins for them."""
+
+    requests: list[tuple[str, str, httpx.Request]] = field(default_factory=list)
+
+    def stand_in(self, service: str) -> httpx.AsyncClient:
+        def answer(request: httpx.Request) -> httpx.Response:
+            self.requests.append((service, request.method, request))
+            return httpx.Response(200 if request.method == "GET" else 201, json=[])
+
+        return httpx.AsyncClient(
+            base_url=f"http://{service}", transport=httpx.MockTransport(answer)
+        )
+
+    def writes(self) -> list[tuple[str, str, str, Any, dict[str, str]]]:
+        return [
+            (method, service, request.url.path, json.loads(request.content),
+             {"If-Match": request.headers["If-Match"]} if "If-Match" in request.headers else {})
+            for service, method, request in self.requests if method != "GET"
+        ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "form", "asked"), SETUP_FORMS, ids=[p for p, *_ in SETUP_FORMS])
 @pytest.mark.parametrize("csrf", [None, "", "forged", "é"])
-def test_a_setup_form_without_its_csrf_token_is_refused_before_any_service_is_asked(
-    client: TestClient, path: str, form: dict[str, str], csrf: str | None
+def test_a_setup_form_asks_its_service_only_with_its_csrf_token(
+    client: TestClient,
+    path: str,
+    form: dict[str, str],
+    asked: tuple[str, str, str, Any, dict[str, str]],
+    csrf: str | None,
 ) -> None:
+    services = Asked()
+    state: Any = client.app.state  # type: ignore[attr-defined]
+    state.clients = {name: services.stand_in(name) for name in ("registry", "activities")}
     me = Principal("s", "Nguyễn Văn A", frozenset({Role.PROVINCE_COORDINATOR}), frozenset({"60"}))
-    sessions: Sessions = client.app.state.sessions  # type: ignore[attr-defined]
-    session = sessions.open(me, Tokens("a", "r", "i", time.time() + 3600))
+    session = state.sessions.open(me, Tokens("a", "r", "i", time.time() + 3600))
     client.cookies.set(COOKIE, session.id)
     sent = form if csrf is None else {**form, "csrf": csrf}
     answer = client.post(path, data=sent, follow_redirects=False)
-    # No service runs here: had the form gone through, asking one would be a 503.
     assert answer.status_code == 403, answer.text
     assert "hết hạn" in answer.text
+    assert services.requests == []  # refused before any service was asked
     client.cookies.set(COOKIE, session.id)
     right = client.post(path, data={**form, "csrf": session.csrf}, follow_redirects=False)
-    assert right.status_code == 503, right.text  # the token was the only thing in the way
+    assert right.status_code == 303, right.text
+    assert services.writes() == [asked]
