@@ -56,6 +56,11 @@ async def database_reachable(engine: AsyncEngine) -> bool:
     return True
 
 
+async def all_rows(conn: AsyncConnection, query: Select[*tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Every row `query` finds, each by column name."""
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
 async def one_row(
     conn: AsyncConnection, query: Select[*tuple[Any, ...]], missing: str
 ) -> RowMapping:

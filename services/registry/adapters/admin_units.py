@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.adapters.tables import admin_units, commune_successions
 from services.registry.domain.admin_units import Edition, Level, search_key
+from shared.db import all_rows
 
 
 async def find_unit(
@@ -44,7 +45,8 @@ async def _lineage(conn: AsyncConnection, code: str, other: Edition) -> list[dic
     mine, theirs = (
         (s.old_code, s.new_code) if other == Edition.FROM_2025 else (s.new_code, s.old_code)
     )
-    rows = await conn.execute(
+    return await all_rows(
+        conn,
         select(s.share, s.is_default, admin_units)
         .join(
             admin_units,
@@ -53,9 +55,8 @@ async def _lineage(conn: AsyncConnection, code: str, other: Edition) -> list[dic
             & (admin_units.c.level == Level.COMMUNE),
         )
         .where(mine == code)
-        .order_by(s.is_default.desc(), admin_units.c.code)
+        .order_by(s.is_default.desc(), admin_units.c.code),
     )
-    return [dict(row._mapping) for row in rows]
 
 
 async def children(
@@ -67,16 +68,16 @@ async def children(
              Level.DISTRICT: Level.COMMUNE}.get(level)  # fmt: skip
     if below is None:
         return []
-    rows = await conn.execute(
+    return await all_rows(
+        conn,
         select(admin_units)
         .where(
             admin_units.c.edition == edition,
             admin_units.c.level == below,
             admin_units.c.parent_code == code,
         )
-        .order_by(admin_units.c.code)
+        .order_by(admin_units.c.code),
     )
-    return [dict(row._mapping) for row in rows]
 
 
 async def search_units(
@@ -87,7 +88,7 @@ async def search_units(
     query = select(admin_units).where(admin_units.c.search_key.contains(key, autoescape=True))
     if edition is not None:
         query = query.where(admin_units.c.edition == edition)
-    rows = await conn.execute(
-        query.order_by(admin_units.c.edition, admin_units.c.level, admin_units.c.code).limit(limit)
+    return await all_rows(
+        conn,
+        query.order_by(admin_units.c.edition, admin_units.c.level, admin_units.c.code).limit(limit),
     )
-    return [dict(row._mapping) for row in rows]

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, case, or_, select
+from sqlalchemy import Table, and_, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.adapters.tables import (
@@ -19,13 +19,8 @@ from services.registry.adapters.tables import (
 )
 from services.registry.domain.admin_units import Edition, Level
 from services.registry.domain.assignments import DISTRICTS_END, TargetKind
-from shared.db import one_row
+from shared.db import all_rows, one_row
 from shared.errors import NotFound
-
-
-async def _all(conn: AsyncConnection, query: Select[Any]) -> list[dict[str, Any]]:
-    """Every row the query answers, by column name."""
-    return [dict(row._mapping) for row in await conn.execute(query)]
 
 
 async def _by_id(conn: AsyncConnection, table: Table, row_id: str, missing: str) -> dict[str, Any]:
@@ -167,7 +162,7 @@ async def targets_of_unit(
             or_(m.left_on.is_(None), m.left_on >= on),
             or_(a.ended_on.is_(None), a.ended_on >= on),
         )
-    found = await _all(conn, query)
+    found = await all_rows(conn, query)
     led = await conn.execute(
         select(assignment_leads.c.assignment_id, assignment_leads.c.year)
         .where(assignment_leads.c.sponsor_unit_id == unit_id)
@@ -214,11 +209,11 @@ async def find_assignment(conn: AsyncConnection, assignment_id: str) -> dict[str
     missing = f"Không có phân công {assignment_id} / no assignment {assignment_id}"
     found = await _by_id(conn, assignments, assignment_id, missing)
     mine = assignment_targets.c.assignment_id == assignment_id
-    found["targets"] = await _all(
+    found["targets"] = await all_rows(
         conn, select(assignment_targets).where(mine).order_by(assignment_targets.c.seq)
     )
     m = assignment_members.c
-    found["members"] = await _all(
+    found["members"] = await all_rows(
         conn,
         select(m.sponsor_unit_id, sponsor_units.c.name, m.joined_on, m.left_on)
         .join(sponsor_units, sponsor_units.c.id == m.sponsor_unit_id)
@@ -246,7 +241,7 @@ async def find_assignment(conn: AsyncConnection, assignment_id: str) -> dict[str
 
 async def list_assignments(conn: AsyncConnection, programme_id: str) -> list[dict[str, Any]]:
     a = assignments.c
-    return await _all(
+    return await all_rows(
         conn,
         select(a.id, a.version, a.ended_on, *CURRENT_TARGET)
         .join(assignment_targets, IS_CURRENT_TARGET)
@@ -261,7 +256,7 @@ async def find_sponsor_unit(conn: AsyncConnection, unit_id: str) -> dict[str, An
 
 
 async def list_sponsor_units(conn: AsyncConnection, province: str) -> list[dict[str, Any]]:
-    return await _all(
+    return await all_rows(
         conn,
         select(sponsor_units)
         .where(sponsor_units.c.province == province)
@@ -270,7 +265,7 @@ async def list_sponsor_units(conn: AsyncConnection, province: str) -> list[dict[
 
 
 async def list_programmes(conn: AsyncConnection, province: str) -> list[dict[str, Any]]:
-    return await _all(
+    return await all_rows(
         conn,
         select(programmes)
         .where(programmes.c.province == province)
@@ -279,7 +274,7 @@ async def list_programmes(conn: AsyncConnection, province: str) -> list[dict[str
 
 
 async def list_villages(conn: AsyncConnection, edition: Edition, code: str) -> list[dict[str, Any]]:
-    return await _all(
+    return await all_rows(
         conn,
         select(villages)
         .where(villages.c.commune_edition == edition, villages.c.commune_code == code)
@@ -293,7 +288,7 @@ async def classifications(
     """Every classification of the commune, oldest first, in the order they were recorded
     when two take effect the same day; the last of a kind is the one in force."""
     c = commune_classifications.c
-    return await _all(
+    return await all_rows(
         conn,
         select(c.kind, c.value, c.effective_on, c.source, c.position)
         .where(c.commune_edition == edition, c.commune_code == code)
