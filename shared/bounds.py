@@ -46,6 +46,9 @@ MAX_LEGAL_BASES = 50
 MAX_MEMBERS = 200
 MAX_COMMITMENTS = 500
 MAX_DISTRICT_COMMUNES = 200
+MAX_VERSION = 10**18 - 1
+"""An aggregate's version, as `If-Match` and a form may name it (a stream's version is a
+bigint; the envelope's `streamversion` has at most 18 digits)."""
 
 MAX_BODY_BYTES = 256 * 1024
 """A request body other than an upload: a form's worth of JSON, with room to spare; a

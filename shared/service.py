@@ -44,7 +44,7 @@ from shared.auth import (
     TokenVerifier,
     Unauthenticated,
 )
-from shared.bounds import MAX_UPLOAD_BYTES
+from shared.bounds import MAX_UPLOAD_BYTES, MAX_VERSION
 from shared.db import create_engine
 from shared.errors import NotFound, Refused, RuleViolation
 from shared.eventstore import ConcurrencyConflict
@@ -402,7 +402,9 @@ def expected_version(if_match: str | None) -> int | None:
     if if_match is None:
         return None
     text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    # ASCII digits only (str.isdigit() also takes "²", which int() refuses, and "٣"), and
+    # no more of them than a version has.
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_VERSION))):
         raise RuleViolation(
             "If-Match",
             f'If-Match phải là số phiên bản như "3" / must be a version like "3": {if_match!r}',

@@ -191,6 +191,25 @@ async def test_continuing_a_district_refuses_hostile_input(
     await refused_without_trace(registry_engine, lambda: registry.post(path, json=body))
 
 
+@pytest.mark.parametrize(
+    "if_match",
+    ['"²"', '"٣"', '"３"', '"' + "9" * 40 + '"', '"9' + "0" * 5_000 + '"', '"-1"', '"3 OR 1=1"'],
+    ids=["superscript", "arabic-indic", "full-width", "40 digits", "5,001 digits", "negative",
+         "sql"],
+)  # fmt: skip
+async def test_a_hostile_if_match_is_a_422_naming_the_header_and_changes_nothing(
+    registry: httpx.AsyncClient, registry_engine: AsyncEngine, demo: Tally, if_match: str
+) -> None:
+    """ "²" passed str.isdigit() and failed int() (a 500); "٣" passed both."""
+    path = f"/assignments/{DONG_GIANG}/end"
+    body = {"ended_on": "2025-06-30", "reason": "thử / test"}
+    answer = await refused_without_trace(
+        registry_engine,
+        lambda: registry.post(path, json=body, headers={b"If-Match": if_match.encode()}),
+    )
+    assert "If-Match" in answer.text
+
+
 async def test_a_district_report_refuses_hostile_paths(reporting: httpx.AsyncClient) -> None:
     nul = await reporting.get("/reports/provinces/49/districts/5%0010")
     long = await reporting.get(f"/reports/provinces/49/districts/{'5' * 10_000}")

@@ -8,7 +8,8 @@ from fastapi import FastAPI, HTTPException, Request
 from prometheus_client import REGISTRY
 
 from shared import consistency
-from shared.service import CORRELATION_HEADER, RequestFrame
+from shared.errors import RuleViolation
+from shared.service import CORRELATION_HEADER, RequestFrame, expected_version
 
 EVENT = uuid.UUID("6f1c1a7e-5b1e-4a43-9d55-0c6a3f0e2a11")
 
@@ -74,3 +75,19 @@ async def test_a_path_no_route_matches_is_counted_as_unmatched(client: httpx.Asy
     assert answer.status_code == 404
     assert CORRELATION_HEADER in answer.headers
     assert requests("unmatched", "404") == before + 1
+
+
+@pytest.mark.parametrize(
+    ("sent", "version"), [('"3"', 3), ('W/"3"', 3), ("3", 3), (None, None), ('"0"', 0),
+                          ('"999999999999999999"', 10**18 - 1)],
+)  # fmt: skip
+def test_if_match_names_a_version_in_ascii_digits(sent: str | None, version: int | None) -> None:
+    assert expected_version(sent) == version
+
+
+@pytest.mark.parametrize("sent", ['"²"', '"٣"', '"３"', '"1000000000000000000"', '""', '"-1"',
+                                  '"1e3"', '"9' + "0" * 5_000 + '"'])  # fmt: skip
+def test_if_match_refuses_what_is_no_version(sent: str) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        expected_version(sent)
+    assert refused.value.field == "If-Match"

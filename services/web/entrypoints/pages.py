@@ -12,7 +12,12 @@ from fastapi.responses import RedirectResponse, Response
 from services.web.adapters.services import ServiceError, Services
 from services.web.entrypoints.rendering import Signed, check_csrf, page, services_for
 from services.web.service_layer import views
-from shared.bounds import COMMUNE_CODE_PATTERN, MAX_UPLOAD_BYTES, PROVINCE_CODE_PATTERN
+from shared.bounds import (
+    COMMUNE_CODE_PATTERN,
+    MAX_UPLOAD_BYTES,
+    MAX_VERSION,
+    PROVINCE_CODE_PATTERN,
+)
 from shared.editions import EDITION_PATTERN, FROM_2025
 from shared.provinces import predecessors as provinces_2025
 
@@ -21,6 +26,8 @@ Province = Annotated[str, Path(pattern=PROVINCE_CODE_PATTERN)]
 Edition = Annotated[str, Path(pattern=EDITION_PATTERN)]
 Code = Annotated[str, Path(pattern=COMMUNE_CODE_PATTERN)]
 Uuid = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
+Version = Annotated[int, Form(ge=0, le=MAX_VERSION)]
+"""The version a form was drawn from, sent back as If-Match."""
 LISTED = 500  # activities a page lists; its download has up to 10,000
 
 
@@ -146,7 +153,7 @@ async def void(
     activity_id: Uuid,
     csrf: Annotated[str, Form()] = "",
     reason: Annotated[str, Form(max_length=500)] = "",
-    version: Annotated[int, Form(ge=0)] = 0,
+    version: Version = 0,
 ) -> Response:
     check_csrf(session, csrf)
     services = services_for(request, session)

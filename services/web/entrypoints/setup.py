@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.web.adapters.services import ServiceError, Services
-from services.web.entrypoints.pages import Province, Uuid
+from services.web.entrypoints.pages import Province, Uuid, Version
 from services.web.entrypoints.rendering import Signed, check_csrf, page, services_for
 from services.web.service_layer import views
 from services.web.service_layer.sessions import Session
@@ -22,7 +22,6 @@ router = APIRouter()
 Text = Annotated[str, Form(max_length=300)]
 Year = Annotated[int, Form(ge=2000, le=2100)]
 UnitId = Annotated[str, Form(pattern=r"^[0-9a-f-]{36}$")]
-Version = Annotated[int, Form(ge=0)]
 
 
 async def _setup(

@@ -283,6 +283,19 @@ class Asked:
         ]  # fmt: skip
 
 
+def signed_in_with_stand_ins(client: TestClient) -> tuple[Asked, Any]:
+    """A coordinator of province 60 signed in; the services stood in for (`Asked`)."""
+    services = Asked()
+    state: Any = client.app.state  # type: ignore[attr-defined]
+    for replaced in state.clients.values():
+        client.portal.call(replaced.aclose)  # type: ignore[union-attr]
+    state.clients = {name: services.stand_in(name) for name in ("registry", "activities")}
+    me = Principal("s", "Nguyễn Văn A", frozenset({Role.PROVINCE_COORDINATOR}), frozenset({"60"}))
+    session = state.sessions.open(me, Tokens("a", "r", "i", time.time() + 3600))
+    client.cookies.set(COOKIE, session.id)
+    return services, session
+
+
 @pytest.mark.parametrize(("path", "form", "asked"), SETUP_FORMS, ids=[p for p, *_ in SETUP_FORMS])
 @pytest.mark.parametrize("csrf", [None, "", "forged", "é"])
 def test_a_setup_form_asks_its_service_only_with_its_csrf_token(
@@ -292,12 +305,7 @@ def test_a_setup_form_asks_its_service_only_with_its_csrf_token(
     asked: tuple[str, str, str, Any, dict[str, str]],
     csrf: str | None,
 ) -> None:
-    services = Asked()
-    state: Any = client.app.state  # type: ignore[attr-defined]
-    state.clients = {name: services.stand_in(name) for name in ("registry", "activities")}
-    me = Principal("s", "Nguyễn Văn A", frozenset({Role.PROVINCE_COORDINATOR}), frozenset({"60"}))
-    session = state.sessions.open(me, Tokens("a", "r", "i", time.time() + 3600))
-    client.cookies.set(COOKIE, session.id)
+    services, session = signed_in_with_stand_ins(client)
     sent = form if csrf is None else {**form, "csrf": csrf}
     answer = client.post(path, data=sent, follow_redirects=False)
     assert answer.status_code == 403, answer.text
@@ -307,3 +315,29 @@ def test_a_setup_form_asks_its_service_only_with_its_csrf_token(
     right = client.post(path, data={**form, "csrf": session.csrf}, follow_redirects=False)
     assert right.status_code == 303, right.text
     assert services.writes() == [asked]
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/provinces/60/programmes",
+         {"name": "C" * 301, "start_year": "2021", "end_year": "2025"}),
+        ("/provinces/60/sponsor-units", {"name": "Sở", "kind": "=HYPERLINK(1)"}),
+        (f"/provinces/60/assignments/{UUID}/end",
+         {"version": "1" + "0" * 18, "ended_on": "2024-01-02", "reason": "xong"}),
+        (f"/provinces/60/assignments/{UUID}/end",
+         {"version": "1", "ended_on": "2024-13-45", "reason": "xong"}),
+        (f"/provinces/60/assignments/{UUID}/continuation", {"version": "1", "communes": "2" * 601}),
+        (f"/assignments/{UUID}/plan", {"year": "99999", "description": "Bò"}),
+        (f"/assignments/{UUID}/plan", {"year": "2024", "description": "B" * 2001}),
+    ],
+    ids=["name of 301", "formula for a kind", "version past 10^18", "no such day",
+         "601 letters of codes", "year 99999", "description of 2001"],
+)  # fmt: skip
+def test_a_hostile_setup_form_is_a_422_and_no_service_is_asked_to_change(
+    client: TestClient, path: str, form: dict[str, str]
+) -> None:
+    services, session = signed_in_with_stand_ins(client)
+    answer = client.post(path, data={**form, "csrf": session.csrf}, follow_redirects=False)
+    assert answer.status_code == 422, answer.text[:300]
+    assert services.writes() == []
